@@ -1,0 +1,56 @@
+import type { Kafka } from 'kafkajs';
+import { sleep } from '@crm/runtime';
+import type { ClickHouseClient } from '@crm/clickhouse';
+import { generateOrderEvents } from '@crm/sample-data';
+import { runScoring } from '@crm/scoring';
+import type { Say } from '../stack/stack.js';
+
+export interface DemoOptions {
+  seed: number;
+  customers: number;
+  ordersTopic: string;
+  timeoutMs: number;
+}
+
+/** Produces a seeded sample, waits until ingest has it all in ClickHouse, scores, and summarises. */
+export async function runDemo(kafka: Kafka, clickhouse: ClickHouseClient, options: DemoOptions, say: Say): Promise<void> {
+  const prefix = `demo${options.seed}`;
+  const events = generateOrderEvents({ seed: options.seed, customers: options.customers, end: new Date(), idPrefix: prefix });
+  const unique = new Set(events.map((e) => e.event_id)).size;
+  say(`producing ${events.length} order events (${unique} unique, ${events.length - unique} re-deliveries) for ${options.customers} customers…`);
+
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  await producer.connect();
+  try {
+    for (let i = 0; i < events.length; i += 1000) {
+      await producer.send({
+        topic: options.ordersTopic,
+        acks: -1,
+        messages: events.slice(i, i + 1000).map((e) => ({
+          key: e.customer_id,
+          value: JSON.stringify(e),
+          headers: { 'content-type': 'application/json' },
+        })),
+      });
+    }
+  } finally {
+    await producer.disconnect();
+  }
+
+  const deadline = Date.now() + options.timeoutMs;
+  let stored = 0;
+  while (stored < unique) {
+    if (Date.now() > deadline) throw new Error(`only ${stored} of ${unique} events reached ClickHouse in time; is ingest running? (crm status)`);
+    await sleep(500);
+    const result = await clickhouse.query({
+      query: 'SELECT uniqExact(event_id) AS n FROM orders WHERE startsWith(order_id, {prefix:String})',
+      query_params: { prefix: `${prefix}-` },
+      format: 'JSONEachRow',
+    });
+    stored = Number((await result.json<{ n: string | number }>())[0]?.n ?? 0);
+    say(`ingested ${stored}/${unique}`);
+  }
+
+  const run = await runScoring(clickhouse);
+  say(`scored as of ${run.asOf.toISOString()} in ${run.ms} ms`);
+}

@@ -1,0 +1,119 @@
+import { parseArgs } from 'node:util';
+import { ConfigError, createLogger, errorMessage } from '@crm/runtime';
+import { brokerList, createKafka, topicNames } from '@crm/kafka';
+import { createClickHouse } from '@crm/clickhouse';
+import { runScoring } from '@crm/scoring';
+import { loadStackConfig } from './stack/settings.js';
+import { down, status, up } from './stack/stack.js';
+import { runSql } from './commands/sql.js';
+import { runDemo } from './commands/demo.js';
+import { printSummary } from './commands/summary.js';
+
+const USAGE = `usage: pnpm crm <command> [options]
+
+  up                        start the local stack (Kafka, topics, ClickHouse host, migrations, services)
+  down                      stop it
+  status                    what runs and where
+  demo [--customers N] [--seed S]
+                            start the stack, produce a seeded sample of orders, wait until all are
+                            in ClickHouse, score, and print a summary
+  score [--as-of ISO]       run scoring now (or as of an instant)
+  sql "<query>" [--format F]
+                            run a query; a readable table by default, or any ClickHouse format (TSV, JSONEachRow, …)
+
+Settings (environment): CRM_HOME (.local), CRM_KAFKA_PORT (9092), CRM_CLICKHOUSE_PORT (8123),
+KAFKA_BROKERS, CLICKHOUSE_URL (a real server instead of the embedded one), CLICKHOUSE_DATABASE (crm).`;
+
+const say = (line: string) => process.stderr.write(`${line}\n`);
+
+async function main(argv: string[]): Promise<number> {
+  const { positionals, values } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      format: { type: 'string', default: 'PrettyCompactMonoBlock' },
+      customers: { type: 'string', default: '500' },
+      seed: { type: 'string', default: '42' },
+      'as-of': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  const [command, ...rest] = positionals;
+  if (values.help || command === undefined || command === 'help') {
+    process.stdout.write(`${USAGE}\n`);
+    return command === undefined && !values.help ? 2 : 0;
+  }
+  const config = loadStackConfig();
+  const clickhouse = () => createClickHouse(config);
+
+  switch (command) {
+    case 'up':
+      await up(config, say);
+      return 0;
+    case 'down':
+      await down(config, say);
+      return 0;
+    case 'status':
+      process.stdout.write(`${status(config).join('\n')}\n`);
+      return 0;
+    case 'sql': {
+      if (rest.length !== 1) throw new UsageError('sql takes one query in quotes');
+      const client = clickhouse();
+      try {
+        await runSql(client, rest[0]!, values.format, process.stdout);
+      } finally {
+        await client.close();
+      }
+      return 0;
+    }
+    case 'score': {
+      const asOf = values['as-of'] === undefined ? new Date() : new Date(values['as-of']);
+      if (Number.isNaN(asOf.getTime())) throw new UsageError(`--as-of: not an instant: ${values['as-of']}`);
+      const client = clickhouse();
+      try {
+        const run = await runScoring(client, asOf);
+        say(`scored as of ${run.asOf.toISOString()} in ${run.ms} ms`);
+      } finally {
+        await client.close();
+      }
+      return 0;
+    }
+    case 'demo': {
+      const customers = positiveInt('--customers', values.customers);
+      const seed = positiveInt('--seed', values.seed);
+      const started = Date.now();
+      await up(config, say);
+      const kafka = createKafka({ brokers: brokerList(config.KAFKA_BROKERS), clientId: 'crm-demo', logger: createLogger('crm', 'error') });
+      const client = clickhouse();
+      try {
+        await runDemo(kafka, client, { seed, customers, ordersTopic: topicNames(config.CRM_TOPIC_NAMESPACE).orders, timeoutMs: 300_000 }, say);
+        await printSummary(client, process.stdout);
+      } finally {
+        await client.close();
+      }
+      say(`\ndemo finished in ${((Date.now() - started) / 1000).toFixed(1)} s; the stack keeps running (pnpm crm status, pnpm crm down)`);
+      say(`try: pnpm crm sql "SELECT * FROM customer_profiles FINAL ORDER BY revenue_total DESC LIMIT 5"`);
+      return 0;
+    }
+    default:
+      throw new UsageError(`unknown command: ${command}`);
+  }
+}
+
+class UsageError extends Error {}
+
+function positiveInt(name: string, text: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n <= 0) throw new UsageError(`${name}: expected a positive whole number, got ${text}`);
+  return n;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    if (error instanceof UsageError) say(`crm: ${error.message}\n\n${USAGE}`);
+    else if (error instanceof ConfigError) say(`crm: ${error.message}`);
+    else say(`crm: ${errorMessage(error)}`);
+    process.exit(error instanceof UsageError ? 2 : 1);
+  },
+);

@@ -1,0 +1,68 @@
+import { spawn } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { REPO_ROOT, sleep } from '@crm/runtime';
+
+/** A background Node process of the stack, run from TypeScript source with tsx. */
+export interface ManagedProcess {
+  name: string;
+  script: string;
+  env: Record<string, string>;
+}
+
+export function pidFile(runDir: string, name: string): string {
+  return join(runDir, `${name}.pid`);
+}
+
+export function livePid(runDir: string, name: string): number | undefined {
+  const file = pidFile(runDir, name);
+  if (!existsSync(file)) return undefined;
+  const pid = Number(readFileSync(file, 'utf8'));
+  if (!Number.isInteger(pid) || pid <= 0) return undefined;
+  try {
+    process.kill(pid, 0);
+    return pid;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Starts the process detached, logging to `<logs>/<name>.log`; a live one is left alone. */
+export function startProcess(proc: ManagedProcess, dirs: { logs: string; run: string }): { pid: number; started: boolean; log: string } {
+  mkdirSync(dirs.logs, { recursive: true });
+  mkdirSync(dirs.run, { recursive: true });
+  const log = join(dirs.logs, `${proc.name}.log`);
+  const running = livePid(dirs.run, proc.name);
+  if (running !== undefined) return { pid: running, started: false, log };
+  const out = openSync(log, 'a');
+  const child = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, proc.script)], {
+    cwd: REPO_ROOT,
+    detached: true,
+    stdio: ['ignore', out, out],
+    env: { ...process.env, ...proc.env },
+  });
+  closeSync(out);
+  child.unref();
+  writeFileSync(pidFile(dirs.run, proc.name), String(child.pid));
+  return { pid: child.pid!, started: true, log };
+}
+
+export async function stopProcess(runDir: string, name: string, graceMs = 20_000): Promise<boolean> {
+  const pid = livePid(runDir, name);
+  rmSync(pidFile(runDir, name), { force: true });
+  if (pid === undefined) return false;
+  process.kill(pid, 'SIGTERM');
+  const deadline = Date.now() + graceMs;
+  while (alive(pid) && Date.now() < deadline) await sleep(100);
+  if (alive(pid)) process.kill(pid, 'SIGKILL');
+  return true;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,46 @@
+import { join } from 'node:path';
+import { z } from 'zod';
+import { crmHome, loadConfig, setting, type Env } from '@crm/runtime';
+import { clickhouseSettings } from '@crm/clickhouse';
+import { kafkaSettings } from '@crm/kafka';
+
+/** What `crm` needs to run and reach the local stack. */
+export const stackConfigSchema = z.object({
+  CRM_HOME: z.string().default('.local'),
+  CRM_KAFKA_PORT: setting.port(9092),
+  /** The KRaft controller's port; default: the broker port + 1. */
+  CRM_KAFKA_CONTROLLER_PORT: setting.port(0),
+  CRM_CLICKHOUSE_PORT: setting.port(8123),
+  ...kafkaSettings,
+  ...clickhouseSettings,
+});
+
+export type StackConfig = Readonly<z.infer<typeof stackConfigSchema>>;
+
+export function loadStackConfig(env: Env = process.env): StackConfig {
+  return loadConfig(stackConfigSchema, env);
+}
+
+export function stackPaths(env: Env = process.env) {
+  const home = crmHome(env);
+  return {
+    home,
+    kafka: join(home, 'kafka'),
+    clickhouseData: join(home, 'clickhouse'),
+    logs: join(home, 'logs'),
+    run: join(home, 'run'),
+  };
+}
+
+export function controllerPort(config: StackConfig): number {
+  return config.CRM_KAFKA_CONTROLLER_PORT === 0 ? config.CRM_KAFKA_PORT + 1 : config.CRM_KAFKA_CONTROLLER_PORT;
+}
+
+/** The embedded stack only: a CLICKHOUSE_URL or KAFKA_BROKERS pointing elsewhere means "use that instead". */
+export function usesLocalKafka(config: StackConfig): boolean {
+  return config.KAFKA_BROKERS === `127.0.0.1:${config.CRM_KAFKA_PORT}`;
+}
+
+export function usesLocalClickHouse(config: StackConfig): boolean {
+  return config.CLICKHOUSE_URL.replace(/\/$/, '') === `http://127.0.0.1:${config.CRM_CLICKHOUSE_PORT}`;
+}

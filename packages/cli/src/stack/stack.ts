@@ -1,0 +1,125 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { createClient } from '@clickhouse/client';
+import { CrmError, createLogger, sleep } from '@crm/runtime';
+import { brokerList, createKafka, ensureTopics, topicNames } from '@crm/kafka';
+import { createClickHouse, migrate } from '@crm/clickhouse';
+import { provisionKafka, runningPid, startBroker, stopBroker } from '@crm/kafka-local';
+import { controllerPort, stackPaths, usesLocalClickHouse, usesLocalKafka, type StackConfig } from './settings.js';
+import { livePid, startProcess, stopProcess, type ManagedProcess } from './processes.js';
+
+export type Say = (line: string) => void;
+
+const SERVICES = ['ingest', 'scoring'] as const;
+
+function clickhouseHostProcess(config: StackConfig): ManagedProcess {
+  return {
+    name: 'clickhouse-host',
+    script: 'services/clickhouse-host/src/main.ts',
+    env: {
+      CRM_CLICKHOUSE_PORT: String(config.CRM_CLICKHOUSE_PORT),
+      CRM_CLICKHOUSE_DATA_DIR: stackPaths().clickhouseData,
+    },
+  };
+}
+
+function serviceProcess(name: (typeof SERVICES)[number], config: StackConfig): ManagedProcess {
+  return {
+    name,
+    script: `services/${name}/src/main.ts`,
+    env: {
+      KAFKA_BROKERS: config.KAFKA_BROKERS,
+      CLICKHOUSE_URL: config.CLICKHOUSE_URL,
+      CRM_TOPIC_NAMESPACE: config.CRM_TOPIC_NAMESPACE,
+      // Health ports are picked free so two stacks can run side by side; `crm status` reads them from the logs.
+      INGEST_HEALTH_PORT: '0',
+      SCORING_HEALTH_PORT: '0',
+    },
+  };
+}
+
+/** Starts whatever of the local stack is not running yet: broker, topics, ClickHouse host, migrations, services. */
+export async function up(config: StackConfig, say: Say): Promise<void> {
+  const paths = stackPaths();
+  if (usesLocalKafka(config)) {
+    await provisionKafka(undefined, say);
+    say(`starting Kafka on 127.0.0.1:${config.CRM_KAFKA_PORT}…`);
+    const broker = await startBroker({ dir: paths.kafka, port: config.CRM_KAFKA_PORT, controllerPort: controllerPort(config) });
+    say(`Kafka ${broker.started ? 'started' : 'already running'} (pid ${broker.pid}, log ${broker.logFile})`);
+  } else {
+    say(`using Kafka at ${config.KAFKA_BROKERS}`);
+  }
+  const kafka = createKafka({ brokers: brokerList(config.KAFKA_BROKERS), clientId: 'crm-cli', logger: createLogger('crm', 'error') });
+  const created = await ensureTopics(kafka, Object.values(topicNames(config.CRM_TOPIC_NAMESPACE)), config.CRM_TOPIC_PARTITIONS);
+  say(created.length > 0 ? `created topics: ${created.join(', ')}` : 'topics present');
+
+  if (usesLocalClickHouse(config)) {
+    const host = startProcess(clickhouseHostProcess(config), paths);
+    say(`ClickHouse host ${host.started ? 'started' : 'already running'} on ${config.CLICKHOUSE_URL} (pid ${host.pid}, log ${host.log})`);
+    await waitForClickHouse(config, host.log);
+  } else {
+    say(`using ClickHouse at ${config.CLICKHOUSE_URL}`);
+  }
+  const admin = createClickHouse(config, { database: false });
+  const applied = await migrate(admin, config.CLICKHOUSE_DATABASE).finally(() => admin.close());
+  say(applied.length > 0 ? `applied migrations: ${applied.join(', ')}` : 'schema up to date');
+
+  for (const name of SERVICES) {
+    const service = startProcess(serviceProcess(name, config), paths);
+    say(`${name} ${service.started ? 'started' : 'already running'} (pid ${service.pid}, log ${service.log})`);
+  }
+}
+
+/** Stops services first, so nothing is mid-write when ClickHouse and Kafka go. */
+export async function down(config: StackConfig, say: Say): Promise<void> {
+  const paths = stackPaths();
+  for (const name of SERVICES) if (await stopProcess(paths.run, name)) say(`${name} stopped`);
+  if (await stopProcess(paths.run, 'clickhouse-host')) say('ClickHouse host stopped');
+  if (usesLocalKafka(config) && (await stopBroker(paths.kafka))) say('Kafka stopped');
+  say('stack is down');
+}
+
+export function status(config: StackConfig): string[] {
+  const paths = stackPaths();
+  const line = (name: string, pid: number | undefined, where: string) =>
+    `${name.padEnd(16)} ${pid === undefined ? 'stopped'.padEnd(12) : `pid ${pid}`.padEnd(12)} ${where}`;
+  const lines = [
+    `CRM_HOME ${paths.home}`,
+    line('kafka', usesLocalKafka(config) ? runningPid(paths.kafka) : undefined, config.KAFKA_BROKERS),
+    line('clickhouse-host', livePid(paths.run, 'clickhouse-host'), config.CLICKHOUSE_URL),
+  ];
+  for (const name of SERVICES) {
+    const pid = livePid(paths.run, name);
+    const port = pid === undefined ? undefined : healthPortFromLog(`${paths.logs}/${name}.log`);
+    lines.push(line(name, pid, port === undefined ? '' : `http://127.0.0.1:${port}/metrics`));
+  }
+  return lines;
+}
+
+function healthPortFromLog(file: string): number | undefined {
+  if (!existsSync(file)) return undefined;
+  const lines = readFileSync(file, 'utf8').trim().split('\n').reverse();
+  for (const text of lines) {
+    const match = /"healthPort":(\d+)/.exec(text);
+    if (match) return Number(match[1]);
+  }
+  return undefined;
+}
+
+async function waitForClickHouse(config: StackConfig, log: string, timeoutMs = 120_000): Promise<void> {
+  const client = createClient({ url: config.CLICKHOUSE_URL, username: config.CLICKHOUSE_USER, password: config.CLICKHOUSE_PASSWORD });
+  const deadline = Date.now() + timeoutMs;
+  try {
+    while (Date.now() < deadline) {
+      const ping = await client.ping();
+      if (ping.success) return;
+      if (livePid(stackPaths().run, 'clickhouse-host') === undefined) {
+        const tail = existsSync(log) ? readFileSync(log, 'utf8').split('\n').slice(-15).join('\n') : '';
+        throw new CrmError('CLICKHOUSE_UNAVAILABLE', `the ClickHouse host exited during start-up; see ${log}:\n${tail}`);
+      }
+      await sleep(250);
+    }
+    throw new CrmError('TIMEOUT', `ClickHouse at ${config.CLICKHOUSE_URL} did not answer within ${timeoutMs} ms`);
+  } finally {
+    await client.close();
+  }
+}

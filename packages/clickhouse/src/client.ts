@@ -1,0 +1,44 @@
+import { createClient, ClickHouseError, type ClickHouseClient } from '@clickhouse/client';
+import { CrmError } from '@crm/runtime';
+import type { ClickHouseConfig } from './settings.js';
+
+export type { ClickHouseClient };
+
+/** One client per process; it pools HTTP connections. */
+export function createClickHouse(config: ClickHouseConfig, options: { database?: boolean } = {}): ClickHouseClient {
+  return createClient({
+    url: config.CLICKHOUSE_URL,
+    username: config.CLICKHOUSE_USER,
+    password: config.CLICKHOUSE_PASSWORD,
+    ...(options.database === false ? {} : { database: config.CLICKHOUSE_DATABASE }),
+    request_timeout: 300_000,
+    clickhouse_settings: {
+      // Dates travel as ISO-ish text in UTC; 64-bit integers as numbers we parse ourselves.
+      date_time_input_format: 'best_effort',
+      output_format_json_quote_64bit_integers: 0,
+    },
+  });
+}
+
+/**
+ * Server-side codes after which the same request may succeed: the server was
+ * overloaded, timing out, or shutting down. Anything else (syntax, unknown
+ * table, bad data) is a bug or bad input and is not retried.
+ */
+const RETRIABLE_CLICKHOUSE_CODES = new Set(['3', '159', '164', '202', '209', '210', '241', '242', '252', '425', '999']);
+
+/** Wraps a ClickHouse failure in a CrmError that says whether a retry can help. */
+export function classifyClickHouseError(error: unknown, what: string): CrmError {
+  if (error instanceof CrmError) return error;
+  if (error instanceof ClickHouseError) {
+    return new CrmError('CLICKHOUSE_QUERY_FAILED', `${what}: ClickHouse error ${error.code} (${error.type}): ${error.message}`, {
+      retriable: RETRIABLE_CLICKHOUSE_CODES.has(error.code),
+      cause: error,
+    });
+  }
+  // Connection refused, reset, socket timeout: the server is away, not wrong.
+  return new CrmError('CLICKHOUSE_UNAVAILABLE', `${what}: ${(error as Error)?.message ?? String(error)}`, {
+    retriable: true,
+    cause: error,
+  });
+}

@@ -1,0 +1,3 @@
+export * from './settings.js';
+export * from './client.js';
+export * from './migrate.js';

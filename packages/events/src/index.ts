@@ -1,0 +1,3 @@
+export * from './common.js';
+export * from './orders.js';
+export * from './rejection.js';

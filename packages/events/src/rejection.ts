@@ -1,0 +1,51 @@
+import type { z } from 'zod';
+
+/**
+ * Machine-readable reasons an event is dead-lettered. Subscribers of the
+ * dead-letter topic and `crm dlq replay --reason` rely on these codes.
+ */
+export const REJECTION_CODES = {
+  invalid_encoding: 'the bytes are not valid UTF-8 JSON (or not decodable Avro)',
+  unsupported_content_type: 'the content-type header names no encoding we accept',
+  message_too_large: 'the message exceeds the configured size limit',
+  missing_field: 'a required field is absent',
+  invalid_type: 'a field has the wrong type',
+  invalid_value: 'a field has a value outside its rules (format, range)',
+  unknown_enum_value: 'a field holds a value outside its enumeration',
+  invalid_amount: 'an amount is negative, too precise, or refunded_amount exceeds total',
+  unknown_currency: 'the currency is not an ISO 4217 code',
+  missing_fx_rate: 'no conversion rate to the reporting currency is configured for the currency',
+  timestamp_out_of_range: 'occurred_at is further in the future than the allowed clock skew',
+} as const;
+
+export type RejectionCode = keyof typeof REJECTION_CODES;
+
+export interface Rejection {
+  code: RejectionCode;
+  /** Dotted path of the offending field, empty for the whole message. */
+  path: string;
+  message: string;
+}
+
+/** The first problem zod found, as a rejection a producer can act on. */
+export function rejectionFromZod(error: z.ZodError, input: unknown): Rejection {
+  const issue = error.issues[0]!;
+  const path = issue.path.join('.');
+  const explicit = (issue as { params?: { reason?: RejectionCode } }).params?.reason;
+  let code: RejectionCode = 'invalid_value';
+  if (explicit) code = explicit;
+  else if (issue.code === 'invalid_type') code = valueAt(input, issue.path) === undefined ? 'missing_field' : 'invalid_type';
+  else if (issue.code === 'invalid_value' && /status|channel|payment_method|kind|type|priority|category/.test(path))
+    code = 'unknown_enum_value';
+  else if (/total|refunded_amount|unit_price/.test(path)) code = 'invalid_amount';
+  return { code, path, message: issue.message };
+}
+
+function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
+  let value = input;
+  for (const key of path) {
+    if (typeof value !== 'object' || value === null) return undefined;
+    value = (value as Record<PropertyKey, unknown>)[key];
+  }
+  return value;
+}

@@ -1,0 +1,4 @@
+export * from './provision.js';
+export * from './broker.js';
+export * from './free-port.js';
+export * from './prerequisites.js';

@@ -1,0 +1,4 @@
+export * from './topics.js';
+export * from './settings.js';
+export * from './client.js';
+export * from './admin.js';

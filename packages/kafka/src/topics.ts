@@ -1,0 +1,19 @@
+/** Topic names are part of the contract (DESIGN.md); a namespace prefix isolates test runs on one broker. */
+export const TOPIC_BASE_NAMES = {
+  orders: 'crm.orders.v1',
+  clicks: 'crm.clicks.v1',
+  tickets: 'crm.tickets.v1',
+  surveys: 'crm.surveys.v1',
+  deadLetter: 'crm.dead-letter.v1',
+  segmentChanges: 'crm.segment-changes.v1',
+  customerAtRisk: 'crm.customer-at-risk.v1',
+} as const;
+
+export type TopicKey = keyof typeof TOPIC_BASE_NAMES;
+export type TopicNames = { readonly [K in TopicKey]: string };
+
+export function topicNames(namespace = ''): TopicNames {
+  const prefix = namespace === '' ? '' : `${namespace}.`;
+  const entries = Object.entries(TOPIC_BASE_NAMES).map(([key, name]) => [key, `${prefix}${name}`]);
+  return Object.freeze(Object.fromEntries(entries)) as TopicNames;
+}

@@ -1,0 +1,40 @@
+import type { Logger } from 'pino';
+
+/**
+ * Runs `stop` once on SIGTERM or SIGINT, then exits. A second signal, or a stop
+ * that hangs past `timeoutMs`, exits at once with a non-zero code.
+ */
+export function exitOnSignal(logger: Logger, stop: () => Promise<void>, timeoutMs = 30_000): void {
+  let stopping = false;
+  const handler = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      logger.warn({ signal }, 'second signal: exiting now');
+      process.exit(1);
+    }
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    const timer = setTimeout(() => {
+      logger.error({ timeoutMs }, 'shutdown timed out');
+      process.exit(1);
+    }, timeoutMs);
+    timer.unref();
+    stop().then(
+      () => {
+        logger.info('stopped');
+        process.exit(0);
+      },
+      (error: unknown) => {
+        logger.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', handler);
+  process.on('SIGINT', handler);
+}
+
+/** Reports a start-up failure readably and exits; configuration errors print their list of problems. */
+export function exitOnStartupError(logger: Logger, error: unknown): never {
+  logger.fatal({ err: error }, error instanceof Error ? error.message : String(error));
+  process.exit(1);
+}

@@ -1,0 +1,29 @@
+import { z } from 'zod';
+import { loadConfig, setting, type Env } from '@crm/runtime';
+import { kafkaSettings } from '@crm/kafka';
+import { clickhouseSettings } from '@crm/clickhouse';
+import { fxRatesSetting } from './fx-rates.js';
+
+export const ingestConfigSchema = z.object({
+  ...kafkaSettings,
+  ...clickhouseSettings,
+  INGEST_GROUP_ID: z.string().min(1).default('crm-ingest'),
+  /** The currency every value is reported in (ISO 4217). */
+  CRM_REPORTING_CURRENCY: z.string().regex(/^[A-Z]{3}$/, 'an ISO 4217 code such as USD').default('USD'),
+  /** JSON object: units of the reporting currency per unit of each other currency, e.g. {"EUR":1.08}. */
+  CRM_FX_RATES: fxRatesSetting,
+  /** Events whose occurred_at is further in the future than this are rejected (producer clock skew). */
+  INGEST_MAX_FUTURE_SKEW_SECONDS: setting.positiveInt(300),
+  INGEST_MAX_MESSAGE_BYTES: setting.positiveInt(1_048_576),
+  /** Port of /healthz, /readyz and /metrics; 0 picks a free one. */
+  INGEST_HEALTH_PORT: setting.port(9101),
+  /** Fault injection for tests only: wait this long between decoding a batch and writing it. */
+  INGEST_TEST_DELAY_BEFORE_WRITE_MS: z.coerce.number().int().min(0).default(0),
+  LOG_LEVEL: setting.logLevel(),
+});
+
+export type IngestConfig = Readonly<z.infer<typeof ingestConfigSchema>>;
+
+export function loadIngestConfig(env: Env = process.env): IngestConfig {
+  return loadConfig(ingestConfigSchema, env);
+}

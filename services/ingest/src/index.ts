@@ -1,0 +1,4 @@
+export * from './config.js';
+export * from './ingest.js';
+export * from './process-batch.js';
+export * from './decode-order.js';

@@ -1,0 +1,125 @@
+import type { Consumer, Producer } from 'kafkajs';
+import { CrmError, retry, sleep, startHealthServer, type HealthServer, type Logger } from '@crm/runtime';
+import { brokerList, createKafka, groupId, topicNames } from '@crm/kafka';
+import { classifyClickHouseError, createClickHouse, migrate, type ClickHouseClient } from '@crm/clickhouse';
+import type { IngestConfig } from './config.js';
+import { createIngestMetrics } from './metrics.js';
+import { processBatch } from './process-batch.js';
+import type { OrderRow } from './order-row.js';
+
+export interface IngestService {
+  readonly healthPort: number;
+  stop(): Promise<void>;
+}
+
+/** Wires Kafka, ClickHouse and the batch logic; the decisions live in process-batch and decode-order. */
+export async function startIngest(config: IngestConfig, logger: Logger): Promise<IngestService> {
+  const topics = topicNames(config.CRM_TOPIC_NAMESPACE);
+  const kafka = createKafka({ brokers: brokerList(config.KAFKA_BROKERS), clientId: 'crm-ingest', logger });
+
+  const admin = createClickHouse(config, { database: false });
+  await retry(() => migrate(admin, config.CLICKHOUSE_DATABASE, logger).catch((e) => Promise.reject(classifyClickHouseError(e, 'migrate'))), {
+    retries: 20,
+    initialDelayMs: 250,
+    maxDelayMs: 5_000,
+    onRetry: (error, attempt) => logger.warn({ err: error, attempt }, 'ClickHouse not ready; retrying migrations'),
+  });
+  await admin.close();
+  const clickhouse = createClickHouse(config);
+
+  let ready = false;
+  const health: HealthServer = await startHealthServer({ port: config.INGEST_HEALTH_PORT, isReady: () => ready });
+  const metrics = createIngestMetrics(health.registry);
+
+  const producer: Producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  const consumer: Consumer = kafka.consumer({ groupId: groupId(config.CRM_TOPIC_NAMESPACE, config.INGEST_GROUP_ID) });
+  await producer.connect();
+  await consumer.connect();
+  await consumer.subscribe({ topics: [topics.orders], fromBeginning: true });
+
+  const stopping = new AbortController();
+  await consumer.run({
+    autoCommit: false,
+    eachBatchAutoResolve: false,
+    eachBatch: async ({ batch, heartbeat, isRunning, isStale }) => {
+      if (!isRunning() || isStale() || batch.messages.length === 0) return;
+      metrics.batchSize.observe({ topic: batch.topic }, batch.messages.length);
+      const result = await processBatch(
+        batch,
+        {
+          now: Date.now(),
+          maxFutureSkewMs: config.INGEST_MAX_FUTURE_SKEW_SECONDS * 1000,
+          maxMessageBytes: config.INGEST_MAX_MESSAGE_BYTES,
+          reportingCurrency: config.CRM_REPORTING_CURRENCY,
+          fxRates: config.CRM_FX_RATES,
+        },
+        {
+          beforeWrite: async () => {
+            logger.info({ topic: batch.topic, partition: batch.partition, size: batch.messages.length }, 'batch decoded');
+            if (config.INGEST_TEST_DELAY_BEFORE_WRITE_MS > 0) await sleep(config.INGEST_TEST_DELAY_BEFORE_WRITE_MS);
+          },
+          writeRows: (rows) => writeOrders(clickhouse, rows, logger, heartbeat, stopping.signal, metrics),
+          sendDeadLetters: async (messages) => {
+            await producer.send({ topic: topics.deadLetter, acks: -1, messages });
+          },
+          commit: (offset) => consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset }]),
+        },
+      );
+      metrics.events.inc({ topic: batch.topic, outcome: 'accepted', reason: '' }, result.accepted);
+      for (const { code } of result.deadLettered) metrics.events.inc({ topic: batch.topic, outcome: 'dead_lettered', reason: code });
+      logger.info(
+        { topic: batch.topic, partition: batch.partition, accepted: result.accepted, deadLettered: result.deadLettered.length },
+        'batch committed',
+      );
+      await heartbeat();
+    },
+  });
+  ready = true;
+  logger.info({ healthPort: health.port, topic: topics.orders }, 'ingest running');
+
+  return {
+    healthPort: health.port,
+    stop: async () => {
+      ready = false;
+      stopping.abort();
+      await consumer.disconnect();
+      await producer.disconnect();
+      await clickhouse.close();
+      await health.close();
+    },
+  };
+}
+
+async function writeOrders(
+  clickhouse: ClickHouseClient,
+  rows: OrderRow[],
+  logger: Logger,
+  heartbeat: () => Promise<void>,
+  signal: AbortSignal,
+  metrics: ReturnType<typeof createIngestMetrics>,
+): Promise<void> {
+  const timer = metrics.writeSeconds.startTimer({ table: 'orders' });
+  await retry(
+    async () => {
+      try {
+        await clickhouse.insert({ table: 'orders', values: rows, format: 'JSONEachRow' });
+      } catch (error) {
+        throw classifyClickHouseError(error, `insert ${rows.length} rows into orders`);
+      }
+    },
+    {
+      retries: 12,
+      initialDelayMs: 200,
+      maxDelayMs: 10_000,
+      signal,
+      onRetry: (error, attempt, delayMs) => {
+        logger.warn({ err: error, attempt, delayMs }, 'ClickHouse write failed; retrying');
+        void heartbeat().catch(() => undefined);
+      },
+    },
+  ).catch((error: unknown) => {
+    // Not committing is what keeps the data safe; the process stops so a supervisor restarts it.
+    throw error instanceof CrmError ? error : classifyClickHouseError(error, 'insert into orders');
+  });
+  timer();
+}

@@ -1,0 +1,13 @@
+import { createLogger, exitOnSignal, exitOnStartupError } from '@crm/runtime';
+import { loadIngestConfig } from './config.js';
+import { startIngest } from './ingest.js';
+
+const logger = createLogger('ingest');
+try {
+  const config = loadIngestConfig();
+  logger.level = config.LOG_LEVEL;
+  const service = await startIngest(config, logger);
+  exitOnSignal(logger, () => service.stop());
+} catch (error) {
+  exitOnStartupError(logger, error);
+}

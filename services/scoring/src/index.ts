@@ -1,0 +1,3 @@
+export * from './config.js';
+export * from './scoring.js';
+export * from './profiles.js';

@@ -1,0 +1,51 @@
+import { retry, sleep, startHealthServer, type Logger } from '@crm/runtime';
+import { classifyClickHouseError, createClickHouse, migrate, type ClickHouseClient } from '@crm/clickhouse';
+import type { ScoringConfig } from './config.js';
+import { refreshProfiles } from './profiles.js';
+
+/** One scoring run as of `asOf` (default: now). Used by the schedule and by `crm score`. */
+export async function runScoring(clickhouse: ClickHouseClient, asOf: Date = new Date()): Promise<{ asOf: Date; ms: number }> {
+  const started = Date.now();
+  try {
+    await refreshProfiles(clickhouse, asOf);
+  } catch (error) {
+    throw classifyClickHouseError(error, `scoring run as of ${asOf.toISOString()}`);
+  }
+  return { asOf, ms: Date.now() - started };
+}
+
+export async function startScoring(config: ScoringConfig, logger: Logger): Promise<{ stop(): Promise<void> }> {
+  const admin = createClickHouse(config, { database: false });
+  await retry(() => migrate(admin, config.CLICKHOUSE_DATABASE, logger).catch((e) => Promise.reject(classifyClickHouseError(e, 'migrate'))), {
+    retries: 20,
+    initialDelayMs: 250,
+    maxDelayMs: 5_000,
+  });
+  await admin.close();
+  const clickhouse = createClickHouse(config);
+  const stopping = new AbortController();
+  const health = await startHealthServer({ port: config.SCORING_HEALTH_PORT, isReady: () => !stopping.signal.aborted });
+  logger.info({ healthPort: health.port, intervalSeconds: config.SCORING_INTERVAL_SECONDS }, 'scoring running');
+
+  const loop = (async () => {
+    while (!stopping.signal.aborted) {
+      try {
+        const run = await runScoring(clickhouse);
+        logger.info({ asOf: run.asOf.toISOString(), ms: run.ms }, 'scoring run done');
+      } catch (error) {
+        // A failed run is retried at the next tick; profiles keep their previous version meanwhile.
+        logger.error({ err: error }, 'scoring run failed');
+      }
+      await sleep(config.SCORING_INTERVAL_SECONDS * 1000, stopping.signal);
+    }
+  })();
+
+  return {
+    stop: async () => {
+      stopping.abort();
+      await loop;
+      await clickhouse.close();
+      await health.close();
+    },
+  };
+}

@@ -1,0 +1,35 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { spawnService } from './processes.js';
+
+export interface TestClickHouse {
+  url: string;
+  user: string;
+  password: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * A ClickHouse for one test file: the embedded host in its own process and
+ * data directory (exactly what `crm up` runs), or a testcontainers server
+ * where TESTCONTAINERS=1. Either way tests reach it over HTTP.
+ */
+export async function startTestClickHouse(): Promise<TestClickHouse> {
+  if (process.env.TESTCONTAINERS === '1') {
+    const { startClickHouseContainer } = await import('./containers.js');
+    return startClickHouseContainer();
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'crm-test-ch-'));
+  const host = spawnService('services/clickhouse-host/src/main.ts', { CRM_CLICKHOUSE_PORT: '0', CRM_CLICKHOUSE_DATA_DIR: dir });
+  const listening = await host.waitForLog((l) => l.msg === 'listening', 120_000);
+  return {
+    url: String(listening.url),
+    user: 'default',
+    password: '',
+    stop: async () => {
+      await host.kill('SIGTERM');
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,65 @@
+import { inject } from 'vitest';
+import type { Kafka, KafkaMessage } from 'kafkajs';
+import { createKafka, ensureTopics, topicNames, type TopicNames } from '@crm/kafka';
+import { createLogger } from '@crm/runtime';
+
+export function testKafka(): Kafka {
+  return createKafka({ brokers: inject('kafkaBrokers').split(','), clientId: 'crm-test', logger: createLogger('test', 'error') });
+}
+
+export async function createTestTopics(kafka: Kafka, namespace: string, partitions = 3): Promise<TopicNames> {
+  const topics = topicNames(namespace);
+  await ensureTopics(kafka, Object.values(topics), partitions);
+  return topics;
+}
+
+export interface Outgoing {
+  key: string;
+  value: string | Buffer;
+  headers?: Record<string, string>;
+}
+
+export async function produce(kafka: Kafka, topic: string, messages: readonly Outgoing[]): Promise<void> {
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  await producer.connect();
+  try {
+    for (let i = 0; i < messages.length; i += 500) {
+      await producer.send({
+        topic,
+        acks: -1,
+        messages: messages.slice(i, i + 500).map((m) => ({
+          key: m.key,
+          value: m.value,
+          headers: m.headers ?? { 'content-type': 'application/json' },
+        })),
+      });
+    }
+  } finally {
+    await producer.disconnect();
+  }
+}
+
+/** Reads a topic from the beginning until `count` messages arrived (or the timeout passes). */
+export async function readTopic(kafka: Kafka, topic: string, count: number, timeoutMs = 60_000): Promise<KafkaMessage[]> {
+  const consumer = kafka.consumer({ groupId: `reader-${topic}-${Date.now()}` });
+  const received: KafkaMessage[] = [];
+  await consumer.connect();
+  await consumer.subscribe({ topics: [topic], fromBeginning: true });
+  const done = new Promise<void>((resolve) => {
+    void consumer.run({
+      eachMessage: async ({ message }) => {
+        received.push(message);
+        if (received.length >= count) resolve();
+      },
+    });
+    setTimeout(resolve, timeoutMs);
+  });
+  await done;
+  await consumer.disconnect();
+  return received;
+}
+
+export function header(message: KafkaMessage, name: string): string | undefined {
+  const value = message.headers?.[name];
+  return value === undefined ? undefined : value.toString();
+}
