@@ -1,6 +1,6 @@
 import { inject } from 'vitest';
 import type { Kafka, KafkaMessage } from 'kafkajs';
-import { createKafka, ensureTopics, topicNames, type TopicNames } from '@crm/kafka';
+import { createKafka, createProducer, ensureTopics, topicNames, type TopicNames } from '@crm/kafka';
 import { createLogger } from '@crm/runtime';
 
 export function testKafka(): Kafka {
@@ -20,7 +20,7 @@ export interface Outgoing {
 }
 
 export async function produce(kafka: Kafka, topic: string, messages: readonly Outgoing[]): Promise<void> {
-  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  const producer = createProducer(kafka);
   await producer.connect();
   try {
     for (let i = 0; i < messages.length; i += 500) {
@@ -39,8 +39,17 @@ export async function produce(kafka: Kafka, topic: string, messages: readonly Ou
   }
 }
 
-/** Reads a topic from the beginning until `count` messages arrived (or the timeout passes). */
-export async function readTopic(kafka: Kafka, topic: string, count: number, timeoutMs = 60_000): Promise<KafkaMessage[]> {
+/**
+ * Reads a topic from the beginning until `enough` says so (or the timeout
+ * passes). Delivery is at-least-once, so callers judge by what they need to
+ * see, not by a message count.
+ */
+export async function readTopic(
+  kafka: Kafka,
+  topic: string,
+  enough: (received: KafkaMessage[]) => boolean,
+  timeoutMs = 60_000,
+): Promise<KafkaMessage[]> {
   const consumer = kafka.consumer({ groupId: `reader-${topic}-${Date.now()}` });
   const received: KafkaMessage[] = [];
   await consumer.connect();
@@ -49,7 +58,7 @@ export async function readTopic(kafka: Kafka, topic: string, count: number, time
     void consumer.run({
       eachMessage: async ({ message }) => {
         received.push(message);
-        if (received.length >= count) resolve();
+        if (enough(received)) resolve();
       },
     });
     setTimeout(resolve, timeoutMs);

@@ -4,7 +4,7 @@ import { brokerList, createKafka, topicNames } from '@crm/kafka';
 import { createClickHouse } from '@crm/clickhouse';
 import { runScoring } from '@crm/scoring';
 import { loadStackConfig } from './stack/settings.js';
-import { down, status, up } from './stack/stack.js';
+import { down, init, status, up } from './stack/stack.js';
 import { runSql } from './commands/sql.js';
 import { runDemo } from './commands/demo.js';
 import { printSummary } from './commands/summary.js';
@@ -13,6 +13,7 @@ const USAGE = `usage: pnpm crm <command> [options]
 
   up                        start the local stack (Kafka, topics, ClickHouse host, migrations, services)
   down                      stop it
+  init                      create missing topics and apply migrations on the configured Kafka and ClickHouse
   status                    what runs and where
   demo [--customers N] [--seed S]
                             start the stack, produce a seeded sample of orders, wait until all are
@@ -49,6 +50,9 @@ async function main(argv: string[]): Promise<number> {
   switch (command) {
     case 'up':
       await up(config, say);
+      return 0;
+    case 'init':
+      await init(config, say);
       return 0;
     case 'down':
       await down(config, say);

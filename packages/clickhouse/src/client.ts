@@ -15,6 +15,9 @@ export function createClickHouse(config: ClickHouseConfig, options: { database?:
     clickhouse_settings: {
       // Dates travel as ISO-ish text in UTC; 64-bit integers as numbers we parse ourselves.
       date_time_input_format: 'best_effort',
+      // Keeps long scoring queries alive behind proxies; the embedded host ignores it.
+      send_progress_in_http_headers: 1,
+      http_headers_progress_interval_ms: '10000',
       output_format_json_quote_64bit_integers: 0,
     },
   });

@@ -1,4 +1,4 @@
-import { Kafka, logLevel, type logCreator } from 'kafkajs';
+import { Kafka, Partitioners, logLevel, type Producer, type logCreator } from 'kafkajs';
 import type { Logger } from '@crm/runtime';
 
 /** kafkajs logs through the service's pino logger, so every line is structured. */
@@ -21,5 +21,20 @@ export function createKafka(options: { brokers: string[]; clientId: string; logg
     logLevel: logLevel.WARN,
     logCreator: pinoLogCreator(options.logger),
     retry: { initialRetryTime: 300, retries: 10 },
+  });
+}
+
+/**
+ * The one way the project produces: idempotent, acks from all replicas, the
+ * murmur2 partitioner (Java-compatible, so keys land where other clients put
+ * them). An idempotent producer retries without limit: giving up could reorder
+ * a customer's events.
+ */
+export function createProducer(kafka: Kafka): Producer {
+  return kafka.producer({
+    idempotent: true,
+    maxInFlightRequests: 1,
+    createPartitioner: Partitioners.DefaultPartitioner,
+    retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 300, maxRetryTime: 10_000 },
   });
 }

@@ -8,6 +8,8 @@ export const ingestConfigSchema = z.object({
   ...kafkaSettings,
   ...clickhouseSettings,
   INGEST_GROUP_ID: z.string().min(1).default('crm-ingest'),
+  /** How soon a crashed instance's partitions move to a live one (the broker's minimum is 6000). */
+  INGEST_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6000).default(30_000),
   /** The currency every value is reported in (ISO 4217). */
   CRM_REPORTING_CURRENCY: z.string().regex(/^[A-Z]{3}$/, 'an ISO 4217 code such as USD').default('USD'),
   /** JSON object: units of the reporting currency per unit of each other currency, e.g. {"EUR":1.08}. */

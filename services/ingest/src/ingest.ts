@@ -1,6 +1,6 @@
 import type { Consumer, Producer } from 'kafkajs';
 import { CrmError, retry, sleep, startHealthServer, type HealthServer, type Logger } from '@crm/runtime';
-import { brokerList, createKafka, groupId, topicNames } from '@crm/kafka';
+import { brokerList, createKafka, createProducer, groupId, topicNames } from '@crm/kafka';
 import { classifyClickHouseError, createClickHouse, migrate, type ClickHouseClient } from '@crm/clickhouse';
 import type { IngestConfig } from './config.js';
 import { createIngestMetrics } from './metrics.js';
@@ -13,7 +13,11 @@ export interface IngestService {
 }
 
 /** Wires Kafka, ClickHouse and the batch logic; the decisions live in process-batch and decode-order. */
-export async function startIngest(config: IngestConfig, logger: Logger): Promise<IngestService> {
+export async function startIngest(
+  config: IngestConfig,
+  logger: Logger,
+  onFatal: (error: Error) => void = (error) => logger.fatal({ err: error }, 'consumer crashed and will not restart'),
+): Promise<IngestService> {
   const topics = topicNames(config.CRM_TOPIC_NAMESPACE);
   const kafka = createKafka({ brokers: brokerList(config.KAFKA_BROKERS), clientId: 'crm-ingest', logger });
 
@@ -31,8 +35,19 @@ export async function startIngest(config: IngestConfig, logger: Logger): Promise
   const health: HealthServer = await startHealthServer({ port: config.INGEST_HEALTH_PORT, isReady: () => ready });
   const metrics = createIngestMetrics(health.registry);
 
-  const producer: Producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-  const consumer: Consumer = kafka.consumer({ groupId: groupId(config.CRM_TOPIC_NAMESPACE, config.INGEST_GROUP_ID) });
+  const producer: Producer = createProducer(kafka);
+  const consumer: Consumer = kafka.consumer({
+    groupId: groupId(config.CRM_TOPIC_NAMESPACE, config.INGEST_GROUP_ID),
+    sessionTimeout: config.INGEST_SESSION_TIMEOUT_MS,
+    heartbeatInterval: Math.floor(config.INGEST_SESSION_TIMEOUT_MS / 10),
+  });
+  // A consumer that crashed for good must not sit idle while looking alive.
+  consumer.on(consumer.events.CRASH, ({ payload }) => {
+    if (!payload.restart) {
+      ready = false;
+      onFatal(payload.error);
+    }
+  });
   await producer.connect();
   await consumer.connect();
   await consumer.subscribe({ topics: [topics.orders], fromBeginning: true });

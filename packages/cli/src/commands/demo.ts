@@ -1,4 +1,5 @@
 import type { Kafka } from 'kafkajs';
+import { createProducer } from '@crm/kafka';
 import { sleep } from '@crm/runtime';
 import type { ClickHouseClient } from '@crm/clickhouse';
 import { generateOrderEvents } from '@crm/sample-data';
@@ -19,7 +20,7 @@ export async function runDemo(kafka: Kafka, clickhouse: ClickHouseClient, option
   const unique = new Set(events.map((e) => e.event_id)).size;
   say(`producing ${events.length} order events (${unique} unique, ${events.length - unique} re-deliveries) for ${options.customers} customers…`);
 
-  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  const producer = createProducer(kafka);
   await producer.connect();
   try {
     for (let i = 0; i < events.length; i += 1000) {

@@ -48,10 +48,6 @@ export async function up(config: StackConfig, say: Say): Promise<void> {
   } else {
     say(`using Kafka at ${config.KAFKA_BROKERS}`);
   }
-  const kafka = createKafka({ brokers: brokerList(config.KAFKA_BROKERS), clientId: 'crm-cli', logger: createLogger('crm', 'error') });
-  const created = await ensureTopics(kafka, Object.values(topicNames(config.CRM_TOPIC_NAMESPACE)), config.CRM_TOPIC_PARTITIONS);
-  say(created.length > 0 ? `created topics: ${created.join(', ')}` : 'topics present');
-
   if (usesLocalClickHouse(config)) {
     const host = startProcess(clickhouseHostProcess(config), paths);
     say(`ClickHouse host ${host.started ? 'started' : 'already running'} on ${config.CLICKHOUSE_URL} (pid ${host.pid}, log ${host.log})`);
@@ -59,14 +55,22 @@ export async function up(config: StackConfig, say: Say): Promise<void> {
   } else {
     say(`using ClickHouse at ${config.CLICKHOUSE_URL}`);
   }
-  const admin = createClickHouse(config, { database: false });
-  const applied = await migrate(admin, config.CLICKHOUSE_DATABASE).finally(() => admin.close());
-  say(applied.length > 0 ? `applied migrations: ${applied.join(', ')}` : 'schema up to date');
+  await init(config, say);
 
   for (const name of SERVICES) {
     const service = startProcess(serviceProcess(name, config), paths);
     say(`${name} ${service.started ? 'started' : 'already running'} (pid ${service.pid}, log ${service.log})`);
   }
+}
+
+/** Creates missing topics and applies pending migrations: all a fresh Kafka and ClickHouse need. */
+export async function init(config: StackConfig, say: Say): Promise<void> {
+  const kafka = createKafka({ brokers: brokerList(config.KAFKA_BROKERS), clientId: 'crm-cli', logger: createLogger('crm', 'error') });
+  const created = await ensureTopics(kafka, Object.values(topicNames(config.CRM_TOPIC_NAMESPACE)), config.CRM_TOPIC_PARTITIONS);
+  say(created.length > 0 ? `created topics: ${created.join(', ')}` : 'topics present');
+  const admin = createClickHouse(config, { database: false });
+  const applied = await migrate(admin, config.CLICKHOUSE_DATABASE).finally(() => admin.close());
+  say(applied.length > 0 ? `applied migrations: ${applied.join(', ')}` : 'schema up to date');
 }
 
 /** Stops services first, so nothing is mid-write when ClickHouse and Kafka go. */
