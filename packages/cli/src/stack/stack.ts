@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { createClient } from '@clickhouse/client';
+import { ClickHouseLogLevel, createClient } from '@clickhouse/client';
 import { CrmError, createLogger, sleep } from '@crm/runtime';
 import { brokerList, createKafka, ensureTopics, topicNames } from '@crm/kafka';
 import { createClickHouse, migrate } from '@crm/clickhouse';
@@ -110,7 +110,13 @@ function healthPortFromLog(file: string): number | undefined {
 }
 
 async function waitForClickHouse(config: StackConfig, log: string, timeoutMs = 120_000): Promise<void> {
-  const client = createClient({ url: config.CLICKHOUSE_URL, username: config.CLICKHOUSE_USER, password: config.CLICKHOUSE_PASSWORD });
+  const client = createClient({
+    url: config.CLICKHOUSE_URL,
+    username: config.CLICKHOUSE_USER,
+    password: config.CLICKHOUSE_PASSWORD,
+    // Refused connections are expected while the host starts; the loop below reports real failures.
+    log: { level: ClickHouseLogLevel.OFF },
+  });
   const deadline = Date.now() + timeoutMs;
   try {
     while (Date.now() < deadline) {

@@ -1,0 +1,77 @@
+import { describe, expect, it } from 'vitest';
+import { decodeOrder, type DecodeContext } from '../src/decode-order.js';
+
+const ctx: DecodeContext = {
+  now: Date.parse('2026-05-01T00:00:00Z'),
+  maxFutureSkewMs: 300_000,
+  maxMessageBytes: 10_000,
+  reportingCurrency: 'USD',
+  fxRates: { EUR: 1.08 },
+};
+
+const event = {
+  event_id: '0b7c8d2e-1f4a-4c3b-9d2e-7a6b5c4d3e2f',
+  occurred_at: '2026-04-30T12:00:00.250+02:00',
+  schema_version: 1,
+  order_id: 'o1',
+  customer_id: 'c1',
+  status: 'refunded',
+  placed_at: '2026-04-29T23:59:59Z',
+  total: 19.99,
+  refunded_amount: 5.01,
+  currency: 'USD',
+  channel: 'app',
+  payment_method: 'credit',
+  items: [{ sku: 's', category: 'shoes', quantity: 2, unit_price: 9.995 }],
+};
+
+const message = (value: unknown, headers: Record<string, string> = { 'content-type': 'application/json' }) => ({
+  value: Buffer.isBuffer(value) ? value : Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)),
+  headers,
+  partition: 2,
+  offset: '41',
+});
+
+describe('decodeOrder', () => {
+  it('maps an order to a row: UTC epoch instants, amounts as exact decimal text, source position', () => {
+    const outcome = decodeOrder(message(event), ctx);
+    expect(outcome).toEqual({
+      kind: 'ok',
+      row: expect.objectContaining({
+        occurred_at: '1777543200.250',
+        placed_at: '1777507199.000',
+        total: '19.9900',
+        refunded_amount: '5.0100',
+        fx_rate: '1.00000000',
+        source_partition: 2,
+        source_offset: '41',
+        items: [{ sku: 's', category: 'shoes', quantity: 2, unit_price: '9.9950' }],
+      }),
+    });
+  });
+
+  it('fixes the configured rate for another currency at acceptance', () => {
+    const outcome = decodeOrder(message({ ...event, currency: 'EUR' }), ctx);
+    expect(outcome.kind === 'ok' && outcome.row.fx_rate).toBe('1.08000000');
+  });
+
+  it('treats a missing content-type as JSON', () => {
+    expect(decodeOrder(message(event, {}), ctx).kind).toBe('ok');
+  });
+
+  it.each([
+    ['undecodable bytes', message(Buffer.from([0xc3, 0x28])), 'invalid_encoding'],
+    ['broken JSON', message('{"a":'), 'invalid_encoding'],
+    ['an unknown content-type', message(event, { 'content-type': 'text/csv' }), 'unsupported_content_type'],
+    ['an oversized message', message({ ...event, pad: 'x'.repeat(20_000) }), 'message_too_large'],
+    ['a currency without a rate', message({ ...event, currency: 'JPY' }), 'missing_fx_rate'],
+    ['occurred_at beyond the skew', message({ ...event, occurred_at: '2026-05-01T00:05:01Z' }), 'timestamp_out_of_range'],
+  ])('dead-letters %s', (_, msg, code) => {
+    const outcome = decodeOrder(msg, ctx);
+    expect(outcome.kind === 'dead-letter' && outcome.rejection.code).toBe(code);
+  });
+
+  it('accepts occurred_at within the skew', () => {
+    expect(decodeOrder(message({ ...event, occurred_at: '2026-05-01T00:04:59Z' }), ctx).kind).toBe('ok');
+  });
+});
