@@ -1,3 +1,6 @@
 export * from './common.js';
-export * from './orders.js';
+export * from './types.js';
 export * from './rejection.js';
+export * from './registry.js';
+export * from './codec.js';
+export { rabinFingerprint } from './rabin.js';

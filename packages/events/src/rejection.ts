@@ -7,6 +7,7 @@ import type { z } from 'zod';
 export const REJECTION_CODES = {
   invalid_encoding: 'the bytes are not valid UTF-8 JSON (or not decodable Avro)',
   unsupported_content_type: 'the content-type header names no encoding we accept',
+  unknown_schema: 'the Avro fingerprint names no schema accepted on this topic',
   message_too_large: 'the message exceeds the configured size limit',
   missing_field: 'a required field is absent',
   invalid_type: 'a field has the wrong type',
@@ -35,9 +36,8 @@ export function rejectionFromZod(error: z.ZodError, input: unknown): Rejection {
   let code: RejectionCode = 'invalid_value';
   if (explicit) code = explicit;
   else if (issue.code === 'invalid_type') code = valueAt(input, issue.path) === undefined ? 'missing_field' : 'invalid_type';
-  else if (issue.code === 'invalid_value' && /status|channel|payment_method|kind|type|priority|category/.test(path))
-    code = 'unknown_enum_value';
-  else if (/total|refunded_amount|unit_price/.test(path)) code = 'invalid_amount';
+  // Enumerations are the only schema parts that report invalid_value (constants are refinements).
+  else if (issue.code === 'invalid_value') code = 'unknown_enum_value';
   return { code, path, message: issue.message };
 }
 

@@ -17,6 +17,8 @@ export const ingestConfigSchema = z.object({
   /** Events whose occurred_at is further in the future than this are rejected (producer clock skew). */
   INGEST_MAX_FUTURE_SKEW_SECONDS: setting.positiveInt(300),
   INGEST_MAX_MESSAGE_BYTES: setting.positiveInt(1_048_576),
+  /** Partitions handled at once; their writes overlap, each still committed only after its own write. */
+  INGEST_PARTITIONS_CONCURRENTLY: setting.positiveInt(4),
   /** Port of /healthz, /readyz and /metrics; 0 picks a free one. */
   INGEST_HEALTH_PORT: setting.port(9101),
   /** Fault injection for tests only: wait this long between decoding a batch and writing it. */

@@ -1,4 +1,5 @@
 export * from './config.js';
 export * from './ingest.js';
 export * from './process-batch.js';
-export * from './decode-order.js';
+export * from './decode-message.js';
+export * from './streams.js';

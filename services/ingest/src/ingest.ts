@@ -5,7 +5,8 @@ import { classifyClickHouseError, createClickHouse, migrate, type ClickHouseClie
 import type { IngestConfig } from './config.js';
 import { createIngestMetrics } from './metrics.js';
 import { processBatch } from './process-batch.js';
-import type { OrderRow } from './order-row.js';
+import type { Row } from './rows.js';
+import { STREAMS, type AnyStream } from './streams.js';
 
 export interface IngestService {
   readonly healthPort: number;
@@ -50,16 +51,20 @@ export async function startIngest(
   });
   await producer.connect();
   await consumer.connect();
-  await consumer.subscribe({ topics: [topics.orders], fromBeginning: true });
+  const streamByTopic = new Map<string, AnyStream>(STREAMS.map((stream) => [topics[stream.topic], stream]));
+  await consumer.subscribe({ topics: [...streamByTopic.keys()], fromBeginning: true });
 
   const stopping = new AbortController();
   await consumer.run({
     autoCommit: false,
     eachBatchAutoResolve: false,
+    partitionsConsumedConcurrently: config.INGEST_PARTITIONS_CONCURRENTLY,
     eachBatch: async ({ batch, heartbeat, isRunning, isStale }) => {
       if (!isRunning() || isStale() || batch.messages.length === 0) return;
       metrics.batchSize.observe({ topic: batch.topic }, batch.messages.length);
+      const stream = streamByTopic.get(batch.topic)!;
       const result = await processBatch(
+        stream,
         batch,
         {
           now: Date.now(),
@@ -73,7 +78,7 @@ export async function startIngest(
             logger.info({ topic: batch.topic, partition: batch.partition, size: batch.messages.length }, 'batch decoded');
             if (config.INGEST_TEST_DELAY_BEFORE_WRITE_MS > 0) await sleep(config.INGEST_TEST_DELAY_BEFORE_WRITE_MS);
           },
-          writeRows: (rows) => writeOrders(clickhouse, rows, logger, heartbeat, stopping.signal, metrics),
+          writeRows: (table, rows) => writeRows(clickhouse, table, rows, logger, heartbeat, stopping.signal, metrics),
           sendDeadLetters: async (messages) => {
             await producer.send({ topic: topics.deadLetter, acks: -1, messages });
           },
@@ -90,7 +95,7 @@ export async function startIngest(
     },
   });
   ready = true;
-  logger.info({ healthPort: health.port, topic: topics.orders }, 'ingest running');
+  logger.info({ healthPort: health.port, topics: [...streamByTopic.keys()] }, 'ingest running');
 
   return {
     healthPort: health.port,
@@ -105,21 +110,22 @@ export async function startIngest(
   };
 }
 
-async function writeOrders(
+async function writeRows(
   clickhouse: ClickHouseClient,
-  rows: OrderRow[],
+  table: string,
+  rows: Row[],
   logger: Logger,
   heartbeat: () => Promise<void>,
   signal: AbortSignal,
   metrics: ReturnType<typeof createIngestMetrics>,
 ): Promise<void> {
-  const timer = metrics.writeSeconds.startTimer({ table: 'orders' });
+  const timer = metrics.writeSeconds.startTimer({ table });
   await retry(
     async () => {
       try {
-        await clickhouse.insert({ table: 'orders', values: rows, format: 'JSONEachRow' });
+        await clickhouse.insert({ table, values: rows, format: 'JSONEachRow' });
       } catch (error) {
-        throw classifyClickHouseError(error, `insert ${rows.length} rows into orders`);
+        throw classifyClickHouseError(error, `insert ${rows.length} rows into ${table}`);
       }
     },
     {
@@ -134,7 +140,7 @@ async function writeOrders(
     },
   ).catch((error: unknown) => {
     // Not committing is what keeps the data safe; the process stops so a supervisor restarts it.
-    throw error instanceof CrmError ? error : classifyClickHouseError(error, 'insert into orders');
+    throw error instanceof CrmError ? error : classifyClickHouseError(error, `insert into ${table}`);
   });
   timer();
 }

@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { processBatch, type BatchEffects } from '../src/process-batch.js';
-import type { DecodeContext } from '../src/decode-order.js';
+import type { DecodeContext } from '../src/decode-message.js';
+import { STREAMS } from '../src/streams.js';
+
+const orders = STREAMS.find((s) => s.schema === 'orders')!;
 
 const ctx: DecodeContext = { now: Date.parse('2026-05-01T00:00:00Z'), maxFutureSkewMs: 0, maxMessageBytes: 1e6, reportingCurrency: 'USD', fxRates: {} };
 const good = (n: number) =>
@@ -29,8 +32,8 @@ const batch = (values: string[]) => ({
 function recordingEffects(failWrite = false) {
   const calls: string[] = [];
   const effects: BatchEffects = {
-    writeRows: async (rows) => {
-      calls.push(`write ${rows.length}`);
+    writeRows: async (table, rows) => {
+      calls.push(`write ${table} ${rows.length}`);
       if (failWrite) throw new Error('ClickHouse down');
     },
     sendDeadLetters: async (messages) => {
@@ -46,27 +49,27 @@ function recordingEffects(failWrite = false) {
 describe('processBatch', () => {
   it('writes good rows, then dead-letters bad ones, then commits the offset after the last message', async () => {
     const { calls, effects } = recordingEffects();
-    const result = await processBatch(batch([good(1), 'nope', good(2)]), ctx, effects);
-    expect(calls).toEqual(['write 2', 'dead-letter 1', 'commit 103']);
+    const result = await processBatch(orders, batch([good(1), 'nope', good(2)]), ctx, effects);
+    expect(calls).toEqual(['write orders 2', 'dead-letter 1', 'commit 103']);
     expect(result).toEqual({ accepted: 2, deadLettered: [{ code: 'invalid_encoding' }] });
   });
 
   it('commits nothing when the write fails', async () => {
     const { calls, effects } = recordingEffects(true);
-    await expect(processBatch(batch([good(1), 'nope']), ctx, effects)).rejects.toThrow('ClickHouse down');
-    expect(calls).toEqual(['write 1']);
+    await expect(processBatch(orders, batch([good(1), 'nope']), ctx, effects)).rejects.toThrow('ClickHouse down');
+    expect(calls).toEqual(['write orders 1']);
   });
 
   it('commits a batch of only bad messages once they are dead-lettered', async () => {
     const { calls, effects } = recordingEffects();
-    await processBatch(batch(['x', 'y']), ctx, effects);
+    await processBatch(orders, batch(['x', 'y']), ctx, effects);
     expect(calls).toEqual(['dead-letter 2', 'commit 102']);
   });
 
   it('keeps the original bytes and says where the message came from', async () => {
     let sent: { value: unknown; headers?: Record<string, unknown> }[] = [];
     const { effects } = recordingEffects();
-    await processBatch(batch(['{"bad"']), ctx, { ...effects, sendDeadLetters: async (m) => void (sent = m as typeof sent) });
+    await processBatch(orders, batch(['{"bad"']), ctx, { ...effects, sendDeadLetters: async (m: unknown[]) => void (sent = m as typeof sent) });
     expect(sent[0]!.value).toEqual(Buffer.from('{"bad"'));
     expect(sent[0]!.headers).toMatchObject({
       'dlq.source.topic': 'crm.orders.v1',

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { decodeOrder, type DecodeContext } from '../src/decode-order.js';
+import { encodeEvent, type OrderEvent } from '@crm/events';
+import { decodeMessage, type DecodeContext } from '../src/decode-message.js';
+import { STREAMS } from '../src/streams.js';
+
+const orders = STREAMS.find((s) => s.schema === 'orders')!;
+const decodeOrder = (m: Parameters<typeof decodeMessage>[1], c: DecodeContext) => decodeMessage(orders, m, c);
 
 const ctx: DecodeContext = {
   now: Date.parse('2026-05-01T00:00:00Z'),
@@ -32,12 +37,33 @@ const message = (value: unknown, headers: Record<string, string> = { 'content-ty
   offset: '41',
 });
 
-describe('decodeOrder', () => {
+describe('decodeMessage (orders)', () => {
+  it('accepts the same order in Avro single-object encoding, with the same row', () => {
+    const avro = { value: encodeEvent('orders', event as OrderEvent, 'avro'), headers: { 'content-type': 'application/avro' }, partition: 2, offset: '41' };
+    const fromAvro = decodeOrder(avro, ctx);
+    const fromJson = decodeOrder(message(event), ctx);
+    expect(fromAvro.ok).toBe(true);
+    expect(fromAvro).toEqual(fromJson);
+  });
+
+  it('dead-letters Avro with an unknown fingerprint or a truncated datum', () => {
+    const good = encodeEvent('orders', event as OrderEvent, 'avro');
+    const unknown = Buffer.from(good);
+    unknown[5] = unknown[5]! ^ 0xff;
+    const avroHeaders = { 'content-type': 'application/avro' };
+    const wrongTopic = encodeEvent('tickets', { event_id: event.event_id, occurred_at: event.occurred_at, schema_version: 1, ticket_id: 't', customer_id: 'c', status: 'opened', category: 'question', priority: 'low', channel: 'web' }, 'avro');
+    const codes = [unknown, good.subarray(0, good.length - 3), wrongTopic, Buffer.from('{}')].map((value) => {
+      const outcome = decodeOrder({ value, headers: avroHeaders, partition: 0, offset: '1' }, ctx);
+      return !outcome.ok && outcome.rejection.code;
+    });
+    expect(codes).toEqual(['unknown_schema', 'invalid_encoding', 'unknown_schema', 'invalid_encoding']);
+  });
+
   it('maps an order to a row: UTC epoch instants, amounts as exact decimal text, source position', () => {
     const outcome = decodeOrder(message(event), ctx);
     expect(outcome).toEqual({
-      kind: 'ok',
-      row: expect.objectContaining({
+      ok: true,
+      rows: [{ table: 'orders', row: expect.objectContaining({
         occurred_at: '1777543200.250',
         placed_at: '1777507199.000',
         total: '19.9900',
@@ -46,17 +72,17 @@ describe('decodeOrder', () => {
         source_partition: 2,
         source_offset: '41',
         items: [{ sku: 's', category: 'shoes', quantity: 2, unit_price: '9.9950' }],
-      }),
+      }) }],
     });
   });
 
   it('fixes the configured rate for another currency at acceptance', () => {
     const outcome = decodeOrder(message({ ...event, currency: 'EUR' }), ctx);
-    expect(outcome.kind === 'ok' && outcome.row.fx_rate).toBe('1.08000000');
+    expect(outcome.ok && outcome.rows[0]!.row.fx_rate).toBe('1.08000000');
   });
 
   it('treats a missing content-type as JSON', () => {
-    expect(decodeOrder(message(event, {}), ctx).kind).toBe('ok');
+    expect(decodeOrder(message(event, {}), ctx).ok).toBe(true);
   });
 
   it.each([
@@ -68,10 +94,10 @@ describe('decodeOrder', () => {
     ['occurred_at beyond the skew', message({ ...event, occurred_at: '2026-05-01T00:05:01Z' }), 'timestamp_out_of_range'],
   ])('dead-letters %s', (_, msg, code) => {
     const outcome = decodeOrder(msg, ctx);
-    expect(outcome.kind === 'dead-letter' && outcome.rejection.code).toBe(code);
+    expect(!outcome.ok && outcome.rejection.code).toBe(code);
   });
 
   it('accepts occurred_at within the skew', () => {
-    expect(decodeOrder(message({ ...event, occurred_at: '2026-05-01T00:04:59Z' }), ctx).kind).toBe('ok');
+    expect(decodeOrder(message({ ...event, occurred_at: '2026-05-01T00:04:59Z' }), ctx).ok).toBe(true);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { orderEvent, rejectionFromZod } from '../src/index.js';
+import { SCHEMAS, rejectionFromZod } from '../src/index.js';
 
 const valid = {
   event_id: '0b7c8d2e-1f4a-4c3b-9d2e-7a6b5c4d3e2f',
@@ -18,12 +18,12 @@ const valid = {
 };
 
 function rejection(event: unknown) {
-  const result = orderEvent.safeParse(event);
+  const result = SCHEMAS.orders.json.safeParse(event);
   if (result.success) return undefined;
   return rejectionFromZod(result.error, event);
 }
 
-describe('orders.v1 validation', () => {
+describe('orders.v1 validation (JSON form, derived from schemas/orders.v1.avsc)', () => {
   it('accepts a valid order, including a free one', () => {
     expect(rejection(valid)).toBeUndefined();
     expect(rejection({ ...valid, total: 0, refunded_amount: 0, items: [] })).toBeUndefined();

@@ -1,0 +1,266 @@
+/**
+ * Derivative-free minimisation (Nelder–Mead with restarts) and a numerical
+ * Hessian for standard errors. The models minimise the mean negative
+ * log-likelihood over log-parameters, so every parameter stays positive and
+ * the search space is unconstrained.
+ */
+import { ModelError } from './errors.js';
+
+export interface MinimizeOptions {
+  /** Size of the initial simplex along each axis (default 0.5; in log-parameter units). */
+  initialStep?: number;
+  /** Simplex size for the confirming restarts (default 0.05). */
+  restartStep?: number;
+  /** Budget of Nelder–Mead iterations over all restarts (default 10 000). */
+  maxIterations?: number;
+  /** Converged when the simplex's function values differ by at most this (default 1e-10). */
+  fTolerance?: number;
+  /** … and its vertices by at most this in every coordinate (default 1e-6). */
+  xTolerance?: number;
+  /** Most restarts after the first run before giving up (default 8). */
+  maxRestarts?: number;
+}
+
+export interface MinimizeResult {
+  x: number[];
+  value: number;
+  /** Nelder–Mead iterations over all runs. */
+  iterations: number;
+  /** Objective evaluations over all runs. */
+  evaluations: number;
+  /** Runs after the first (at least one: a restart confirms convergence). */
+  restarts: number;
+  converged: true;
+}
+
+interface Vertex {
+  x: number[];
+  f: number;
+}
+
+interface RunResult {
+  best: Vertex;
+  iterations: number;
+  converged: boolean;
+}
+
+/**
+ * Minimises `f` from `x0` with the adaptive Nelder–Mead method (Gao & Han
+ * 2012 coefficients), restarting from the best point until a restart no
+ * longer improves it. Non-finite objective values count as +∞ (the search
+ * backs away from them). Throws ModelError LIKELIHOOD_NOT_FINITE when `f(x0)`
+ * is not finite and FIT_NOT_CONVERGED when the iteration budget runs out;
+ * it never returns NaN.
+ */
+export function minimizeNelderMead(
+  f: (x: readonly number[]) => number,
+  x0: readonly number[],
+  options: MinimizeOptions = {},
+): MinimizeResult {
+  const n = x0.length;
+  if (n === 0) throw new ModelError('INVALID_INPUT', 'minimizeNelderMead: nothing to optimise (no coordinates)');
+  const initialStep = options.initialStep ?? 0.5;
+  const restartStep = options.restartStep ?? 0.05;
+  const maxIterations = options.maxIterations ?? 10_000;
+  const fTolerance = options.fTolerance ?? 1e-10;
+  const xTolerance = options.xTolerance ?? 1e-6;
+  const maxRestarts = options.maxRestarts ?? 8;
+
+  let evaluations = 0;
+  const objective = (x: readonly number[]): number => {
+    evaluations++;
+    const value = f(x);
+    return Number.isFinite(value) ? value : Number.POSITIVE_INFINITY;
+  };
+
+  let best: Vertex = { x: [...x0], f: objective(x0) };
+  if (!Number.isFinite(best.f)) {
+    throw new ModelError('LIKELIHOOD_NOT_FINITE', `the objective is not finite at the starting point [${x0.join(', ')}]`);
+  }
+  let iterations = 0;
+  for (let run = 0; run <= maxRestarts; run++) {
+    const step = run === 0 ? initialStep : restartStep;
+    const result = nelderMeadRun(objective, best, step, maxIterations - iterations, fTolerance, xTolerance);
+    iterations += result.iterations;
+    if (!result.converged) {
+      throw new ModelError(
+        'FIT_NOT_CONVERGED',
+        `Nelder–Mead did not converge within ${maxIterations} iterations (best objective ${result.best.f} at [${result.best.x
+          .map((v) => v.toPrecision(6))
+          .join(', ')}])`,
+      );
+    }
+    const improvement = best.f - result.best.f;
+    const moved = Math.max(...result.best.x.map((v, i) => Math.abs(v - (best.x[i] ?? 0))));
+    if (result.best.f <= best.f) best = result.best;
+    if (run > 0 && improvement <= fTolerance && moved <= 10 * xTolerance) {
+      return { x: best.x, value: best.f, iterations, evaluations, restarts: run, converged: true };
+    }
+  }
+  throw new ModelError(
+    'FIT_NOT_CONVERGED',
+    `Nelder–Mead kept improving after ${maxRestarts} restarts (objective ${best.f}); the optimum may lie on the boundary`,
+  );
+}
+
+function nelderMeadRun(
+  f: (x: readonly number[]) => number,
+  start: Vertex,
+  step: number,
+  budget: number,
+  fTolerance: number,
+  xTolerance: number,
+): RunResult {
+  const n = start.x.length;
+  // Adaptive coefficients: reflection 1, expansion 1 + 2/n, contraction 3/4 − 1/(2n), shrink 1 − 1/n.
+  const expansion = 1 + 2 / n;
+  const contraction = 0.75 - 1 / (2 * n);
+  const shrink = 1 - 1 / n;
+
+  const simplex: Vertex[] = [{ x: [...start.x], f: start.f }];
+  for (let i = 0; i < n; i++) {
+    const x = [...start.x];
+    x[i] = (x[i] ?? 0) + step;
+    simplex.push({ x, f: f(x) });
+  }
+  const at = (i: number): Vertex => simplex[i] as Vertex;
+  const combine = (c: readonly number[], towards: readonly number[], t: number): number[] =>
+    c.map((ci, j) => ci + t * ((towards[j] ?? 0) - ci));
+
+  let iterations = 0;
+  while (iterations < budget) {
+    simplex.sort((p, q) => p.f - q.f);
+    const best = at(0);
+    const worst = at(n);
+    let fSpread = 0;
+    let xSpread = 0;
+    for (let i = 1; i <= n; i++) {
+      const v = at(i);
+      fSpread = Math.max(fSpread, Math.abs(v.f - best.f));
+      for (let j = 0; j < n; j++) xSpread = Math.max(xSpread, Math.abs((v.x[j] ?? 0) - (best.x[j] ?? 0)));
+    }
+    if (Number.isFinite(best.f) && fSpread <= fTolerance && xSpread <= xTolerance) {
+      return { best: { x: [...best.x], f: best.f }, iterations, converged: true };
+    }
+    iterations++;
+
+    const centroid = new Array<number>(n).fill(0);
+    for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) centroid[j] = (centroid[j] ?? 0) + (at(i).x[j] ?? 0) / n;
+
+    const xr = combine(centroid, worst.x, -1);
+    const fr = f(xr);
+    if (fr < best.f) {
+      const xe = combine(centroid, worst.x, -expansion);
+      const fe = f(xe);
+      simplex[n] = fe < fr ? { x: xe, f: fe } : { x: xr, f: fr };
+      continue;
+    }
+    if (fr < at(n - 1).f) {
+      simplex[n] = { x: xr, f: fr };
+      continue;
+    }
+    if (fr < worst.f) {
+      const xc = combine(centroid, worst.x, -contraction);
+      const fc = f(xc);
+      if (fc <= fr) {
+        simplex[n] = { x: xc, f: fc };
+        continue;
+      }
+    } else {
+      const xc = combine(centroid, worst.x, contraction);
+      const fc = f(xc);
+      if (fc < worst.f) {
+        simplex[n] = { x: xc, f: fc };
+        continue;
+      }
+    }
+    for (let i = 1; i <= n; i++) {
+      const x = combine(best.x, at(i).x, shrink);
+      simplex[i] = { x, f: f(x) };
+    }
+  }
+  simplex.sort((p, q) => p.f - q.f);
+  return { best: at(0), iterations, converged: false };
+}
+
+/** Central-difference Hessian of `f` at `x` with step `h` in every coordinate. */
+export function numericalHessian(f: (x: readonly number[]) => number, x: readonly number[], h = 1e-4): number[][] {
+  const n = x.length;
+  const f0 = f(x);
+  const shifted = (i: number, di: number, j: number, dj: number): number => {
+    const y = [...x];
+    y[i] = (y[i] ?? 0) + di;
+    y[j] = (y[j] ?? 0) + dj;
+    return f(y);
+  };
+  const hessian: number[][] = Array.from({ length: n }, () => new Array<number>(n).fill(0));
+  for (let i = 0; i < n; i++) {
+    const row = hessian[i] as number[];
+    row[i] = (shifted(i, h, i, h) - 2 * f0 + shifted(i, -h, i, -h)) / (4 * h * h);
+    for (let j = 0; j < i; j++) {
+      const value =
+        (shifted(i, h, j, h) - shifted(i, h, j, -h) - shifted(i, -h, j, h) + shifted(i, -h, j, -h)) / (4 * h * h);
+      row[j] = value;
+      (hessian[j] as number[])[i] = value;
+    }
+  }
+  return hessian;
+}
+
+/**
+ * Inverse of a symmetric positive-definite matrix by Cholesky decomposition;
+ * undefined when the matrix is not positive definite (e.g. a flat direction).
+ */
+export function invertPositiveDefinite(matrix: readonly (readonly number[])[]): number[][] | undefined {
+  const n = matrix.length;
+  const get = (m: readonly (readonly number[])[], i: number, j: number): number => m[i]?.[j] ?? 0;
+  const lower: number[][] = Array.from({ length: n }, () => new Array<number>(n).fill(0));
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j <= i; j++) {
+      let sum = get(matrix, i, j);
+      for (let k = 0; k < j; k++) sum -= get(lower, i, k) * get(lower, j, k);
+      if (i === j) {
+        if (!(sum > 0) || !Number.isFinite(sum)) return undefined;
+        (lower[i] as number[])[i] = Math.sqrt(sum);
+      } else {
+        (lower[i] as number[])[j] = sum / get(lower, j, j);
+      }
+    }
+  }
+  // inverse = L^{-T} L^{-1}
+  const lowerInverse: number[][] = Array.from({ length: n }, () => new Array<number>(n).fill(0));
+  for (let i = 0; i < n; i++) {
+    (lowerInverse[i] as number[])[i] = 1 / get(lower, i, i);
+    for (let j = 0; j < i; j++) {
+      let sum = 0;
+      for (let k = j; k < i; k++) sum -= get(lower, i, k) * get(lowerInverse, k, j);
+      (lowerInverse[i] as number[])[j] = sum / get(lower, i, i);
+    }
+  }
+  const inverse: number[][] = Array.from({ length: n }, () => new Array<number>(n).fill(0));
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < n; j++) {
+      let sum = 0;
+      for (let k = Math.max(i, j); k < n; k++) sum += get(lowerInverse, k, i) * get(lowerInverse, k, j);
+      (inverse[i] as number[])[j] = sum;
+    }
+  }
+  return inverse;
+}
+
+/**
+ * Standard errors of positive parameters fitted on the log scale: the inverse
+ * Hessian of the total negative log-likelihood in log-parameters gives
+ * Var(ln θ); the delta method gives SE(θ) ≈ θ · SE(ln θ). Undefined when the
+ * Hessian is not positive definite.
+ */
+export function logScaleStandardErrors(
+  totalNegativeLogLikelihood: (logParams: readonly number[]) => number,
+  logParams: readonly number[],
+): number[] | undefined {
+  const hessian = numericalHessian(totalNegativeLogLikelihood, logParams, 1e-3);
+  const covariance = invertPositiveDefinite(hessian);
+  if (covariance === undefined) return undefined;
+  const errors = logParams.map((v, i) => Math.exp(v) * Math.sqrt(covariance[i]?.[i] ?? Number.NaN));
+  return errors.every(Number.isFinite) ? errors : undefined;
+}

@@ -1,0 +1,94 @@
+import type { ClickEvent, OrderEvent, SurveyEvent, TicketEvent } from '@crm/events';
+
+/** Where a row came from in Kafka, kept with it for tracing and audits. */
+export interface SourcePosition {
+  partition: number;
+  offset: string;
+}
+
+export type Row = Record<string, unknown>;
+
+/** DateTime64(3) parses "seconds.millis" exactly, whatever the server's timezone. */
+export function epochText(iso: string): string {
+  return (Date.parse(iso) / 1000).toFixed(3);
+}
+
+/** Amounts travel as decimal text so no float rounds them on the way to Decimal columns. */
+export function decimalText(n: number): string {
+  return n.toFixed(4);
+}
+
+const envelope = (e: { event_id: string; occurred_at: string; schema_version: number }, source: SourcePosition) => ({
+  event_id: e.event_id,
+  occurred_at: epochText(e.occurred_at),
+  schema_version: e.schema_version,
+  source_partition: source.partition,
+  source_offset: source.offset,
+});
+
+export function orderRow(e: OrderEvent, fxRate: number, source: SourcePosition): Row {
+  return {
+    ...envelope(e, source),
+    order_id: e.order_id,
+    customer_id: e.customer_id,
+    status: e.status,
+    placed_at: epochText(e.placed_at),
+    total: decimalText(e.total),
+    refunded_amount: decimalText(e.refunded_amount),
+    currency: e.currency,
+    fx_rate: fxRate.toFixed(8),
+    channel: e.channel,
+    payment_method: e.payment_method,
+    items: e.items.map((i) => ({ sku: i.sku, category: i.category, quantity: i.quantity, unit_price: decimalText(i.unit_price) })),
+  };
+}
+
+export function clickRow(e: ClickEvent, source: SourcePosition): Row {
+  return {
+    ...envelope(e, source),
+    anonymous_id: e.anonymous_id,
+    customer_id: e.customer_id,
+    session_id: e.session_id,
+    type: e.type,
+    url: e.url,
+    sku: e.sku,
+    category: e.category,
+    query: e.query,
+    referrer: e.referrer,
+    utm_source: e.utm_source,
+    utm_medium: e.utm_medium,
+    utm_campaign: e.utm_campaign,
+  };
+}
+
+/** A click carrying both ids links them (identity stitching). */
+export function identityLinkRow(e: ClickEvent & { customer_id: string }): Row {
+  return { anonymous_id: e.anonymous_id, customer_id: e.customer_id, linked_at: epochText(e.occurred_at), event_id: e.event_id };
+}
+
+export function ticketRow(e: TicketEvent, source: SourcePosition): Row {
+  return {
+    ...envelope(e, source),
+    ticket_id: e.ticket_id,
+    customer_id: e.customer_id,
+    status: e.status,
+    category: e.category,
+    priority: e.priority,
+    channel: e.channel,
+  };
+}
+
+export function surveyRow(e: SurveyEvent, source: SourcePosition): Row {
+  return {
+    ...envelope(e, source),
+    response_id: e.response_id,
+    customer_id: e.customer_id,
+    kind: e.kind,
+    score: e.score,
+    scale_max: e.scale_max,
+    expectation: e.expectation,
+    order_id: e.order_id,
+    ticket_id: e.ticket_id,
+    comment: e.comment,
+  };
+}
