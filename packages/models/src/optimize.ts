@@ -91,9 +91,9 @@ export function minimizeNelderMead(
       );
     }
     const improvement = best.f - result.best.f;
-    const moved = Math.max(...result.best.x.map((v, i) => Math.abs(v - (best.x[i] ?? 0))));
     if (result.best.f <= best.f) best = result.best;
-    if (run > 0 && improvement <= fTolerance && moved <= 10 * xTolerance) {
+    // A restart that cannot improve on the previous optimum confirms it.
+    if (run > 0 && improvement <= fTolerance) {
       return { x: best.x, value: best.f, iterations, evaluations, restarts: run, converged: true };
     }
   }
@@ -113,9 +113,10 @@ function nelderMeadRun(
 ): RunResult {
   const n = start.x.length;
   // Adaptive coefficients: reflection 1, expansion 1 + 2/n, contraction 3/4 − 1/(2n), shrink 1 − 1/n.
-  const expansion = 1 + 2 / n;
-  const contraction = 0.75 - 1 / (2 * n);
-  const shrink = 1 - 1 / n;
+  // (For n < 3 these degenerate, so the classic 2, 1/2, 1/2 are used there.)
+  const expansion = n >= 3 ? 1 + 2 / n : 2;
+  const contraction = n >= 3 ? 0.75 - 1 / (2 * n) : 0.5;
+  const shrink = n >= 3 ? 1 - 1 / n : 0.5;
 
   const simplex: Vertex[] = [{ x: [...start.x], f: start.f }];
   for (let i = 0; i < n; i++) {

@@ -1,2 +1,3 @@
 export * from './random.js';
 export * from './orders.js';
+export * from './customers.js';
