@@ -8,6 +8,7 @@ import { down, init, status, up } from './stack/stack.js';
 import { runSql } from './commands/sql.js';
 import { runDemo } from './commands/demo.js';
 import { printSummary } from './commands/summary.js';
+import { replayDeadLetters } from './dead-letters/replay.js';
 
 const USAGE = `usage: pnpm crm <command> [options]
 
@@ -19,6 +20,9 @@ const USAGE = `usage: pnpm crm <command> [options]
                             start the stack, produce a seeded sample of orders, wait until all are
                             in ClickHouse, score, and print a summary
   score [--as-of ISO]       run scoring now (or as of an instant)
+  dlq replay [--reason CODE]
+                            re-inject dead letters (all, or one reason such as missing_fx_rate) into their
+                            source topics; what still fails is dead-lettered again with its reason
   sql "<query>" [--format F]
                             run a query; a readable table by default, or any ClickHouse format (TSV, JSONEachRow, …)
 
@@ -36,6 +40,7 @@ async function main(argv: string[]): Promise<number> {
       customers: { type: 'string', default: '500' },
       seed: { type: 'string', default: '42' },
       'as-of': { type: 'string' },
+      reason: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -97,6 +102,19 @@ async function main(argv: string[]): Promise<number> {
       }
       say(`\ndemo finished in ${((Date.now() - started) / 1000).toFixed(1)} s; the stack keeps running (pnpm crm status, pnpm crm down)`);
       say(`try: pnpm crm sql "SELECT * FROM customer_profiles FINAL ORDER BY revenue_total DESC LIMIT 5"`);
+      return 0;
+    }
+    case 'dlq': {
+      if (rest[0] !== 'replay' || rest.length !== 1) throw new UsageError('dlq takes one subcommand: replay');
+      const kafka = createKafka({ brokers: brokerList(config.KAFKA_BROKERS), clientId: 'crm-dlq', logger: createLogger('crm', 'error') });
+      const result = await replayDeadLetters(kafka, {
+        deadLetterTopic: topicNames(config.CRM_TOPIC_NAMESPACE).deadLetter,
+        namespace: config.CRM_TOPIC_NAMESPACE,
+        ...(values.reason === undefined ? {} : { reason: values.reason }),
+        onProgress: ({ scanned, replayed, total }) => say(`scanned ${scanned}/${total} dead letters, replayed ${replayed}`),
+      });
+      say(`replayed ${result.replayed} of ${result.scanned} dead letters${values.reason ? ` with reason ${values.reason}` : ''}`);
+      for (const [topic, n] of Object.entries(result.byTopic)) say(`  ${topic}: ${n}`);
       return 0;
     }
     default:

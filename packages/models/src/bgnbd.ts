@@ -7,7 +7,7 @@
  *
  *   L = Γ(r+x) α^r / Γ(r) · B(a, b+x) / B(a, b) · [(α+T)^{−(r+x)} + δ_{x>0} a/(b+x−1) (α+t_x)^{−(r+x)}]
  */
-import { logGamma } from './special-functions.js';
+import { digamma, logGamma } from './special-functions.js';
 import {
   fitTransactionModel,
   transactionExpectedPurchases,
@@ -32,6 +32,18 @@ export const bgnbdSpec: TransactionModelSpec = {
   },
   logDropout({ a, b }, x) {
     return x > 0 ? Math.log(a) - Math.log(b + x - 1) : Number.NEGATIVE_INFINITY;
+  },
+  logCommonGradient({ r, alpha, a, b }, x) {
+    const abx = digamma(a + b + x);
+    return [
+      digamma(r + x) - digamma(r) + Math.log(alpha),
+      r / alpha,
+      digamma(a + b) - abx,
+      digamma(a + b) + digamma(b + x) - digamma(b) - abx,
+    ];
+  },
+  logDropoutGradient({ a, b }, x) {
+    return x > 0 ? [1 / a, -1 / (b + x - 1)] : [0, 0];
   },
   betaOffset: 0,
 };

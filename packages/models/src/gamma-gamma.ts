@@ -15,8 +15,8 @@
  * a weighted mean of the population mean p·v/(q−1) and the customer's own m̄.
  */
 import { ModelError } from './errors.js';
-import { logScaleStandardErrors, minimizeNelderMead } from './optimize.js';
-import { logGamma } from './special-functions.js';
+import { logScaleStandardErrors, minimizeSmooth, numericalHessianFromGradient, type Optimizer } from './optimize.js';
+import { digamma, logGamma } from './special-functions.js';
 
 export interface GammaGammaParams {
   p: number;
@@ -38,6 +38,8 @@ export interface GammaGammaFitOptions {
   initial?: GammaGammaParams;
   /** Compute standard errors from the numerical Hessian (default true). */
   standardErrors?: boolean;
+  /** 'bfgs' (default; analytic gradient, Nelder–Mead as fallback) or 'nelder-mead'. */
+  optimizer?: Optimizer;
 }
 
 export interface GammaGammaFit {
@@ -160,30 +162,52 @@ export function fitGammaGamma(rows: readonly SpendRow[], options: GammaGammaFitO
   const xIndex = Int32Array.from(xs, (x) => xSlot.get(x) ?? 0);
   const logX = distinctX.map((x) => Math.log(x));
 
-  const total = (theta: readonly number[]): number => {
-    if (theta.some((t) => !(Math.abs(t) <= WALL_LOG_PARAM))) return Number.NaN;
+  /**
+   * Σ count · ln f and its gradient in θ = ln(p, q, v):
+   *   ∂/∂p = x [ψ(px+q) − ψ(px) + ln x + ln m̄ − ln(v + x m̄)]
+   *   ∂/∂q = ψ(px+q) − ψ(q) + ln v − ln(v + x m̄)
+   *   ∂/∂v = q/v − (px+q)/(v + x m̄)
+   */
+  const negativeTotal = (theta: readonly number[], gradient: number[]): number => {
+    if (theta.some((t) => !(Math.abs(t) <= WALL_LOG_PARAM))) return Number.POSITIVE_INFINITY;
     const p = Math.exp(theta[0] ?? 0);
     const q = Math.exp(theta[1] ?? 0);
     const v = Math.exp(theta[2] ?? 0);
     const lgq = logGamma(q);
-    const qlogv = q * Math.log(v);
-    const common = distinctX.map((x, k) => logGamma(p * x + q) - logGamma(p * x) - lgq + qlogv + p * x * (logX[k] ?? 0));
+    const logV = Math.log(v);
+    const psiQ = digamma(q);
+    const common = distinctX.map((x, k) => logGamma(p * x + q) - logGamma(p * x) - lgq + q * logV + p * x * (logX[k] ?? 0));
+    const psiSum = distinctX.map((x) => digamma(p * x + q));
+    const psiPx = distinctX.map((x) => digamma(p * x));
     let sum = 0;
+    let dp = 0;
+    let dq = 0;
+    let dv = 0;
     for (let i = 0; i < n; i++) {
       const k = xIndex[i] as number;
       const x = distinctX[k] as number;
+      const count = counts[i] as number;
       const px = p * x;
-      sum +=
-        (counts[i] as number) *
-        ((common[k] as number) + (px - 1) * (logM[i] as number) - (px + q) * Math.log(v + x * (scaledM[i] as number)));
+      const logMi = logM[i] as number;
+      const denominator = v + x * (scaledM[i] as number);
+      const logDenominator = Math.log(denominator);
+      sum += count * ((common[k] as number) + (px - 1) * logMi - (px + q) * logDenominator);
+      const psi = psiSum[k] as number;
+      dp += count * x * (psi - (psiPx[k] as number) + (logX[k] as number) + logMi - logDenominator);
+      dq += count * (psi - psiQ + logV - logDenominator);
+      dv += count * (q / v - (px + q) / denominator);
     }
-    return sum;
+    gradient[0] = -dp * p;
+    gradient[1] = -dq * q;
+    gradient[2] = -dv * v;
+    return Number.isFinite(sum) ? -sum : Number.POSITIVE_INFINITY;
   };
-  const negativeTotal = (theta: readonly number[]): number => {
-    const value = total(theta);
-    return Number.isFinite(value) ? -value : Number.POSITIVE_INFINITY;
+  const objective = (theta: readonly number[], gradient: number[]): number => {
+    const value = negativeTotal(theta, gradient) / customers;
+    for (let i = 0; i < gradient.length; i++) gradient[i] = (gradient[i] ?? 0) / customers;
+    return value;
   };
-  const objective = (theta: readonly number[]): number => negativeTotal(theta) / customers;
+  const scratch = [0, 0, 0];
 
   const candidates: GammaGammaParams[] = options.initial
     ? [{ ...options.initial, v: options.initial.v / scale }]
@@ -198,7 +222,7 @@ export function fitGammaGamma(rows: readonly SpendRow[], options: GammaGammaFitO
   for (const c of candidates) {
     validateGammaGammaParams(c);
     const theta = [Math.log(c.p), Math.log(c.q), Math.log(c.v)];
-    const value = objective(theta);
+    const value = objective(theta, scratch);
     if (value < startValue) {
       start = theta;
       startValue = value;
@@ -207,7 +231,10 @@ export function fitGammaGamma(rows: readonly SpendRow[], options: GammaGammaFitO
   if (start === undefined) {
     throw new ModelError('LIKELIHOOD_NOT_FINITE', 'Gamma-Gamma: the log-likelihood is not finite at any starting point');
   }
-  const result = minimizeNelderMead(objective, start, options.maxIterations === undefined ? {} : { maxIterations: options.maxIterations });
+  const result = minimizeSmooth(objective, start, {
+    ...(options.optimizer === undefined ? {} : { optimizer: options.optimizer }),
+    ...(options.maxIterations === undefined ? {} : { maxIterations: options.maxIterations }),
+  });
   const boundary = result.x.findIndex((t) => Math.abs(t) > BOUNDARY_LOG_PARAM);
   if (boundary >= 0) {
     throw new ModelError(
@@ -237,7 +264,7 @@ export function fitGammaGamma(rows: readonly SpendRow[], options: GammaGammaFitO
     groups: n,
   };
   if (options.standardErrors ?? true) {
-    const errors = logScaleStandardErrors(negativeTotal, result.x);
+    const errors = logScaleStandardErrors(numericalHessianFromGradient(negativeTotal, result.x, 1e-4), result.x);
     if (errors) {
       const [p = Number.NaN, q = Number.NaN, v = Number.NaN] = errors;
       fit.standardErrors = { p, q, v: v * scale };

@@ -11,7 +11,7 @@
  * after the purchase at t_x with probability p(1−p)^x; integrating p over
  * Beta(a, b) gives the two Beta-function ratios, B(a+1, b+x) = B(a, b+x+1)·a/(b+x)).
  */
-import { logGamma } from './special-functions.js';
+import { digamma, logGamma } from './special-functions.js';
 import {
   fitTransactionModel,
   transactionExpectedPurchases,
@@ -42,6 +42,18 @@ export const mbgnbdSpec: TransactionModelSpec = {
   },
   logDropout({ a, b }, x) {
     return Math.log(a) - Math.log(b + x);
+  },
+  logCommonGradient({ r, alpha, a, b }, x) {
+    const abx = digamma(a + b + x + 1);
+    return [
+      digamma(r + x) - digamma(r) + Math.log(alpha),
+      r / alpha,
+      digamma(a + b) - abx,
+      digamma(a + b) + digamma(b + x + 1) - digamma(b) - abx,
+    ];
+  },
+  logDropoutGradient({ a, b }, x) {
+    return [1 / a, -1 / (b + x)];
   },
   betaOffset: 1,
 };

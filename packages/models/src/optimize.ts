@@ -1,8 +1,14 @@
 /**
- * Derivative-free minimisation (Nelder–Mead with restarts) and a numerical
- * Hessian for standard errors. The models minimise the mean negative
- * log-likelihood over log-parameters, so every parameter stays positive and
- * the search space is unconstrained.
+ * Minimisers and numerical Hessians for maximum likelihood.
+ *
+ * - Nelder–Mead with restarts: derivative-free and robust, but it needs a few
+ *   hundred objective evaluations for 3–4 parameters.
+ * - BFGS: for objectives with an analytic gradient (the models provide one,
+ *   nearly free per customer group), typically 15–40 evaluations.
+ *
+ * The models minimise the mean negative log-likelihood over log-parameters,
+ * so every parameter stays positive and the search space is unconstrained;
+ * they run BFGS first and fall back to Nelder–Mead if it fails.
  */
 import { ModelError } from './errors.js';
 
@@ -250,18 +256,192 @@ export function invertPositiveDefinite(matrix: readonly (readonly number[])[]): 
 }
 
 /**
- * Standard errors of positive parameters fitted on the log scale: the inverse
- * Hessian of the total negative log-likelihood in log-parameters gives
- * Var(ln θ); the delta method gives SE(θ) ≈ θ · SE(ln θ). Undefined when the
- * Hessian is not positive definite.
+ * Hessian from an analytic gradient: central differences of the gradient,
+ * symmetrised (2n gradient evaluations).
  */
-export function logScaleStandardErrors(
-  totalNegativeLogLikelihood: (logParams: readonly number[]) => number,
-  logParams: readonly number[],
-): number[] | undefined {
-  const hessian = numericalHessian(totalNegativeLogLikelihood, logParams, 1e-3);
+export function numericalHessianFromGradient(fg: ValueAndGradient, x: readonly number[], h = 1e-4): number[][] {
+  const n = x.length;
+  const columns: number[][] = [];
+  for (let j = 0; j < n; j++) {
+    const plus = [...x];
+    const minus = [...x];
+    plus[j] = (plus[j] ?? 0) + h;
+    minus[j] = (minus[j] ?? 0) - h;
+    const gPlus = new Array<number>(n).fill(0);
+    const gMinus = new Array<number>(n).fill(0);
+    fg(plus, gPlus);
+    fg(minus, gMinus);
+    columns.push(gPlus.map((v, i) => (v - (gMinus[i] ?? 0)) / (2 * h)));
+  }
+  return Array.from({ length: n }, (_, i) =>
+    Array.from({ length: n }, (_, j) => ((columns[j]?.[i] ?? Number.NaN) + (columns[i]?.[j] ?? Number.NaN)) / 2),
+  );
+}
+
+/**
+ * Standard errors of positive parameters fitted on the log scale, from the
+ * Hessian of the total negative log-likelihood in log-parameters: its inverse
+ * is Var(ln θ), and the delta method gives SE(θ) ≈ θ · SE(ln θ). Undefined
+ * when the Hessian is not positive definite.
+ */
+export function logScaleStandardErrors(hessian: readonly (readonly number[])[], logParams: readonly number[]): number[] | undefined {
   const covariance = invertPositiveDefinite(hessian);
   if (covariance === undefined) return undefined;
   const errors = logParams.map((v, i) => Math.exp(v) * Math.sqrt(covariance[i]?.[i] ?? Number.NaN));
   return errors.every(Number.isFinite) ? errors : undefined;
+}
+
+/** Writes ∂f/∂x into `gradient` (same length as x) and returns f(x). */
+export type ValueAndGradient = (x: readonly number[], gradient: number[]) => number;
+
+export interface BfgsOptions {
+  /** Most quasi-Newton iterations (default 500). */
+  maxIterations?: number;
+  /** Converged when every |∂f/∂x_i| is at most this (default 1e-8). */
+  gradientTolerance?: number;
+  /** Longest step in any coordinate per iteration (default 2). */
+  maxStep?: number;
+}
+
+export interface BfgsRun {
+  x: number[];
+  value: number;
+  gradient: number[];
+  iterations: number;
+  evaluations: number;
+  converged: boolean;
+  /** Why the run stopped, for error messages. */
+  reason: string;
+}
+
+const dot = (u: readonly number[], v: readonly number[]): number => u.reduce((sum, ui, i) => sum + ui * (v[i] ?? 0), 0);
+const maxAbs = (u: readonly number[]): number => u.reduce((m, ui) => Math.max(m, Math.abs(ui)), 0);
+
+/**
+ * One BFGS run with a backtracking (Armijo) line search; does not throw.
+ * Non-finite values make the line search back off.
+ */
+export function bfgsRun(fg: ValueAndGradient, x0: readonly number[], options: BfgsOptions = {}): BfgsRun {
+  const n = x0.length;
+  const maxIterations = options.maxIterations ?? 500;
+  const gradientTolerance = options.gradientTolerance ?? 1e-8;
+  const maxStep = options.maxStep ?? 2;
+  const identity = (): number[][] => Array.from({ length: n }, (_, i) => Array.from({ length: n }, (_, j) => (i === j ? 1 : 0)));
+  let evaluations = 0;
+  const evaluate = (x: readonly number[], g: number[]): number => {
+    evaluations++;
+    const value = fg(x, g);
+    return Number.isFinite(value) && g.every(Number.isFinite) ? value : Number.POSITIVE_INFINITY;
+  };
+  let x = [...x0];
+  let g = new Array<number>(n).fill(0);
+  let f = evaluate(x, g);
+  const stop = (converged: boolean, reason: string, iterations: number): BfgsRun => ({
+    x,
+    value: f,
+    gradient: g,
+    iterations,
+    evaluations,
+    converged,
+    reason,
+  });
+  if (!Number.isFinite(f)) return stop(false, 'objective or gradient not finite at the start', 0);
+  let H = identity();
+  let scaled = false;
+  for (let iteration = 0; iteration < maxIterations; iteration++) {
+    if (maxAbs(g) <= gradientTolerance) return stop(true, 'gradient below tolerance', iteration);
+    let d = H.map((row) => -dot(row, g));
+    let slope = dot(g, d);
+    if (!(slope < 0)) {
+      H = identity();
+      d = g.map((gi) => -gi);
+      slope = -dot(g, g);
+    }
+    let step = Math.min(1, maxStep / maxAbs(d));
+    let accepted = false;
+    let xNew = x;
+    let gNew = g;
+    let fNew = f;
+    for (let tries = 0; tries < 60; tries++) {
+      xNew = x.map((xi, i) => xi + step * (d[i] ?? 0));
+      gNew = new Array<number>(n).fill(0);
+      fNew = evaluate(xNew, gNew);
+      if (fNew <= f + 1e-4 * step * slope) {
+        accepted = true;
+        break;
+      }
+      if (Number.isFinite(fNew)) {
+        // minimiser of the quadratic through f, slope and fNew, kept within [0.1, 0.5] of the step
+        const next = (-slope * step * step) / (2 * (fNew - f - slope * step));
+        step = Math.min(0.5 * step, Math.max(0.1 * step, next));
+      } else {
+        step *= 0.25;
+      }
+    }
+    if (!accepted) return stop(false, `line search failed (largest gradient component ${maxAbs(g).toExponential(2)})`, iteration);
+    const s = xNew.map((xi, i) => xi - (x[i] ?? 0));
+    const y = gNew.map((gi, i) => gi - (g[i] ?? 0));
+    const sy = dot(s, y);
+    if (sy > 1e-12 * Math.sqrt(dot(s, s) * dot(y, y))) {
+      if (!scaled) {
+        const gamma = sy / dot(y, y);
+        H = H.map((row) => row.map((v) => v * gamma));
+        scaled = true;
+      }
+      const rho = 1 / sy;
+      const Hy = H.map((row) => dot(row, y));
+      const yHy = dot(y, Hy);
+      H = H.map((row, i) =>
+        row.map(
+          (v, j) =>
+            v - rho * ((Hy[i] ?? 0) * (s[j] ?? 0) + (s[i] ?? 0) * (Hy[j] ?? 0)) + (rho * rho * yHy + rho) * (s[i] ?? 0) * (s[j] ?? 0),
+        ),
+      );
+    }
+    x = xNew;
+    g = gNew;
+    f = fNew;
+  }
+  return stop(maxAbs(g) <= gradientTolerance, `no convergence in ${maxIterations} iterations`, maxIterations);
+}
+
+/**
+ * Minimises a smooth `f` with an analytic gradient by BFGS. Throws ModelError
+ * LIKELIHOOD_NOT_FINITE when f is not finite at x0 and FIT_NOT_CONVERGED when
+ * it does not converge; never returns NaN.
+ */
+export function minimizeBfgs(fg: ValueAndGradient, x0: readonly number[], options: BfgsOptions = {}): MinimizeResult {
+  const run = bfgsRun(fg, x0, options);
+  if (!Number.isFinite(run.value)) {
+    throw new ModelError('LIKELIHOOD_NOT_FINITE', `the objective is not finite at the starting point [${x0.join(', ')}]`);
+  }
+  if (!run.converged) throw new ModelError('FIT_NOT_CONVERGED', `BFGS did not converge: ${run.reason}`);
+  return { x: run.x, value: run.value, iterations: run.iterations, evaluations: run.evaluations, restarts: 0, converged: true };
+}
+
+export type Optimizer = 'bfgs' | 'nelder-mead';
+
+/**
+ * BFGS from x0, falling back to Nelder–Mead from BFGS's best point when BFGS
+ * does not converge (or straight Nelder–Mead when asked). Throws like the two
+ * minimisers; never returns NaN.
+ */
+export function minimizeSmooth(
+  fg: ValueAndGradient,
+  x0: readonly number[],
+  options: { optimizer?: Optimizer; maxIterations?: number } = {},
+): MinimizeResult {
+  const scratch = new Array<number>(x0.length).fill(0);
+  const valueOnly = (x: readonly number[]): number => fg(x, scratch);
+  const nelderMeadOptions = options.maxIterations === undefined ? {} : { maxIterations: options.maxIterations };
+  if (options.optimizer === 'nelder-mead') return minimizeNelderMead(valueOnly, x0, nelderMeadOptions);
+  const run = bfgsRun(fg, x0, options.maxIterations === undefined ? {} : { maxIterations: options.maxIterations });
+  if (run.converged) {
+    return { x: run.x, value: run.value, iterations: run.iterations, evaluations: run.evaluations, restarts: 0, converged: true };
+  }
+  if (!Number.isFinite(run.value)) {
+    throw new ModelError('LIKELIHOOD_NOT_FINITE', `the objective is not finite at the starting point [${x0.join(', ')}]`);
+  }
+  const result = minimizeNelderMead(valueOnly, run.x, nelderMeadOptions);
+  return { ...result, iterations: run.iterations + result.iterations, evaluations: run.evaluations + result.evaluations };
 }

@@ -11,7 +11,7 @@
  * all measured from the first purchase (the pipeline uses days).
  */
 import { ModelError } from './errors.js';
-import { logScaleStandardErrors, minimizeNelderMead } from './optimize.js';
+import { logScaleStandardErrors, minimizeSmooth, numericalHessianFromGradient, type Optimizer } from './optimize.js';
 import { hyp2f1 } from './special-functions.js';
 
 /** One customer's purchase history summary. */
@@ -48,6 +48,8 @@ export interface TransactionFitOptions {
   initial?: TransactionParams;
   /** Compute standard errors from the numerical Hessian (default true). */
   standardErrors?: boolean;
+  /** 'bfgs' (default; analytic gradient, Nelder–Mead as fallback) or 'nelder-mead'. */
+  optimizer?: Optimizer;
 }
 
 export interface TransactionFit {
@@ -75,6 +77,10 @@ export interface TransactionModelSpec {
   logCommon(params: TransactionParams, x: number): number;
   /** ln of the weight of the "dropped out after the last purchase" term; −Infinity when there is none. */
   logDropout(params: TransactionParams, x: number): number;
+  /** ∂ logCommon / ∂(r, α, a, b). */
+  logCommonGradient(params: TransactionParams, x: number): readonly [number, number, number, number];
+  /** ∂ logDropout / ∂(a, b) (zeros when there is no dropout term). */
+  logDropoutGradient(params: TransactionParams, x: number): readonly [number, number];
   /** An alive customer's dropout probability has posterior Beta(a, b + x + betaOffset). */
   betaOffset: 0 | 1;
 }
@@ -238,6 +244,8 @@ interface CompiledData {
   TIndex: Int32Array;
   txIndex: Int32Array;
   counts: Float64Array;
+  /** Σ count per distinct x. */
+  countByX: Float64Array;
 }
 
 function compile(rows: readonly CustomerGroup[]): CompiledData {
@@ -289,6 +297,7 @@ function compile(rows: readonly CustomerGroup[]): CompiledData {
     TIndex: new Int32Array(n),
     txIndex: new Int32Array(n),
     counts: new Float64Array(n),
+    countByX: new Float64Array(0),
   };
   kept.forEach(({ row, count }, i) => {
     data.xIndex[i] = index(xs, row.x);
@@ -297,13 +306,34 @@ function compile(rows: readonly CustomerGroup[]): CompiledData {
     data.counts[i] = count;
   });
   data.xValues = Float64Array.from(xs.keys());
+  data.countByX = new Float64Array(data.xValues.length);
+  for (let i = 0; i < n; i++) {
+    const k = data.xIndex[i] as number;
+    data.countByX[k] = (data.countByX[k] as number) + (data.counts[i] as number);
+  }
   data.TValues = Float64Array.from(Ts.keys());
   data.txValues = Float64Array.from(txs.keys());
   return data;
 }
 
-/** Σ count · ln L over the compiled (time-scaled) data; NaN/∞ propagate. */
-function totalLogLikelihood(spec: TransactionModelSpec, data: CompiledData, params: TransactionParams): number {
+/**
+ * Σ count · ln L over the compiled (time-scaled) data, and, when `gradient`
+ * is given, its partial derivatives with respect to (r, α, a, b). Per group
+ * this costs one exp and one log1p (none for a BG/NBD customer with x = 0);
+ * the logs of α + T and α + t_x are shared by all groups with the same T or t_x.
+ *
+ * With A = −s ln(α+T), D = logDropout − s ln(α+t_x), s = r + x and
+ * w = e^D / (e^A + e^D) (the posterior weight of "already dropped out"):
+ *   ∂/∂r = ∂common/∂r − (1−w) ln(α+T) − w ln(α+t_x)
+ *   ∂/∂α = ∂common/∂α − s [(1−w)/(α+T) + w/(α+t_x)]
+ *   ∂/∂a = ∂common/∂a + w ∂logDropout/∂a,  likewise for b.
+ */
+function totalLogLikelihood(
+  spec: TransactionModelSpec,
+  data: CompiledData,
+  params: TransactionParams,
+  gradient?: number[],
+): number {
   const { r, alpha } = params;
   const nx = data.xValues.length;
   const common = new Float64Array(nx);
@@ -317,17 +347,84 @@ function totalLogLikelihood(spec: TransactionModelSpec, data: CompiledData, para
   }
   const logT = data.TValues.map((T) => Math.log(alpha + T));
   const logTx = data.txValues.map((tx) => Math.log(alpha + tx));
-  let total = 0;
   const { xIndex, TIndex, txIndex, counts } = data;
+  let total = 0;
+  if (!gradient) {
+    for (let i = 0; i < data.groups; i++) {
+      const k = xIndex[i] as number;
+      const s = shape[k] as number;
+      const alive = -s * (logT[TIndex[i] as number] as number);
+      const dead = (dropout[k] as number) - s * (logTx[txIndex[i] as number] as number);
+      const ll =
+        dead === Number.NEGATIVE_INFINITY
+          ? alive
+          : alive > dead
+            ? alive + Math.log1p(Math.exp(dead - alive))
+            : dead + Math.log1p(Math.exp(alive - dead));
+      total += (counts[i] as number) * ((common[k] as number) + ll);
+    }
+    return total;
+  }
+  const inverseT = data.TValues.map((T) => 1 / (alpha + T));
+  const inverseTx = data.txValues.map((tx) => 1 / (alpha + tx));
+  // Σ count · w per distinct x, for the a and b derivatives.
+  const deadWeight = new Float64Array(nx);
+  let dr = 0;
+  let dAlpha = 0;
   for (let i = 0; i < data.groups; i++) {
     const k = xIndex[i] as number;
     const s = shape[k] as number;
-    const alive = -s * (logT[TIndex[i] as number] as number);
-    const dead = (dropout[k] as number) - s * (logTx[txIndex[i] as number] as number);
-    const ll =
-      (common[k] as number) + (alive > dead ? alive + Math.log1p(Math.exp(dead - alive)) : dead + Math.log1p(Math.exp(alive - dead)));
-    total += (counts[i] as number) * ll;
+    const ti = TIndex[i] as number;
+    const txi = txIndex[i] as number;
+    const count = counts[i] as number;
+    const lt = logT[ti] as number;
+    const alive = -s * lt;
+    const dead = (dropout[k] as number) - s * (logTx[txi] as number);
+    let ll: number;
+    let w: number;
+    if (dead === Number.NEGATIVE_INFINITY) {
+      ll = alive;
+      w = 0;
+    } else if (alive > dead) {
+      const e = Math.exp(dead - alive);
+      ll = alive + Math.log1p(e);
+      w = e / (1 + e);
+    } else {
+      const e = Math.exp(alive - dead);
+      ll = dead + Math.log1p(e);
+      w = 1 / (1 + e);
+    }
+    total += count * ((common[k] as number) + ll);
+    if (w === 0) {
+      dr -= count * lt;
+      dAlpha -= count * s * (inverseT[ti] as number);
+    } else {
+      dr -= count * ((1 - w) * lt + w * (logTx[txi] as number));
+      dAlpha -= count * s * ((1 - w) * (inverseT[ti] as number) + w * (inverseTx[txi] as number));
+      deadWeight[k] = (deadWeight[k] as number) + count * w;
+    }
   }
+  let da = 0;
+  let db = 0;
+  for (let k = 0; k < nx; k++) {
+    const x = data.xValues[k] as number;
+    const n = data.countByX[k] as number;
+    const [cr, cAlpha, ca, cb] = spec.logCommonGradient(params, x);
+    dr += n * cr;
+    dAlpha += n * cAlpha;
+    da += n * ca;
+    db += n * cb;
+    const w = deadWeight[k] as number;
+    if (w > 0) {
+      const [pa, pb] = spec.logDropoutGradient(params, x);
+      da += w * pa;
+      db += w * pb;
+    }
+  }
+  gradient[0] = dr;
+  gradient[1] = dAlpha;
+  gradient[2] = da;
+  gradient[3] = db;
   return total;
 }
 
@@ -343,12 +440,26 @@ export function fitTransactionModel(
 ): TransactionFit {
   const data = compile(rows);
   const scale = data.timeScale;
-  const negativeTotal = (theta: readonly number[]): number => {
+  // Objective: mean negative log-likelihood per customer over θ = ln(params), with its gradient.
+  const paramGradient = [0, 0, 0, 0];
+  const negativeTotal = (theta: readonly number[], gradient: number[]): number => {
     if (theta.some((v) => !(Math.abs(v) <= WALL_LOG_PARAM))) return Number.POSITIVE_INFINITY;
-    const total = totalLogLikelihood(spec, data, paramsFromLog(theta));
+    const params = paramsFromLog(theta);
+    const total = totalLogLikelihood(spec, data, params, paramGradient);
+    const values = [params.r, params.alpha, params.a, params.b];
+    for (let i = 0; i < 4; i++) gradient[i] = -(paramGradient[i] ?? 0) * (values[i] ?? 0);
     return Number.isFinite(total) ? -total : Number.POSITIVE_INFINITY;
   };
-  const objective = (theta: readonly number[]): number => negativeTotal(theta) / data.customers;
+  const objective = (theta: readonly number[], gradient: number[]): number => {
+    const value = negativeTotal(theta, gradient) / data.customers;
+    for (let i = 0; i < gradient.length; i++) gradient[i] = (gradient[i] ?? 0) / data.customers;
+    return value;
+  };
+  const valueOnly = (theta: readonly number[]): number => {
+    if (theta.some((v) => !(Math.abs(v) <= WALL_LOG_PARAM))) return Number.POSITIVE_INFINITY;
+    const total = totalLogLikelihood(spec, data, paramsFromLog(theta));
+    return Number.isFinite(total) ? -total / data.customers : Number.POSITIVE_INFINITY;
+  };
 
   // In the fit's time unit the mean T is 1, so the repeat rate per unit time is about sumX / customers.
   const rate = data.sumX / data.customers;
@@ -365,7 +476,7 @@ export function fitTransactionModel(
   let startValue = Number.POSITIVE_INFINITY;
   for (const c of candidates) {
     const theta = [Math.log(c.r), Math.log(c.alpha), Math.log(c.a), Math.log(c.b)];
-    const value = objective(theta);
+    const value = valueOnly(theta);
     if (value < startValue) {
       start = theta;
       startValue = value;
@@ -374,7 +485,10 @@ export function fitTransactionModel(
   if (start === undefined) {
     throw new ModelError('LIKELIHOOD_NOT_FINITE', `${spec.model}: the log-likelihood is not finite at any starting point`);
   }
-  const result = minimizeNelderMead(objective, start, options.maxIterations === undefined ? {} : { maxIterations: options.maxIterations });
+  const result = minimizeSmooth(objective, start, {
+    ...(options.optimizer === undefined ? {} : { optimizer: options.optimizer }),
+    ...(options.maxIterations === undefined ? {} : { maxIterations: options.maxIterations }),
+  });
   const boundary = result.x.findIndex((v) => Math.abs(v) > BOUNDARY_LOG_PARAM);
   if (boundary >= 0) {
     const name = PARAM_NAMES[boundary] ?? '?';
@@ -402,7 +516,7 @@ export function fitTransactionModel(
     groups: data.groups,
   };
   if (options.standardErrors ?? true) {
-    const errors = logScaleStandardErrors(negativeTotal, result.x);
+    const errors = logScaleStandardErrors(numericalHessianFromGradient(negativeTotal, result.x, 1e-4), result.x);
     if (errors) {
       const [r = Number.NaN, alpha = Number.NaN, a = Number.NaN, b = Number.NaN] = errors;
       fit.standardErrors = { r, alpha: alpha * scale, a, b };

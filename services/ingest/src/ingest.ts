@@ -59,7 +59,7 @@ export async function startIngest(
     autoCommit: false,
     eachBatchAutoResolve: false,
     partitionsConsumedConcurrently: config.INGEST_PARTITIONS_CONCURRENTLY,
-    eachBatch: async ({ batch, heartbeat, isRunning, isStale }) => {
+    eachBatch: async ({ batch, heartbeat, isRunning, isStale, resolveOffset }) => {
       if (!isRunning() || isStale() || batch.messages.length === 0) return;
       metrics.batchSize.observe({ topic: batch.topic }, batch.messages.length);
       const stream = streamByTopic.get(batch.topic)!;
@@ -82,7 +82,11 @@ export async function startIngest(
           sendDeadLetters: async (messages) => {
             await producer.send({ topic: topics.deadLetter, acks: -1, messages });
           },
-          commit: (offset) => consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset }]),
+          commit: async (offset) => {
+            await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset }]);
+            // Moves the fetch position too; without it the consumer would fetch the same batch again.
+            resolveOffset(batch.lastOffset());
+          },
         },
       );
       metrics.events.inc({ topic: batch.topic, outcome: 'accepted', reason: '' }, result.accepted);

@@ -1,0 +1,92 @@
+export { ModelError, MODEL_ERROR_CODES, type ModelErrorCode } from './errors.js';
+export {
+  logGamma,
+  digamma,
+  gammaSign,
+  logBeta,
+  logAddExp,
+  logSumExp,
+  hyp2f1,
+  hyp2f1Series,
+  type Hyp2f1Options,
+} from './special-functions.js';
+export {
+  minimizeNelderMead,
+  minimizeBfgs,
+  minimizeSmooth,
+  bfgsRun,
+  numericalHessian,
+  numericalHessianFromGradient,
+  invertPositiveDefinite,
+  logScaleStandardErrors,
+  type MinimizeOptions,
+  type MinimizeResult,
+  type BfgsOptions,
+  type BfgsRun,
+  type ValueAndGradient,
+  type Optimizer,
+} from './optimize.js';
+export {
+  groupCustomers,
+  validateCustomer,
+  expectedPurchasesWhileAlive,
+  type CustomerSummary,
+  type CustomerGroup,
+  type TransactionParams,
+  type TransactionModelName,
+  type TransactionFit,
+  type TransactionFitOptions,
+} from './transaction-model.js';
+export {
+  fitBgnbd,
+  bgnbdLogLikelihood,
+  bgnbdProbabilityAlive,
+  bgnbdExpectedPurchases,
+  bgnbdExpectedPurchasesNewCustomer,
+  type BgnbdParams,
+} from './bgnbd.js';
+export {
+  fitMbgnbd,
+  mbgnbdLogLikelihood,
+  mbgnbdProbabilityAlive,
+  mbgnbdExpectedPurchases,
+  mbgnbdExpectedPurchasesNewCustomer,
+  type MbgnbdParams,
+} from './mbgnbd.js';
+export {
+  fitGammaGamma,
+  gammaGammaLogLikelihood,
+  gammaGammaExpectedValue,
+  gammaGammaPopulationMean,
+  type GammaGammaParams,
+  type GammaGammaFit,
+  type GammaGammaFitOptions,
+  type SpendRow,
+} from './gamma-gamma.js';
+export {
+  clv12m,
+  clv12mFromExpectedPurchases,
+  monthlyDiscountRate,
+  CLV_MONTHS,
+  DAYS_PER_MONTH,
+  type ClvOptions,
+  type ClvCustomer,
+} from './clv.js';
+export {
+  createRng,
+  sampleExponential,
+  sampleNormal,
+  sampleGamma,
+  sampleLogGamma,
+  sampleBeta,
+  samplePoisson,
+  simulateTransactions,
+  simulateBgnbd,
+  simulateMbgnbd,
+  simulateGammaGamma,
+  type Rng,
+  type ObservationLength,
+  type TransactionSimulationOptions,
+  type SimulatedCustomer,
+  type SimulatedSpend,
+} from './simulate.js';
