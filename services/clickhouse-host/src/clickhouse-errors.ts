@@ -4,17 +4,19 @@
  * what clients parse (the code also travels in `X-ClickHouse-Exception-Code`).
  */
 
-/** The codes this host raises itself; engine errors carry their own. */
+/** The errors this host raises itself (numbers from the engine's errorCodeToName); engine errors carry their own. */
 export const ErrorCode = {
   BAD_ARGUMENTS: { code: 36, name: 'BAD_ARGUMENTS' },
   NOT_IMPLEMENTED: { code: 48, name: 'NOT_IMPLEMENTED' },
   SYNTAX_ERROR: { code: 62, name: 'SYNTAX_ERROR' },
+  UNKNOWN_COMPRESSION_METHOD: { code: 89, name: 'UNKNOWN_COMPRESSION_METHOD' },
   UNKNOWN_SETTING: { code: 115, name: 'UNKNOWN_SETTING' },
   QUERY_WITH_SAME_ID_IS_ALREADY_RUNNING: { code: 216, name: 'QUERY_WITH_SAME_ID_IS_ALREADY_RUNNING' },
   ZLIB_INFLATE_FAILED: { code: 354, name: 'ZLIB_INFLATE_FAILED' },
   SESSION_NOT_FOUND: { code: 372, name: 'SESSION_NOT_FOUND' },
   SESSION_IS_LOCKED: { code: 373, name: 'SESSION_IS_LOCKED' },
   INVALID_SESSION_TIMEOUT: { code: 374, name: 'INVALID_SESSION_TIMEOUT' },
+  QUERY_WAS_CANCELLED: { code: 394, name: 'QUERY_WAS_CANCELLED' },
   STD_EXCEPTION: { code: 1001, name: 'STD_EXCEPTION' },
 } as const;
 
@@ -49,10 +51,10 @@ const ERROR_TEXT = /(?:Code|Error): (\d+)\..*Exception: (.+?)\(((?=[A-Z0-9_]*[A-
 export function parseClickHouseErrorText(text: string): { code: number; type: string; message: string } | undefined {
   const match = ERROR_TEXT.exec(text);
   if (!match) return undefined;
-  return { code: Number(match[1]), type: match[3]!, message: match[2]!.replace(/\.\s*$/, '').trim() };
+  return { code: Number(match[1]), type: match[3]!, message: match[2]!.trim().replace(/\.$/, '') };
 }
 
-/** Whatever the engine (or chdb's binding) threw, as a ClickHouse exception with the engine's own wording. */
+/** Whatever the engine (or chdb's binding) threw, as a ClickHouse exception keeping the engine's own wording. */
 export function toClickHouseException(error: unknown): ClickHouseException {
   if (error instanceof ClickHouseException) return error;
   const text = (error instanceof Error ? error.message : String(error)).trim();
@@ -61,6 +63,7 @@ export function toClickHouseException(error: unknown): ClickHouseException {
   return ClickHouseException.of(ErrorCode.STD_EXCEPTION, text || 'unknown error');
 }
 
+// ClickHouse's exceptionCodeToHTTPStatus (src/Server/HTTP/exceptionCodeToHTTPStatus.cpp), by code.
 const BAD_REQUEST = new Set([
   36, // BAD_ARGUMENTS
   427, // CANNOT_COMPILE_REGEXP
@@ -71,15 +74,15 @@ const BAD_REQUEST = new Set([
   41, // CANNOT_PARSE_DATETIME
   72, // CANNOT_PARSE_NUMBER
   441, // CANNOT_PARSE_DOMAIN_VALUE_FROM_STRING
-  466, // CANNOT_PARSE_IPV4
-  467, // CANNOT_PARSE_IPV6
+  675, // CANNOT_PARSE_IPV4
+  676, // CANNOT_PARSE_IPV6
   27, // CANNOT_PARSE_INPUT_ASSERTION_FAILED
   376, // CANNOT_PARSE_UUID
   15, // DUPLICATE_COLUMN
   44, // ILLEGAL_COLUMN
-  50 - 0 === 50 ? 0 : 0, // placeholder never matched (keeps the list aligned with ClickHouse's order)
-  16, // THERE_IS_NO_COLUMN
-  10, // UNKNOWN_ELEMENT_IN_AST (legacy number kept by ClickHouse)
+  37, // UNKNOWN_ELEMENT_IN_AST
+  123, // UNKNOWN_TYPE_OF_AST_NODE
+  8, // THERE_IS_NO_COLUMN
   167, // TOO_DEEP_AST
   168, // TOO_BIG_AST
   223, // UNEXPECTED_AST_STRUCTURE
@@ -97,27 +100,31 @@ const NOT_FOUND = new Set([
   56, // UNKNOWN_STORAGE
   81, // UNKNOWN_DATABASE
   115, // UNKNOWN_SETTING
-  57 - 57, // placeholder never matched
-  64, // UNKNOWN_DIRECTION_OF_SORTING
+  152, // UNKNOWN_DIRECTION_OF_SORTING
   63, // UNKNOWN_AGGREGATE_FUNCTION
   73, // UNKNOWN_FORMAT
   336, // UNKNOWN_DATABASE_ENGINE
-  433, // UNKNOWN_TYPE_OF_QUERY
+  78, // UNKNOWN_TYPE_OF_QUERY
   511, // UNKNOWN_ROLE
 ]);
 
-/** ClickHouse's exceptionCodeToHTTPStatus. */
+const FORBIDDEN = new Set([192, 193, 516, 512, 497]); // UNKNOWN_USER, WRONG_PASSWORD, AUTHENTICATION_FAILED, SET_NON_GRANTED_ROLE, ACCESS_DENIED
+
+const OTHER: ReadonlyMap<number, number> = new Map([
+  [194, 401], // REQUIRED_PASSWORD
+  [229, 413], // QUERY_IS_TOO_LARGE
+  [48, 501], // NOT_IMPLEMENTED
+  [209, 503], // SOCKET_TIMEOUT
+  [76, 503], // CANNOT_OPEN_FILE
+  [439, 503], // CANNOT_SCHEDULE_TASK
+  [381, 411], // HTTP_LENGTH_REQUIRED
+  [159, 408], // TIMEOUT_EXCEEDED
+  [779, 415], // UNSUPPORTED_MEDIA_TYPE
+]);
+
 export function httpStatusFor(code: number): number {
-  if (code === 194) return 401; // REQUIRED_PASSWORD
-  if (code === 192 || code === 193 || code === 516 || code === 512 || code === 497) return 403; // user/password/auth/role/access
   if (BAD_REQUEST.has(code)) return 400;
   if (NOT_FOUND.has(code)) return 404;
-  if (code === 202 - 202 + 202 && false) return 503;
-  if (code === 9) return 413; // QUERY_IS_TOO_LARGE? see below
-  if (code === 48) return 501; // NOT_IMPLEMENTED
-  if (code === 209 || code === 76 || code === 439) return 503; // SOCKET_TIMEOUT, CANNOT_OPEN_FILE, CANNOT_SCHEDULE_TASK
-  if (code === 381) return 411; // HTTP_LENGTH_REQUIRED
-  if (code === 159) return 408; // TIMEOUT_EXCEEDED
-  if (code === 415) return 415; // UNSUPPORTED_MEDIA_TYPE
-  return 500;
+  if (FORBIDDEN.has(code)) return 403;
+  return OTHER.get(code) ?? 500;
 }

@@ -1,14 +1,20 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { randomUUID } from 'node:crypto';
-import { gzipSync } from 'node:zlib';
 import type { Logger } from '@crm/runtime';
-import { BadRequestError, ChdbExecutor, type ExecutionResult } from './chdb-executor.js';
-import { engineError, type EngineError } from './clickhouse-errors.js';
-import { parseClickHouseRequest, UnsupportedEncodingError } from './http-request.js';
+import { ChdbEngine } from './chdb-engine.js';
+import { ChdbExecutor, summaryOf, type QueryOutput } from './chdb-executor.js';
+import { ClickHouseException, ErrorCode, toClickHouseException } from './clickhouse-errors.js';
+import { parseHttpRequest, type QueryRequest } from './http-request.js';
+import { ResultWriter, sendError, sendNotFound, sendOk } from './http-response.js';
+import { readRequestBody } from './request-body.js';
+
+/** Like ClickHouse's shutdown_wait_unfinished: how long close() lets running queries finish before cancelling streamed ones. */
+const SHUTDOWN_GRACE_MS = 5_000;
 
 export interface ClickHouseHostOptions {
+  /** The chDB data directory (created if missing). One process, and one host, per directory. */
   dataDir: string;
+  /** Default 127.0.0.1. */
   host?: string;
   /** 0 picks a free port. */
   port: number;
@@ -18,6 +24,7 @@ export interface ClickHouseHostOptions {
 export interface ClickHouseHost {
   readonly port: number;
   readonly url: string;
+  /** Stops accepting requests, lets running ones finish, and releases the data directory. */
   close(): Promise<void>;
 }
 
@@ -26,116 +33,178 @@ export interface ClickHouseHost {
  * process talks to it with @clickhouse/client exactly as to a real server.
  */
 export async function startClickHouseHost(options: ClickHouseHostOptions): Promise<ClickHouseHost> {
-  const executor = new ChdbExecutor(options.dataDir);
-  const server = createServer((req, res) => {
-    handle(executor, req, res, options.logger).catch((error: unknown) => {
-      options.logger?.error({ err: error }, 'request failed');
-      if (!res.headersSent) res.writeHead(500);
-      res.end();
+  const logger = options.logger;
+  const listenHost = options.host ?? '127.0.0.1';
+  const engine = ChdbEngine.open(options.dataDir);
+  let executor: ChdbExecutor;
+  try {
+    executor = await ChdbExecutor.create(engine, logger);
+  } catch (error) {
+    engine.close();
+    throw error;
+  }
+
+  // close() lets running requests finish before the engine goes; closing a connection mid-query aborts the engine.
+  let inFlight = 0;
+  let closing = false;
+  let idle: (() => void) | undefined;
+  const shutdown = new AbortController();
+  const server = createServer({ keepAliveTimeout: 10_000 }, (req, res) => {
+    inFlight++;
+    handle(executor, req, res, shutdown.signal, logger)
+      .catch((error: unknown) => {
+        logger?.error({ err: error }, 'ClickHouse host request failed');
+        sendError(res, toClickHouseException(error));
+      })
+      .finally(() => {
+        inFlight--;
+        if (closing && inFlight === 0) idle?.();
+      });
+  });
+
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(options.port, listenHost, () => {
+        server.off('error', reject);
+        resolve();
+      });
     });
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, options.host ?? '127.0.0.1', () => resolve());
-  });
+  } catch (error) {
+    await executor.close();
+    engine.close();
+    throw error;
+  }
   const port = (server.address() as AddressInfo).port;
+  const urlHost = listenHost.includes(':') ? `[${listenHost}]` : listenHost;
+
+  let closed: Promise<void> | undefined;
   return {
     port,
-    url: `http://${options.host ?? '127.0.0.1'}:${port}`,
-    close: async () => {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      executor.close();
+    url: `http://${urlHost}:${port}`,
+    close: () => {
+      closed ??= (async () => {
+        closing = true;
+        const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));
+        server.closeIdleConnections();
+        if (inFlight > 0) {
+          const drained = new Promise<void>((resolve) => (idle = resolve));
+          let timer: NodeJS.Timeout | undefined;
+          const grace = new Promise<void>((resolve) => (timer = setTimeout(resolve, SHUTDOWN_GRACE_MS)));
+          await Promise.race([drained, grace]);
+          clearTimeout(timer);
+          // Streams stop now and end their bodies with the error; a client too slow to read it loses the
+          // connection instead. A single-shot query or insert cannot be interrupted and is waited for.
+          shutdown.abort();
+          await Promise.race([drained, new Promise((resolve) => setTimeout(resolve, 1_000).unref())]);
+          server.closeAllConnections();
+          await drained;
+        }
+        server.closeAllConnections();
+        await serverClosed;
+        await executor.close();
+        engine.close();
+        logger?.debug({ dataDir: engine.dataDir }, 'ClickHouse host closed');
+      })();
+      return closed;
     },
   };
 }
 
-async function handle(executor: ChdbExecutor, req: IncomingMessage, res: ServerResponse, logger?: Logger): Promise<void> {
-  const url = new URL(req.url ?? '/', 'http://localhost');
-  const body = await readBody(req);
-  if ((url.pathname === '/ping' || url.pathname === '/') && req.method === 'GET' && !url.searchParams.has('query')) {
-    res.writeHead(200, { 'content-type': 'text/plain; charset=UTF-8' }).end('Ok.\n');
-    return;
-  }
-  if (url.pathname !== '/') {
-    res.writeHead(404, { 'content-type': 'text/plain' }).end(`There is no handle ${url.pathname}\n`);
-    return;
-  }
-
+async function handle(
+  executor: ChdbExecutor,
+  req: IncomingMessage,
+  res: ServerResponse,
+  shutdown: AbortSignal,
+  logger: Logger | undefined,
+): Promise<void> {
   let request;
   try {
-    request = parseClickHouseRequest(url, req.headers, body);
+    const body = await readRequestBody(req);
+    request = parseHttpRequest({ method: req.method ?? 'GET', url: req.url ?? '/', headers: req.headers, body });
   } catch (error) {
-    const message = error instanceof UnsupportedEncodingError ? `Unknown Content-Encoding ${error.message}` : String(error);
-    sendError(res, randomUUID(), { code: 36, name: 'BAD_ARGUMENTS', text: `Code: 36. DB::Exception: ${message}. (BAD_ARGUMENTS)`, httpStatus: 400 });
+    sendError(res, toClickHouseException(error));
     return;
   }
-  const queryId = request.queryId ?? randomUUID();
-  if (request.sql.trim() === '') {
-    sendError(res, queryId, { code: 62, name: 'SYNTAX_ERROR', text: 'Code: 62. DB::Exception: Empty query. (SYNTAX_ERROR)', httpStatus: 400 });
+  if (request.kind === 'ping') return sendOk(res);
+  if (request.kind === 'not-found') return sendNotFound(res, request.path);
+  await respond(executor, request.query, res, shutdown, logger);
+}
+
+const shuttingDown = () => ClickHouseException.of(ErrorCode.QUERY_WAS_CANCELLED, 'Query was cancelled: the ClickHouse host is shutting down');
+
+async function respond(
+  executor: ChdbExecutor,
+  query: QueryRequest,
+  res: ServerResponse,
+  shutdown: AbortSignal,
+  logger: Logger | undefined,
+): Promise<void> {
+  const started = Date.now();
+  const keyword = query.statement.type === 'insert' ? 'INSERT' : query.statement.keyword;
+  let output: QueryOutput;
+  try {
+    output = await executor.execute(query);
+  } catch (error) {
+    const failure = toClickHouseException(error);
+    logger?.debug({ queryId: query.queryId, statement: keyword, code: failure.code, type: failure.type }, 'query failed');
+    sendError(res, failure, { ...(query.queryId === undefined ? {} : { queryId: query.queryId }), timezone: executor.timezone });
     return;
   }
 
-  let result: ExecutionResult;
-  if (request.dataIsEmpty) {
-    // An INSERT without rows is a no-op, as clickhouse-js expects; the engine would refuse it.
-    result = { bytes: new Uint8Array(0), rowsRead: 0, bytesRead: 0, elapsedSeconds: 0 };
-  } else {
+  const writer = new ResultWriter(res);
+  try {
+    // Output is held back up to buffer_size (all of it with wait_end_of_query), so a failure
+    // in that part still gets a proper error status, as on a server.
+    const held: Buffer[] = [];
+    let heldBytes = 0;
+    let complete = false;
     try {
-      result = await executor.execute(request);
+      while (query.response.waitEndOfQuery || heldBytes < query.response.bufferSize) {
+        if (shutdown.aborted) throw shuttingDown();
+        const chunk = await output.next();
+        if (chunk === undefined) {
+          complete = true;
+          break;
+        }
+        held.push(chunk);
+        heldBytes += chunk.length;
+      }
     } catch (error) {
-      const failure =
-        error instanceof BadRequestError
-          ? { code: 36, name: 'BAD_ARGUMENTS', text: `Code: 36. DB::Exception: ${error.message}. (BAD_ARGUMENTS)`, httpStatus: 400 }
-          : engineError(error);
-      logger?.debug({ queryId, code: failure.code, name: failure.name }, 'query failed');
-      sendError(res, queryId, failure);
+      const failure = toClickHouseException(error);
+      logger?.debug({ queryId: output.queryId, statement: keyword, code: failure.code, type: failure.type }, 'query failed');
+      sendError(res, failure, { queryId: output.queryId, timezone: output.timezone });
       return;
     }
+
+    writer.start({
+      queryId: output.queryId,
+      format: output.format,
+      timezone: output.timezone,
+      summary: summaryOf(output.stats),
+      ...(query.response.codec === undefined ? {} : { codec: query.response.codec }),
+      compressionLevel: query.response.compressionLevel,
+      ...(complete && query.response.codec === undefined ? { contentLength: heldBytes } : {}),
+    });
+    for (const chunk of held) await writer.write(chunk);
+    if (!complete) {
+      try {
+        for (;;) {
+          if (writer.clientGone) break;
+          if (shutdown.aborted) throw shuttingDown();
+          const chunk = await output.next();
+          if (chunk === undefined) break;
+          await writer.write(chunk);
+        }
+      } catch (error) {
+        const failure = toClickHouseException(error);
+        logger?.debug({ queryId: output.queryId, statement: keyword, code: failure.code }, 'query failed after its output began');
+        await writer.fail(failure);
+      }
+    }
+    await writer.end();
+    logger?.debug({ queryId: output.queryId, statement: keyword, ms: Date.now() - started, ...summaryOf(output.stats) }, 'query');
+  } finally {
+    await output.close();
   }
-
-  const written = request.hasData ? result.rowsRead : 0;
-  const summary = {
-    read_rows: String(request.hasData ? 0 : result.rowsRead),
-    read_bytes: String(request.hasData ? 0 : result.bytesRead),
-    written_rows: String(written),
-    written_bytes: String(request.hasData ? body.length : 0),
-    total_rows_to_read: String(request.hasData ? 0 : result.rowsRead),
-    result_rows: String(request.hasData ? written : result.rowsRead),
-    result_bytes: String(result.bytes.byteLength),
-    elapsed_ns: String(Math.round(result.elapsedSeconds * 1e9)),
-  };
-  const headers: Record<string, string> = {
-    'content-type': 'text/plain; charset=UTF-8',
-    'x-clickhouse-query-id': queryId,
-    'x-clickhouse-format': request.format,
-    'x-clickhouse-timezone': 'UTC',
-    'x-clickhouse-server-display-name': 'chdb-host',
-    'x-clickhouse-summary': JSON.stringify(summary),
-  };
-  let payload: Uint8Array = result.bytes;
-  if (request.compressResponse) {
-    payload = gzipSync(payload);
-    headers['content-encoding'] = 'gzip';
-  }
-  res.writeHead(200, headers).end(payload);
-}
-
-function sendError(res: ServerResponse, queryId: string, failure: EngineError): void {
-  res
-    .writeHead(failure.httpStatus, {
-      'content-type': 'text/plain; charset=UTF-8',
-      'x-clickhouse-query-id': queryId,
-      'x-clickhouse-exception-code': String(failure.code),
-    })
-    .end(`${failure.text}\n`);
-}
-
-function readBody(req: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
 }

@@ -1,103 +1,300 @@
-import type { IncomingMessage } from 'node:http';
-import { brotliDecompressSync, gunzipSync, inflateSync } from 'node:zlib';
+import type { IncomingHttpHeaders } from 'node:http';
+import { ClickHouseException, ErrorCode } from './clickhouse-errors.js';
+import { boundaryOf, parseMultipart } from './multipart.js';
+import { analyzeStatement } from './sql-statement.js';
 
-/** What one ClickHouse HTTP request asks for, independent of how it travelled. */
-export interface ClickHouseRequest {
-  sql: string;
-  params: Record<string, string>;
-  settings: Record<string, string>;
-  database: string | undefined;
-  queryId: string | undefined;
-  /** Output format when the SQL names none (ClickHouse's `default_format`; TabSeparated otherwise). */
-  format: string;
-  /** True when the body held data after a `query` URL parameter (an INSERT's rows). */
-  hasData: boolean;
-  dataIsEmpty: boolean;
-  compressResponse: boolean;
+/**
+ * Turns an HTTP request into what ClickHouse's HTTP handler would run, with
+ * its semantics: URL parameters are settings unless reserved; `param_<name>`
+ * are query parameters; with a `query` parameter the body is data appended
+ * after a newline, otherwise the body is the query; GET is read-only.
+ */
+
+export interface HttpRequestInput {
+  method: string;
+  /** Path and query string, as in `IncomingMessage.url`. */
+  url: string;
+  headers: IncomingHttpHeaders;
+  /** The body with any Content-Encoding already undone. */
+  body: Buffer;
 }
 
-/** URL parameters that are about the HTTP exchange itself, not engine settings. */
-const NOT_SETTINGS = new Set(['query', 'database', 'query_id', 'default_format', 'session_id', 'session_timeout', 'session_check', 'user', 'password', 'role', 'quota_key', 'compress', 'decompress', 'buffer_size']);
+export type ResponseCodec = 'gzip' | 'deflate' | 'br';
 
-/** Settings only the HTTP server layer knows; the embedded engine would reject them. */
-const HTTP_ONLY_SETTINGS = new Set([
+/**
+ * `insert`: an INSERT the engine can take as header plus raw bytes;
+ * `expectsData` is false for INSERT ... SELECT. `query`: everything else, as SQL text.
+ */
+export type Statement =
+  | { type: 'insert'; header: string; data: Buffer; expectsData: boolean }
+  | { type: 'query'; sql: string; keyword: string; outputFormat?: string };
+
+export interface SessionRequest {
+  id: string;
+  timeoutSeconds: number;
+  /** `session_check=1`: fail instead of creating the session. */
+  check: boolean;
+}
+
+export interface QueryRequest {
+  statement: Statement;
+  /** Query parameters, values exactly as sent (ClickHouse's escaped text form). */
+  params: Record<string, string>;
+  /** Engine settings from the URL, values as sent; HTTP-layer settings are not included. */
+  settings: Record<string, string>;
+  database?: string;
+  /** Output format when the statement has no FORMAT clause. */
+  defaultFormat: string;
+  queryId?: string;
+  session?: SessionRequest;
+  /** GET requests run with readonly=2, as in ClickHouse. */
+  readOnly: boolean;
+  response: {
+    codec?: ResponseCodec;
+    compressionLevel: number;
+    /** `wait_end_of_query`: hold the whole result so late errors still get an error status. */
+    waitEndOfQuery: boolean;
+    /** Bytes held back before the response starts, so early errors still get an error status. */
+    bufferSize: number;
+  };
+}
+
+export type HostRequest =
+  | { kind: 'ping' }
+  | { kind: 'not-found'; path: string }
+  | { kind: 'query'; query: QueryRequest };
+
+// URL parameters the HTTP handler consumes itself (ClickHouse's reserved_param_names plus the ones it reads directly).
+const RESERVED = new Set([
+  'query',
+  'database',
+  'default_format',
+  'compress',
+  'decompress',
+  'user',
+  'password',
+  'quota_key',
+  'query_id',
+  'stacktrace',
+  'buffer_size',
   'wait_end_of_query',
-  'send_progress_in_http_headers',
-  'http_response_buffer_size',
-  'http_headers_progress_interval_ms',
-  'http_send_progress_interval_ms',
-  'enable_http_compression',
-  'http_zlib_compression_level',
-  'http_response_compression_method',
-  'http_native_compression_disable_checksumming_on_decompress',
-  'cancel_http_readonly_queries_on_client_close',
-  'http_wait_end_of_query',
+  'session_id',
+  'session_timeout',
+  'session_check',
+  'client_protocol_version',
+  'close_session',
+  'role',
 ]);
 
-export function parseClickHouseRequest(url: URL, headers: IncomingMessage['headers'], rawBody: Buffer): ClickHouseRequest {
-  const body = decodeBody(rawBody, headers['content-encoding']);
+// Settings that only steer the HTTP layer; the embedded engine has no HTTP server to apply them to.
+const HTTP_LAYER_SETTINGS = new Set([
+  'enable_http_compression',
+  'http_zlib_compression_level',
+  'http_response_buffer_size',
+  'http_wait_end_of_query',
+  'send_progress_in_http_headers',
+  'http_headers_progress_interval_ms',
+  'add_http_cors_header',
+  'cancel_http_readonly_queries_on_client_close',
+  'http_write_exception_in_output_format',
+  'http_native_compression_disable_checksumming_on_decompress',
+  'http_response_headers',
+]);
+
+const SETTING_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const DEFAULT_BUFFER_SIZE = 1024 * 1024; // DBMS_DEFAULT_BUFFER_SIZE
+const MAX_SESSION_TIMEOUT_SECONDS = 3600;
+const DEFAULT_SESSION_TIMEOUT_SECONDS = 60;
+
+function header(headers: IncomingHttpHeaders, name: string): string | undefined {
+  const value = headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+function parseBool(value: string | undefined): boolean | undefined {
+  if (value === undefined) return undefined;
+  const v = value.trim().toLowerCase();
+  if (v === '1' || v === 'true') return true;
+  if (v === '0' || v === 'false' || v === '') return false;
+  return undefined;
+}
+
+function parseUInt(value: string | undefined): number | undefined {
+  if (value === undefined || !/^\d+$/.test(value.trim())) return undefined;
+  return Number(value.trim());
+}
+
+/** Like ClickHouse's chooseHTTPCompressionMethod, limited to what Node 20's zlib can produce. */
+export function chooseResponseCodec(acceptEncoding: string | undefined): ResponseCodec | undefined {
+  if (!acceptEncoding) return undefined;
+  const offered = acceptEncoding.toLowerCase();
+  if (offered.includes('gzip')) return 'gzip';
+  if (offered.includes('deflate')) return 'deflate';
+  if (offered.includes('br')) return 'br';
+  return undefined;
+}
+
+export function parseHttpRequest(input: HttpRequestInput): HostRequest {
+  const url = new URL(input.url, 'http://localhost');
+  const method = input.method.toUpperCase();
+  const path = url.pathname;
+  if (path === '/ping' || path === '/replicas_status') return { kind: 'ping' };
+  if (path !== '/') return { kind: 'not-found', path };
+
+  const contentType = header(input.headers, 'content-type') ?? '';
+  const isMultipart = method === 'POST' && contentType.toLowerCase().startsWith('multipart/form-data');
+
+  // URL parameters first, then form fields (ClickHouse's HTMLForm merges both); a later value wins.
   const fields = new Map<string, string>();
   for (const [key, value] of url.searchParams) fields.set(key, value);
-  let payload = body.toString('utf8');
-  const contentType = headers['content-type'] ?? '';
-  if (contentType.startsWith('multipart/form-data')) {
-    // clickhouse-js sends long parameter lists as form fields instead of URL parameters.
-    for (const [key, value] of parseMultipart(body, contentType)) fields.set(key, value);
-    payload = '';
+  let formQuery: string | undefined;
+  if (isMultipart) {
+    const boundary = boundaryOf(contentType);
+    const parts = boundary === undefined ? undefined : parseMultipart(input.body, boundary);
+    if (!parts) throw ClickHouseException.of(ErrorCode.BAD_ARGUMENTS, 'Malformed multipart/form-data request body');
+    for (const part of parts) {
+      if (part.filename !== undefined) {
+        throw ClickHouseException.of(ErrorCode.NOT_IMPLEMENTED, 'External tables (multipart file parts) are not supported by the embedded ClickHouse host');
+      }
+      if (part.name === 'query') formQuery = part.value.toString('utf8');
+      else fields.set(part.name, part.value.toString('utf8'));
+    }
+  }
+
+  const queryParam = formQuery ?? fields.get('query');
+  const bodyIsQueryOrData = method === 'POST' && !isMultipart;
+  if (queryParam === undefined && !(bodyIsQueryOrData && input.body.length > 0)) {
+    if (method === 'GET' || method === 'HEAD') return { kind: 'ping' };
+  }
+  if (method !== 'GET' && method !== 'POST' && method !== 'HEAD') {
+    throw ClickHouseException.of(ErrorCode.BAD_ARGUMENTS, `HTTP method ${method} is not supported`);
+  }
+  if (parseBool(fields.get('compress')) || parseBool(fields.get('decompress'))) {
+    throw ClickHouseException.of(ErrorCode.NOT_IMPLEMENTED, "ClickHouse's native compression (compress=1, decompress=1) is not supported by the embedded host; use HTTP compression");
   }
 
   const params: Record<string, string> = {};
   const settings: Record<string, string> = {};
   for (const [key, value] of fields) {
-    if (key.startsWith('param_')) params[key.slice('param_'.length)] = value;
-    else if (!NOT_SETTINGS.has(key) && !HTTP_ONLY_SETTINGS.has(key) && key !== 'query') settings[key] = value;
+    if (key === '' || RESERVED.has(key)) continue;
+    // With a multipart body ClickHouse skips every name ending like an external-table description,
+    // settings (date_time_input_format!) and param_*_format alike; so does this host, so code sees the same.
+    if (isMultipart && /_(format|types|structure)$/.test(key)) continue;
+    if (key.startsWith('param_')) {
+      params[key.slice('param_'.length)] = value;
+      continue;
+    }
+    if (HTTP_LAYER_SETTINGS.has(key)) continue;
+    if (!SETTING_NAME.test(key)) {
+      throw ClickHouseException.of(ErrorCode.UNKNOWN_SETTING, `Unknown setting '${key}'`);
+    }
+    settings[key] = value;
   }
-  const urlQuery = fields.get('query');
-  const hasData = urlQuery !== undefined && payload.length > 0;
-  // ClickHouse semantics: with a `query` parameter, the body is data that follows it.
-  const sql = urlQuery === undefined ? payload : hasData ? `${urlQuery}\n${payload}` : urlQuery;
-  const accept = String(headers['accept-encoding'] ?? '');
+
+  let session: SessionRequest | undefined;
+  const sessionId = fields.get('session_id');
+  if (sessionId !== undefined && sessionId !== '') {
+    const rawTimeout = fields.get('session_timeout');
+    let timeoutSeconds = DEFAULT_SESSION_TIMEOUT_SECONDS;
+    if (rawTimeout !== undefined) {
+      const parsed = parseUInt(rawTimeout);
+      if (parsed === undefined) {
+        throw ClickHouseException.of(ErrorCode.INVALID_SESSION_TIMEOUT, `Invalid session timeout: '${rawTimeout}'`);
+      }
+      if (parsed > MAX_SESSION_TIMEOUT_SECONDS) {
+        throw ClickHouseException.of(
+          ErrorCode.INVALID_SESSION_TIMEOUT,
+          `Session timeout '${rawTimeout}' is larger than max_session_timeout: ${MAX_SESSION_TIMEOUT_SECONDS}`,
+        );
+      }
+      timeoutSeconds = parsed;
+    }
+    session = { id: sessionId, timeoutSeconds, check: fields.get('session_check') === '1' };
+  }
+
+  const statement = buildStatement(method === 'POST' && !isMultipart ? input.body : undefined, queryParam);
+  const database = header(input.headers, 'x-clickhouse-database') || fields.get('database') || undefined;
+  const defaultFormat = header(input.headers, 'x-clickhouse-format') || fields.get('default_format') || 'TabSeparated';
+  const queryId = fields.get('query_id') || header(input.headers, 'x-clickhouse-query-id') || undefined;
+  const compressionEnabled = parseBool(fields.get('enable_http_compression')) ?? false;
+  const codec = compressionEnabled ? chooseResponseCodec(header(input.headers, 'accept-encoding')) : undefined;
+  const bufferSize = Math.max(
+    parseUInt(fields.get('buffer_size')) ?? parseUInt(fields.get('http_response_buffer_size')) ?? 0,
+    DEFAULT_BUFFER_SIZE,
+  );
+
   return {
-    sql,
-    params,
-    settings,
-    database: fields.get('database') || undefined,
-    queryId: fields.get('query_id') || undefined,
-    format: fields.get('default_format') || 'TabSeparated',
-    hasData,
-    dataIsEmpty: urlQuery !== undefined && /^\s*insert\s/i.test(urlQuery) && payload.trim().length === 0,
-    compressResponse: fields.get('enable_http_compression') === '1' && /\bgzip\b/.test(accept),
+    kind: 'query',
+    query: {
+      statement,
+      params,
+      settings,
+      ...(database === undefined ? {} : { database }),
+      defaultFormat,
+      ...(queryId === undefined ? {} : { queryId }),
+      ...(session === undefined ? {} : { session }),
+      readOnly: method !== 'POST',
+      response: {
+        ...(codec === undefined ? {} : { codec }),
+        compressionLevel: parseUInt(fields.get('http_zlib_compression_level')) ?? 3,
+        waitEndOfQuery: parseBool(fields.get('wait_end_of_query') ?? fields.get('http_wait_end_of_query')) ?? false,
+        bufferSize,
+      },
+    },
   };
 }
 
-function decodeBody(body: Buffer, encoding: string | undefined): Buffer {
-  switch ((encoding ?? '').toLowerCase()) {
-    case '':
-    case 'identity':
-      return body;
-    case 'gzip':
-      return gunzipSync(body);
-    case 'deflate':
-      return inflateSync(body);
-    case 'br':
-      return brotliDecompressSync(body);
-    default:
-      throw new UnsupportedEncodingError(encoding!);
+/**
+ * `body` is the POST body when it takes part in the query (not for GET or
+ * multipart). ClickHouse reads `query` + "\n" + body as one text; an INSERT's
+ * data is whatever follows its header, so a large body is sliced, never copied.
+ */
+export function buildStatement(body: Buffer | undefined, queryParam: string | undefined): Statement {
+  const hasBody = body !== undefined && body.length > 0;
+  if (queryParam !== undefined) {
+    const text = Buffer.from(queryParam, 'utf8');
+    const shape = analyzeStatement(text);
+    if (shape.keyword === 'INSERT' && shape.insertData && shape.secondStatementAt === undefined) {
+      const rest = text.subarray(shape.insertData.dataStart);
+      const headerText = text.toString('utf8', 0, shape.insertData.headerEnd);
+      const insert = (data: Buffer): Statement => ({ type: 'insert', header: headerText, data, expectsData: true });
+      if (!hasBody) return insert(rest);
+      if (rest.length > 0) return insert(Buffer.concat([rest, Buffer.from('\n'), body]));
+      // The appended "\n" is the line break ClickHouse skips after the header, unless the header already ended with one.
+      const consumedLineBreak = shape.insertData.dataStart > shape.insertData.headerEnd && text[shape.insertData.dataStart - 1] === 0x0a;
+      return insert(consumedLineBreak ? Buffer.concat([Buffer.from('\n'), body]) : body);
+    }
+    return queryStatement(hasBody ? Buffer.concat([text, Buffer.from('\n'), body]) : text);
   }
+  return queryStatement(body ?? Buffer.alloc(0));
 }
 
-export class UnsupportedEncodingError extends Error {}
-
-function parseMultipart(body: Buffer, contentType: string): Map<string, string> {
-  const boundary = /boundary=(?:"([^"]+)"|([^;]+))/.exec(contentType);
-  const fields = new Map<string, string>();
-  if (!boundary) return fields;
-  const delimiter = `--${boundary[1] ?? boundary[2]}`;
-  for (const part of body.toString('utf8').split(delimiter)) {
-    const split = part.indexOf('\r\n\r\n');
-    if (split < 0) continue;
-    const name = /name="([^"]+)"/.exec(part.slice(0, split));
-    if (name) fields.set(name[1]!, part.slice(split + 4).replace(/\r\n$/, ''));
+function queryStatement(text: Buffer): Statement {
+  const shape = analyzeStatement(text);
+  if (shape.keyword === '') throw ClickHouseException.of(ErrorCode.SYNTAX_ERROR, 'Empty query');
+  if (shape.secondStatementAt !== undefined) {
+    throw ClickHouseException.of(
+      ErrorCode.SYNTAX_ERROR,
+      `Syntax error (Multi-statements are not allowed): failed at position ${shape.secondStatementAt + 1}: ${text
+        .toString('utf8', shape.secondStatementAt, Math.min(text.length, shape.secondStatementAt + 40))
+        .trim()}`,
+    );
   }
-  return fields;
+  if (shape.keyword === 'INSERT') {
+    if (shape.insertData) {
+      return {
+        type: 'insert',
+        header: text.toString('utf8', 0, shape.insertData.headerEnd),
+        data: text.subarray(shape.insertData.dataStart),
+        expectsData: true,
+      };
+    }
+    return { type: 'insert', header: text.toString('utf8'), data: Buffer.alloc(0), expectsData: false };
+  }
+  return {
+    type: 'query',
+    sql: text.toString('utf8'),
+    keyword: shape.keyword,
+    ...(shape.outputFormat === undefined ? {} : { outputFormat: shape.outputFormat }),
+  };
 }

@@ -1,1 +1,1 @@
-export * from './host.js';
+export { startClickHouseHost, type ClickHouseHost, type ClickHouseHostOptions } from './host.js';

@@ -1,30 +1,26 @@
+import './libuv-threads.js';
 import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
-import { z } from 'zod';
-import { crmHome, createLogger, exitOnSignal, exitOnStartupError, loadConfig, setting } from '@crm/runtime';
+import { createLogger, exitOnSignal, exitOnStartupError } from '@crm/runtime';
+import { loadHostConfig } from './config.js';
 import { startClickHouseHost } from './host.js';
 
 const logger = createLogger('clickhouse-host');
 try {
-  const config = loadConfig(
-    z.object({
-      CRM_CLICKHOUSE_HOST: z.string().default('127.0.0.1'),
-      CRM_CLICKHOUSE_PORT: setting.port(8123),
-      /** chDB binds one data directory per process: this host is its only owner. */
-      CRM_CLICKHOUSE_DATA_DIR: z.string().default(join(crmHome(), 'clickhouse')),
-      LOG_LEVEL: setting.logLevel(),
-    }),
-  );
+  const config = loadHostConfig();
   logger.level = config.LOG_LEVEL;
   mkdirSync(config.CRM_CLICKHOUSE_DATA_DIR, { recursive: true });
-  let host;
-  try {
-    host = await startClickHouseHost({ dataDir: config.CRM_CLICKHOUSE_DATA_DIR, host: config.CRM_CLICKHOUSE_HOST, port: config.CRM_CLICKHOUSE_PORT, logger });
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'EADDRINUSE') throw new Error(`CRM_CLICKHOUSE_PORT ${config.CRM_CLICKHOUSE_PORT} is already in use`);
-    throw new Error(`could not open ${config.CRM_CLICKHOUSE_DATA_DIR}: is another process using it? (${(error as Error).message})`);
-  }
+  const host = await startClickHouseHost({
+    dataDir: config.CRM_CLICKHOUSE_DATA_DIR,
+    host: config.CRM_CLICKHOUSE_HOST,
+    port: config.CRM_CLICKHOUSE_PORT,
+    logger,
+  }).catch((error: unknown) => {
+    if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+      throw new Error(`port ${config.CRM_CLICKHOUSE_PORT} on ${config.CRM_CLICKHOUSE_HOST} is already in use (CRM_CLICKHOUSE_PORT)`, { cause: error });
+    }
+    throw error;
+  });
+  // Other processes read the port from this line.
   logger.info({ port: host.port, url: host.url, dataDir: config.CRM_CLICKHOUSE_DATA_DIR }, 'listening');
   exitOnSignal(logger, () => host.close());
 } catch (error) {
