@@ -91,6 +91,7 @@ export async function startIngest(
       );
       metrics.events.inc({ topic: batch.topic, outcome: 'accepted', reason: '' }, result.accepted);
       for (const { code } of result.deadLettered) metrics.events.inc({ topic: batch.topic, outcome: 'dead_lettered', reason: code });
+      metrics.lag.set({ topic: batch.topic, partition: String(batch.partition) }, Number(batch.offsetLag()));
       logger.info(
         { topic: batch.topic, partition: batch.partition, accepted: result.accepted, deadLettered: result.deadLettered.length },
         'batch committed',

@@ -1,9 +1,10 @@
-import { Counter, Histogram, type Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
 export interface IngestMetrics {
   events: Counter<'topic' | 'outcome' | 'reason'>;
   batchSize: Histogram<'topic'>;
   writeSeconds: Histogram<'table'>;
+  lag: Gauge<'topic' | 'partition'>;
 }
 
 export function createIngestMetrics(registry: Registry): IngestMetrics {
@@ -25,6 +26,12 @@ export function createIngestMetrics(registry: Registry): IngestMetrics {
       name: 'crm_ingest_write_seconds',
       help: 'Latency of one acknowledged ClickHouse insert',
       labelNames: ['table'],
+      registers: [registry],
+    }),
+    lag: new Gauge({
+      name: 'crm_ingest_consumer_lag',
+      help: 'Messages behind the partition end after the last committed batch',
+      labelNames: ['topic', 'partition'],
       registers: [registry],
     }),
   };
