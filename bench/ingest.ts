@@ -41,10 +41,10 @@ try {
       topic: topics[name],
       messages: (sample[name] as EventsByName[typeof name][]).map((event, i) => {
         const e = event as { event_id: string; customer_id: string | null; anonymous_id?: string };
-        unique[name].add(e.event_id);
         const encoding = i % 2 === 0 ? 'json' : 'avro';
         const bad = i % 200 === 199;
         if (bad) malformed++;
+        else unique[name].add(e.event_id);
         return {
           key: e.customer_id ?? e.anonymous_id!,
           value: bad ? Buffer.from('{"not": "an event"}') : encodeEvent(name, event, encoding),
@@ -76,7 +76,7 @@ try {
     INGEST_HEALTH_PORT: '0',
     CRM_FX_RATES: '{"EUR":1.08}',
     LOG_LEVEL: 'warn',
-  });
+  }, process.env.BENCH_CPU_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROFILE}`] : []);
   let committed = 0;
   while (committed < end) {
     await new Promise((r) => setTimeout(r, 1000));
@@ -107,7 +107,10 @@ try {
     ['ingest time (process start → all committed)', `${ingestSeconds.toFixed(1)} s`],
     ['ingest rate', `${Math.round(end / ingestSeconds).toLocaleString()} events/s`],
     ['ingest peak RSS', `${peak.toFixed(0)} MiB`],
-    ...NAMES.map((n) => [`rows in ${n} (unique events)`, `${counts[n]!.toLocaleString()} (${unique[n].size.toLocaleString()} unique produced, minus malformed)`]),
+    ...NAMES.map((n) => [
+      `unique events in ${n}`,
+      `${counts[n]!.toLocaleString()} of ${unique[n].size.toLocaleString()} valid produced ${counts[n] === unique[n].size ? '(exact)' : '(MISMATCH)'}`,
+    ]),
   ];
   const width = Math.max(...rows.map((r) => r[0]!.length));
   process.stdout.write(`\n${rows.map(([k, v]) => `${k!.padEnd(width)}  ${v}`).join('\n')}\n`);

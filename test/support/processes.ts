@@ -12,8 +12,8 @@ export interface ServiceProcess {
 }
 
 /** Runs a service's entry point as a real child process, as `crm up` does, and follows its JSON log. */
-export function spawnService(script: string, env: Record<string, string>): ServiceProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, script)], {
+export function spawnService(script: string, env: Record<string, string>, nodeArgs: string[] = []): ServiceProcess {
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', join(REPO_ROOT, script)], {
     cwd: REPO_ROOT,
     env: { ...process.env, LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
