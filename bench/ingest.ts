@@ -81,7 +81,8 @@ try {
   while (committed < end) {
     await new Promise((r) => setTimeout(r, 1000));
     if (ingest.child.exitCode !== null) throw new Error(`ingest exited with ${ingest.child.exitCode}`);
-    const offsets = await admin.fetchOffsets({ groupId: groupId(namespace, 'crm-ingest'), topics: inputTopics });
+    // A new group's coordinator may still be loading: that is "not yet", not a failure.
+    const offsets = await admin.fetchOffsets({ groupId: groupId(namespace, 'crm-ingest'), topics: inputTopics }).catch(() => []);
     committed = offsets.reduce((n, t) => n + t.partitions.reduce((m, p) => m + Math.max(0, Number(p.offset)), 0), 0);
     const seconds = (Date.now() - ingestStart) / 1000;
     say(`ingested ${committed.toLocaleString()}/${end.toLocaleString()} (${Math.round(committed / seconds).toLocaleString()} events/s)`);
