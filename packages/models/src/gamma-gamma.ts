@@ -36,7 +36,11 @@ export interface SpendRow {
 export interface GammaGammaFitOptions {
   maxIterations?: number;
   initial?: GammaGammaParams;
-  /** Compute standard errors from the numerical Hessian (default true). */
+  /**
+   * Compute standard errors from the numerical Hessian (default true); the fit
+   * then also throws NOT_IDENTIFIABLE when the Hessian is not positive definite
+   * or a parameter's log has a standard error above 10.
+   */
   standardErrors?: boolean;
   /** 'bfgs' (default; analytic gradient, Nelder–Mead as fallback) or 'nelder-mead'. */
   optimizer?: Optimizer;
@@ -58,6 +62,8 @@ export interface GammaGammaFit {
 const PARAM_NAMES = ['p', 'q', 'v'] as const;
 const BOUNDARY_LOG_PARAM = 20;
 const WALL_LOG_PARAM = 50;
+/** A standard error of ln θ above this (θ uncertain by a factor e^10) means θ is not identified. */
+const MAX_LOG_STANDARD_ERROR = 10;
 
 export function validateGammaGammaParams(params: GammaGammaParams): void {
   for (const name of PARAM_NAMES) {
@@ -234,16 +240,19 @@ export function fitGammaGamma(rows: readonly SpendRow[], options: GammaGammaFitO
   const result = minimizeSmooth(objective, start, {
     ...(options.optimizer === undefined ? {} : { optimizer: options.optimizer }),
     ...(options.maxIterations === undefined ? {} : { maxIterations: options.maxIterations }),
+    boundary: {
+      limit: BOUNDARY_LOG_PARAM,
+      describe: (theta) => {
+        const i = theta.findIndex((t) => Math.abs(t) > BOUNDARY_LOG_PARAM);
+        const value = Math.exp(theta[i] ?? 0) * (i === 2 ? scale : 1);
+        return (
+          `Gamma-Gamma: the likelihood keeps rising towards the boundary of the parameter space ` +
+          `(${PARAM_NAMES[i] ?? '?'} → ${value.toExponential(2)}); these ${customers} customers cannot identify the parameters ` +
+          '(e.g. all have the same m̄)'
+        );
+      },
+    },
   });
-  const boundary = result.x.findIndex((t) => Math.abs(t) > BOUNDARY_LOG_PARAM);
-  if (boundary >= 0) {
-    throw new ModelError(
-      'FIT_NOT_CONVERGED',
-      `Gamma-Gamma: the likelihood is maximised on the boundary (${PARAM_NAMES[boundary] ?? '?'} → ` +
-        `${Math.exp(result.x[boundary] ?? 0).toExponential(2)}); the data cannot identify the parameters ` +
-        '(e.g. every customer has the same m̄)',
-    );
-  }
   const params: GammaGammaParams = {
     p: Math.exp(result.x[0] ?? 0),
     q: Math.exp(result.x[1] ?? 0),
@@ -265,10 +274,21 @@ export function fitGammaGamma(rows: readonly SpendRow[], options: GammaGammaFitO
   };
   if (options.standardErrors ?? true) {
     const errors = logScaleStandardErrors(numericalHessianFromGradient(negativeTotal, result.x, 1e-4), result.x);
-    if (errors) {
-      const [p = Number.NaN, q = Number.NaN, v = Number.NaN] = errors;
-      fit.standardErrors = { p, q, v: v * scale };
+    const flat = errors?.findIndex((se, i) => se / Math.exp(result.x[i] ?? 0) > MAX_LOG_STANDARD_ERROR) ?? 0;
+    if (!errors || flat >= 0) {
+      throw new ModelError(
+        'NOT_IDENTIFIABLE',
+        `Gamma-Gamma: the optimum found (p=${params.p}, q=${params.q}, v=${params.v}) is ` +
+          (errors
+            ? `so flat that ${PARAM_NAMES[flat] ?? '?'} is undetermined (standard error of its log ${(
+                (errors[flat] ?? 0) / Math.exp(result.x[flat] ?? 0)
+              ).toPrecision(3)})`
+            : 'not a strict maximum (the Hessian is not positive definite)') +
+          `: these ${customers} customers do not identify all three parameters`,
+      );
     }
+    const [p = Number.NaN, q = Number.NaN, v = Number.NaN] = errors;
+    fit.standardErrors = { p, q, v: v * scale };
   }
   return fit;
 }

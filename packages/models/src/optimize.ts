@@ -25,6 +25,8 @@ export interface MinimizeOptions {
   xTolerance?: number;
   /** Most restarts after the first run before giving up (default 8). */
   maxRestarts?: number;
+  /** Called with the best point just before FIT_NOT_CONVERGED is thrown; may throw a more specific error. */
+  onGiveUp?: (best: readonly number[]) => void;
 }
 
 export interface MinimizeResult {
@@ -89,6 +91,7 @@ export function minimizeNelderMead(
     const result = nelderMeadRun(objective, best, step, maxIterations - iterations, fTolerance, xTolerance);
     iterations += result.iterations;
     if (!result.converged) {
+      options.onGiveUp?.(result.best.x);
       throw new ModelError(
         'FIT_NOT_CONVERGED',
         `Nelder–Mead did not converge within ${maxIterations} iterations (best objective ${result.best.f} at [${result.best.x
@@ -103,6 +106,7 @@ export function minimizeNelderMead(
       return { x: best.x, value: best.f, iterations, evaluations, restarts: run, converged: true };
     }
   }
+  options.onGiveUp?.(best.x);
   throw new ModelError(
     'FIT_NOT_CONVERGED',
     `Nelder–Mead kept improving after ${maxRestarts} restarts (objective ${best.f}); the optimum may lie on the boundary`,
@@ -421,27 +425,45 @@ export function minimizeBfgs(fg: ValueAndGradient, x0: readonly number[], option
 
 export type Optimizer = 'bfgs' | 'nelder-mead';
 
+export interface SmoothMinimizeOptions {
+  optimizer?: Optimizer;
+  /** Iteration budget of each method (defaults: BFGS 500, Nelder–Mead 3 000). */
+  maxIterations?: number;
+  /**
+   * Coordinates beyond ±limit mean the optimum lies on the boundary of the
+   * parameter space: the search stops there with FIT_NOT_CONVERGED and the
+   * message from `describe(x)`, instead of chasing it for ever.
+   */
+  boundary?: { limit: number; describe: (x: readonly number[]) => string };
+}
+
 /**
  * BFGS from x0, falling back to Nelder–Mead from BFGS's best point when BFGS
  * does not converge (or straight Nelder–Mead when asked). Throws like the two
- * minimisers; never returns NaN.
+ * minimisers (and FIT_NOT_CONVERGED at the boundary); never returns NaN.
  */
-export function minimizeSmooth(
-  fg: ValueAndGradient,
-  x0: readonly number[],
-  options: { optimizer?: Optimizer; maxIterations?: number } = {},
-): MinimizeResult {
+export function minimizeSmooth(fg: ValueAndGradient, x0: readonly number[], options: SmoothMinimizeOptions = {}): MinimizeResult {
   const scratch = new Array<number>(x0.length).fill(0);
   const valueOnly = (x: readonly number[]): number => fg(x, scratch);
-  const nelderMeadOptions = options.maxIterations === undefined ? {} : { maxIterations: options.maxIterations };
-  if (options.optimizer === 'nelder-mead') return minimizeNelderMead(valueOnly, x0, nelderMeadOptions);
+  const checkBoundary = (x: readonly number[]): void => {
+    const { boundary } = options;
+    if (boundary && x.some((v) => Math.abs(v) > boundary.limit)) throw new ModelError('FIT_NOT_CONVERGED', boundary.describe(x));
+  };
+  const nelderMead = (start: readonly number[]): MinimizeResult => {
+    // A search that gives up after running off towards the boundary says so.
+    const result = minimizeNelderMead(valueOnly, start, { maxIterations: options.maxIterations ?? 3000, onGiveUp: checkBoundary });
+    checkBoundary(result.x);
+    return result;
+  };
+  if (options.optimizer === 'nelder-mead') return nelderMead(x0);
   const run = bfgsRun(fg, x0, options.maxIterations === undefined ? {} : { maxIterations: options.maxIterations });
-  if (run.converged) {
-    return { x: run.x, value: run.value, iterations: run.iterations, evaluations: run.evaluations, restarts: 0, converged: true };
-  }
   if (!Number.isFinite(run.value)) {
     throw new ModelError('LIKELIHOOD_NOT_FINITE', `the objective is not finite at the starting point [${x0.join(', ')}]`);
   }
-  const result = minimizeNelderMead(valueOnly, run.x, nelderMeadOptions);
+  checkBoundary(run.x);
+  if (run.converged) {
+    return { x: run.x, value: run.value, iterations: run.iterations, evaluations: run.evaluations, restarts: 0, converged: true };
+  }
+  const result = nelderMead(run.x);
   return { ...result, iterations: run.iterations + result.iterations, evaluations: run.evaluations + result.evaluations };
 }

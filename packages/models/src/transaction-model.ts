@@ -46,7 +46,12 @@ export interface TransactionFitOptions {
   maxIterations?: number;
   /** Starting point (default: a few generic guesses, the best one is used). */
   initial?: TransactionParams;
-  /** Compute standard errors from the numerical Hessian (default true). */
+  /**
+   * Compute standard errors from the numerical Hessian (default true). The fit
+   * then also throws NOT_IDENTIFIABLE when the Hessian is not positive
+   * definite (a flat or saddle optimum) or a parameter's log has a standard
+   * error above 10 (a nearly flat ridge): skip this to get the raw optimum.
+   */
   standardErrors?: boolean;
   /** 'bfgs' (default; analytic gradient, Nelder–Mead as fallback) or 'nelder-mead'. */
   optimizer?: Optimizer;
@@ -63,7 +68,7 @@ export interface TransactionFit {
   customers: number;
   /** Number of distinct input rows used. */
   groups: number;
-  /** Asymptotic standard errors (inverse Hessian, delta method); absent when the Hessian is not positive definite. */
+  /** Asymptotic standard errors (inverse Hessian, delta method); absent when not requested. */
   standardErrors?: TransactionParams;
 }
 
@@ -88,6 +93,8 @@ export interface TransactionModelSpec {
 const PARAM_NAMES = ['r', 'alpha', 'a', 'b'] as const;
 /** |ln θ| beyond this (in the fit's internal units) means the optimum sits on the boundary. */
 const BOUNDARY_LOG_PARAM = 20;
+/** A standard error of ln θ above this (θ uncertain by a factor e^10) means θ is not identified. */
+const MAX_LOG_STANDARD_ERROR = 10;
 /** The objective is +∞ beyond this, so the simplex cannot run away for ever. */
 const WALL_LOG_PARAM = 50;
 
@@ -488,17 +495,18 @@ export function fitTransactionModel(
   const result = minimizeSmooth(objective, start, {
     ...(options.optimizer === undefined ? {} : { optimizer: options.optimizer }),
     ...(options.maxIterations === undefined ? {} : { maxIterations: options.maxIterations }),
+    boundary: {
+      limit: BOUNDARY_LOG_PARAM,
+      describe: (theta) => {
+        const i = theta.findIndex((v) => Math.abs(v) > BOUNDARY_LOG_PARAM);
+        const value = Math.exp(theta[i] ?? 0) * (i === 1 ? scale : 1);
+        return (
+          `${spec.model}: the likelihood keeps rising towards the boundary of the parameter space ` +
+          `(${PARAM_NAMES[i] ?? '?'} → ${value.toExponential(2)}); these ${data.customers} customers cannot identify the parameters`
+        );
+      },
+    },
   });
-  const boundary = result.x.findIndex((v) => Math.abs(v) > BOUNDARY_LOG_PARAM);
-  if (boundary >= 0) {
-    const name = PARAM_NAMES[boundary] ?? '?';
-    const p = paramsFromLog(result.x);
-    throw new ModelError(
-      'FIT_NOT_CONVERGED',
-      `${spec.model}: the likelihood is maximised on the boundary (${name} → ${p[name as keyof TransactionParams].toExponential(2)} ` +
-        `in units of ${scale.toPrecision(4)}); the data cannot identify the parameters`,
-    );
-  }
   const scaled = paramsFromLog(result.x);
   const params: TransactionParams = { ...scaled, alpha: scaled.alpha * scale };
   // Rescaling time by `scale` multiplies each customer's likelihood by scale^{−x}.
@@ -517,10 +525,22 @@ export function fitTransactionModel(
   };
   if (options.standardErrors ?? true) {
     const errors = logScaleStandardErrors(numericalHessianFromGradient(negativeTotal, result.x, 1e-4), result.x);
-    if (errors) {
-      const [r = Number.NaN, alpha = Number.NaN, a = Number.NaN, b = Number.NaN] = errors;
-      fit.standardErrors = { r, alpha: alpha * scale, a, b };
+    // Not identified: a flat or saddle optimum, or one so flat that ln θ is uncertain by more than ±MAX_LOG_SE.
+    const flat = errors?.findIndex((se, i) => se / Math.exp(result.x[i] ?? 0) > MAX_LOG_STANDARD_ERROR) ?? 0;
+    if (!errors || flat >= 0) {
+      throw new ModelError(
+        'NOT_IDENTIFIABLE',
+        `${spec.model}: the optimum found (r=${params.r}, alpha=${params.alpha}, a=${params.a}, b=${params.b}) is ` +
+          (errors
+            ? `so flat that ${PARAM_NAMES[flat] ?? '?'} is undetermined (standard error of its log ${(
+                (errors[flat] ?? 0) / Math.exp(result.x[flat] ?? 0)
+              ).toPrecision(3)})`
+            : 'not a strict maximum (the Hessian is not positive definite)') +
+          `: these ${data.customers} customers do not identify all four parameters`,
+      );
     }
+    const [r = Number.NaN, alpha = Number.NaN, a = Number.NaN, b = Number.NaN] = errors;
+    fit.standardErrors = { r, alpha: alpha * scale, a, b };
   }
   return fit;
 }

@@ -22,7 +22,8 @@ export interface BruteForceResult {
 }
 
 const H = 1 / 16;
-const K = 72; // τ ∈ [−4.5, 4.5]
+// τ ∈ [−5.5, 5.5]: the λ^{r−1} mass cut off below λ = scale·e^{−(π/2)sinh 5.5} is about e^{−192 r}.
+const K = 88;
 
 interface Node {
   log: number; // log of the node value
