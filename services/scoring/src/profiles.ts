@@ -1,40 +1,35 @@
 import type { ClickHouseClient } from '@crm/clickhouse';
+import { rfmSegmentSql, VALUE_TIERS } from './segments.js';
 
 /** `{as_of}` in every view call: the run's instant, bound server-side. */
 const T = "{as_of:DateTime64(3, 'UTC')}";
 /** Days between instants are differences of UTC day numbers (DESIGN.md). */
 const daysBefore = (column: string) => `(toRelativeDayNum(${T}) - toRelativeDayNum(${column}))`;
+/** Windows of the profile signals (not the design's W, which is a setting). */
+const CSAT_WINDOW_DAYS = 365;
 
 /**
- * Rewrites `customer_profiles` as of `asOf`: every customer with any event at
- * or before asOf gets a new row version. Each signal comes from the
- * point-in-time views that define it (purchases_as_of, attributed_clicks_as_of,
- * ticket_states_as_of, survey_responses_as_of). Everything is aggregated
- * inside ClickHouse; nothing per customer crosses into Node.
+ * Every customer with any event at or before T and their signals, each from
+ * the point-in-time view that defines it (purchases_as_of,
+ * attributed_clicks_as_of, ticket_states_as_of, survey_responses_as_of).
  */
-export const REFRESH_PROFILES_SQL = `
-  INSERT INTO customer_profiles
-    (customer_id, first_seen_at, last_seen_at, first_purchase_at, last_purchase_at, purchases_total, revenue_total,
-     avg_order_value, clicks_30d, sessions_30d, last_click_at, open_tickets, complaints_90d, csat, last_nps, as_of, updated_at)
+const SIGNALS_SQL = `
   SELECT
-    seen.customer_id,
-    seen.first_seen_at,
-    seen.last_seen_at,
-    bought.first_purchase_at,
-    bought.last_purchase_at,
-    ifNull(bought.purchases_total, 0),
-    ifNull(bought.revenue_total, toDecimal128(0, 4)),
-    if(ifNull(bought.purchases_total, 0) = 0, NULL,
-       CAST(round(bought.revenue_total / toDecimal128(bought.purchases_total, 0), 4) AS Decimal(38, 4))),
-    ifNull(clk.clicks_30d, 0),
-    ifNull(clk.sessions_30d, 0),
-    clk.last_click_at,
-    ifNull(tk.open_tickets, 0),
-    ifNull(tk.complaints_90d, 0),
-    sv.csat,
-    sv.last_nps,
-    ${T},
-    now64(3)
+    seen.customer_id AS customer_id,
+    seen.first_seen_at AS first_seen_at,
+    seen.last_seen_at AS last_seen_at,
+    bought.first_purchase_at AS first_purchase_at,
+    bought.last_purchase_at AS last_purchase_at,
+    ifNull(bought.n, 0) AS purchases_total,
+    ifNull(bought.revenue, toDecimal128(0, 4)) AS revenue_total,
+    if(ifNull(bought.n, 0) = 0, NULL, CAST(round(bought.revenue / toDecimal128(bought.n, 0), 4) AS Decimal(38, 4))) AS avg_order_value,
+    ifNull(clk.clicks, 0) AS clicks_30d,
+    ifNull(clk.sessions, 0) AS sessions_30d,
+    clk.last_click AS last_click_at,
+    ifNull(tk.open, 0) AS open_tickets,
+    ifNull(tk.complaints, 0) AS complaints_90d,
+    sv.csat_share AS csat,
+    sv.nps AS last_nps
   FROM
   (
     SELECT customer_id, min(first_at) AS first_seen_at, max(last_at) AS last_seen_at
@@ -52,44 +47,130 @@ export const REFRESH_PROFILES_SQL = `
     SELECT customer_id,
            toNullable(min(placed_at)) AS first_purchase_at,
            toNullable(max(placed_at)) AS last_purchase_at,
-           toNullable(count()) AS purchases_total,
-           toNullable(CAST(sum(value) AS Decimal(38, 4))) AS revenue_total
+           toNullable(count()) AS n,
+           toNullable(CAST(sum(value) AS Decimal(38, 4))) AS revenue
     FROM purchases_as_of(as_of = ${T})
     GROUP BY customer_id
-  ) AS bought USING (customer_id)
+  ) AS bought ON bought.customer_id = seen.customer_id
   LEFT JOIN
   (
     SELECT customer_id,
-           toNullable(countIf(${daysBefore('occurred_at')} < 30)) AS clicks_30d,
-           toNullable(uniqExactIf(session_id, ${daysBefore('occurred_at')} < 30)) AS sessions_30d,
-           toNullable(max(occurred_at)) AS last_click_at
+           toNullable(countIf(${daysBefore('occurred_at')} < 30)) AS clicks,
+           toNullable(uniqExactIf(session_id, ${daysBefore('occurred_at')} < 30)) AS sessions,
+           toNullable(max(occurred_at)) AS last_click
     FROM attributed_clicks_as_of(as_of = ${T})
     GROUP BY customer_id
-  ) AS clk USING (customer_id)
+  ) AS clk ON clk.customer_id = seen.customer_id
   LEFT JOIN
   (
     SELECT customer_id,
-           toNullable(countIf(status IN ('opened', 'pending', 'reopened'))) AS open_tickets,
-           toNullable(countIf(category = 'complaint' AND ${daysBefore('opened_at')} < 90)) AS complaints_90d
+           toNullable(countIf(status IN ('opened', 'pending', 'reopened'))) AS open,
+           toNullable(countIf(category = 'complaint' AND ${daysBefore('opened_at')} < 90)) AS complaints
     FROM ticket_states_as_of(as_of = ${T})
     GROUP BY customer_id
-  ) AS tk USING (customer_id)
+  ) AS tk ON tk.customer_id = seen.customer_id
   LEFT JOIN
   (
     SELECT customer_id,
-           if(countIf(kind = 'csat' AND ${daysBefore('answered_at')} < 365) = 0, NULL,
-              100 * countIf(kind = 'csat' AND ${daysBefore('answered_at')} < 365 AND score >= scale_max - 1)
-                  / countIf(kind = 'csat' AND ${daysBefore('answered_at')} < 365)) AS csat,
-           if(countIf(kind = 'nps') = 0, NULL, argMaxIf(score, (answered_at, response_id), kind = 'nps')) AS last_nps
+           if(countIf(kind = 'csat' AND ${daysBefore('answered_at')} < ${CSAT_WINDOW_DAYS}) = 0, NULL,
+              100 * countIf(kind = 'csat' AND ${daysBefore('answered_at')} < ${CSAT_WINDOW_DAYS} AND score >= scale_max - 1)
+                  / countIf(kind = 'csat' AND ${daysBefore('answered_at')} < ${CSAT_WINDOW_DAYS})) AS csat_share,
+           if(countIf(kind = 'nps') = 0, NULL, argMaxIf(score, (answered_at, response_id), kind = 'nps')) AS nps
     FROM survey_responses_as_of(as_of = ${T})
     GROUP BY customer_id
-  ) AS sv USING (customer_id)
-  SETTINGS join_use_nulls = 1`;
+  ) AS sv ON sv.customer_id = seen.customer_id`;
 
-export async function refreshProfiles(clickhouse: ClickHouseClient, asOf: Date): Promise<void> {
-  await clickhouse.command({
-    query: REFRESH_PROFILES_SQL,
-    query_params: { as_of: (asOf.getTime() / 1000).toFixed(3) },
-    clickhouse_settings: { wait_end_of_query: 1 },
-  });
+/**
+ * DESIGN.md's lifecycle stages, first match wins. "Reactivated": a purchase
+ * within the reactivation days after having been churned — the stage of the
+ * last run before T was churned (or already reactivated), or the gap before
+ * the latest purchase day was longer than the window (no purchase in W).
+ * Reads columns purchases_total, days_since_first, recency_days, last_gap_days,
+ * previous_stage, churn_probability, frequency.
+ */
+export const LIFECYCLE_STAGE_SQL = `multiIf(
+        purchases_total = 0, 'prospect',
+        days_since_first < {new_days:UInt32}, 'new',
+        recency_days < {reactivation_days:UInt32}
+          AND (last_gap_days > {window_days:UInt32} OR previous_stage IN ('churned', 'reactivated')), 'reactivated',
+        ifNull(churn_probability >= {churn_threshold:Float64}, false) OR frequency = 0, 'churned',
+        ifNull(churn_probability >= {at_risk_threshold:Float64}, false), 'at_risk',
+        'active')`;
+
+/** The customer pyramid: lead ≤ c50 < iron ≤ c80 < gold ≤ c95 < platinum; none without a clv. */
+export function valueTierSql(clv: string, cuts: string): string {
+  const tiers = `[${VALUE_TIERS.map((t) => `'${t}'`).join(', ')}]`;
+  return `if(purchases_total = 0 OR ${clv} IS NULL, NULL, arrayElement(${tiers}, 1 + arrayCount(c -> ${clv} > c, ${cuts})))`;
 }
+
+const SIGNAL_COLUMNS = [
+  'customer_id', 'first_seen_at', 'last_seen_at', 'first_purchase_at', 'last_purchase_at', 'purchases_total', 'revenue_total',
+  'avg_order_value', 'clicks_30d', 'sessions_30d', 'last_click_at', 'open_tickets', 'complaints_90d', 'csat', 'last_nps',
+] as const;
+
+const PROFILE_COLUMNS = [
+  'customer_id', 'first_seen_at', 'last_seen_at', 'first_purchase_at', 'last_purchase_at', 'purchases_total', 'revenue_total',
+  'avg_order_value', 'clicks_30d', 'sessions_30d', 'last_click_at', 'open_tickets', 'complaints_90d', 'csat', 'last_nps',
+  'recency_days', 'frequency', 'monetary', 'r_score', 'f_score', 'm_score', 'rfm_segment', 'lifecycle_stage', 'value_tier',
+  'p_alive', 'churn_probability', 'expected_purchases_90d', 'clv_12m', 'as_of', 'updated_at',
+] as const;
+
+/**
+ * The profile rows as of T: signals, the per-run scores table (statistics and
+ * model predictions), RFM scores from exact quintile cut points over the
+ * customers with a purchase in the window, the segment grid, value tiers from
+ * exact 50/80/95 % clv quantiles over buyers, and the lifecycle stage (which
+ * also looks at the stage each customer had in the last run before T).
+ */
+export function profileRowsSql(scoresTable: string): string {
+  return `
+    WITH
+      (SELECT quantilesExact(0.2, 0.4, 0.6, 0.8)(recency_days) FROM ${scoresTable} WHERE frequency > 0) AS r_cuts,
+      (SELECT quantilesExact(0.2, 0.4, 0.6, 0.8)(frequency) FROM ${scoresTable} WHERE frequency > 0) AS f_cuts,
+      (SELECT quantilesExact(0.2, 0.4, 0.6, 0.8)(monetary) FROM ${scoresTable} WHERE frequency > 0) AS m_cuts,
+      (SELECT quantilesExact(0.5, 0.8, 0.95)(assumeNotNull(clv)) FROM ${scoresTable} WHERE clv IS NOT NULL) AS tier_cuts
+    SELECT
+      customer_id, first_seen_at, last_seen_at, first_purchase_at, last_purchase_at, purchases_total, revenue_total,
+      avg_order_value, clicks_30d, sessions_30d, last_click_at, open_tickets, complaints_90d, csat, last_nps,
+      recency_days, frequency, monetary, r_score, f_score, m_score,
+      multiIf(purchases_total = 0, 'prospect', frequency = 0, 'lost', ${rfmSegmentSql('r_score', 'f_score')}) AS rfm_segment,
+      ${LIFECYCLE_STAGE_SQL} AS lifecycle_stage,
+      ${valueTierSql('clv', 'tier_cuts')} AS value_tier,
+      p_alive, churn_probability, expected_90d AS expected_purchases_90d, clv AS clv_12m,
+      ${T} AS as_of, now64(3) AS updated_at
+    FROM
+    (
+      SELECT
+        ${SIGNAL_COLUMNS.map((c) => `base.${c} AS ${c}`).join(', ')},
+        sc.recency_days AS recency_days,
+        ifNull(sc.frequency, 0) AS frequency,
+        ifNull(sc.monetary, toDecimal128(0, 4)) AS monetary,
+        sc.days_since_first AS days_since_first,
+        sc.last_gap_days AS last_gap_days,
+        sc.p_alive AS p_alive,
+        1 - sc.p_alive AS churn_probability,
+        sc.expected_90d AS expected_90d,
+        sc.clv AS clv,
+        if(ifNull(sc.frequency, 0) = 0, NULL, toUInt8(1 + arrayCount(c -> sc.recency_days < c, r_cuts))) AS r_score,
+        if(ifNull(sc.frequency, 0) = 0, NULL, toUInt8(1 + arrayCount(c -> sc.frequency > c, f_cuts))) AS f_score,
+        if(ifNull(sc.frequency, 0) = 0, NULL, toUInt8(1 + arrayCount(c -> sc.monetary > c, m_cuts))) AS m_score,
+        prev.stage AS previous_stage
+      FROM (${SIGNALS_SQL}) AS base
+      LEFT JOIN ${scoresTable} AS sc ON sc.customer_id = base.customer_id
+      LEFT JOIN
+      (
+        SELECT customer_id, argMax(lifecycle_stage, as_of) AS stage
+        FROM customer_scores_history
+        WHERE as_of < ${T}
+        GROUP BY customer_id
+      ) AS prev ON prev.customer_id = base.customer_id
+    )
+    SETTINGS join_use_nulls = 1`;
+}
+
+export const PROFILE_COLUMNS_LIST = PROFILE_COLUMNS;
+
+export const HISTORY_COLUMNS = [
+  'as_of', 'customer_id', 'recency_days', 'frequency', 'monetary', 'r_score', 'f_score', 'm_score', 'rfm_segment', 'lifecycle_stage',
+  'value_tier', 'p_alive', 'churn_probability', 'expected_purchases_90d', 'clv_12m', 'purchases_total', 'revenue_total', 'updated_at',
+] as const;

@@ -1,17 +1,21 @@
 import { retry, sleep, startHealthServer, type Logger } from '@crm/runtime';
 import { classifyClickHouseError, createClickHouse, migrate, type ClickHouseClient } from '@crm/clickhouse';
 import type { ScoringConfig } from './config.js';
-import { refreshProfiles } from './profiles.js';
+import { DEFAULT_SCORING_PARAMETERS, scoringParameters, type ScoringParameters } from './parameters.js';
+import { scoreCustomers, type ScoringRun } from './run.js';
 
 /** One scoring run as of `asOf` (default: now). Used by the schedule and by `crm score`. */
-export async function runScoring(clickhouse: ClickHouseClient, asOf: Date = new Date()): Promise<{ asOf: Date; ms: number }> {
-  const started = Date.now();
+export async function runScoring(
+  clickhouse: ClickHouseClient,
+  asOf: Date = new Date(),
+  parameters: ScoringParameters = DEFAULT_SCORING_PARAMETERS,
+  logger?: Logger,
+): Promise<ScoringRun> {
   try {
-    await refreshProfiles(clickhouse, asOf);
+    return await scoreCustomers(clickhouse, asOf, parameters, logger);
   } catch (error) {
     throw classifyClickHouseError(error, `scoring run as of ${asOf.toISOString()}`);
   }
-  return { asOf, ms: Date.now() - started };
 }
 
 export async function startScoring(config: ScoringConfig, logger: Logger): Promise<{ stop(): Promise<void> }> {
@@ -30,8 +34,8 @@ export async function startScoring(config: ScoringConfig, logger: Logger): Promi
   const loop = (async () => {
     while (!stopping.signal.aborted) {
       try {
-        const run = await runScoring(clickhouse);
-        logger.info({ asOf: run.asOf.toISOString(), ms: run.ms }, 'scoring run done');
+        const run = await runScoring(clickhouse, new Date(), scoringParameters(config), logger);
+        logger.info({ asOf: run.asOf.toISOString(), ms: run.ms, customers: run.customers, buyers: run.buyers }, 'scoring run done');
       } catch (error) {
         // A failed run is retried at the next tick; profiles keep their previous version meanwhile.
         logger.error({ err: error }, 'scoring run failed');
