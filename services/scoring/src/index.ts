@@ -3,3 +3,4 @@ export * from './scoring.js';
 export * from './parameters.js';
 export * from './segments.js';
 export type { ScoringRun } from './run.js';
+export { LIFECYCLE_STAGE_SQL, valueTierSql } from './profiles.js';
