@@ -2,13 +2,15 @@ import { parseArgs } from 'node:util';
 import { ConfigError, createLogger, errorMessage } from '@crm/runtime';
 import { brokerList, createKafka, topicNames } from '@crm/kafka';
 import { createClickHouse } from '@crm/clickhouse';
-import { runScoring } from '@crm/scoring';
+import { DEFAULT_SCORING_PARAMETERS, runScoring } from '@crm/scoring';
 import { loadStackConfig } from './stack/settings.js';
 import { down, init, status, up } from './stack/stack.js';
 import { runSql } from './commands/sql.js';
 import { runDemo } from './commands/demo.js';
 import { printSummary } from './commands/summary.js';
 import { replayDeadLetters } from './dead-letters/replay.js';
+import { importOrders, waitUntilIngested } from './import/import-orders.js';
+import { parseMapping } from './import/order-rows.js';
 
 const USAGE = `usage: pnpm crm <command> [options]
 
@@ -20,6 +22,9 @@ const USAGE = `usage: pnpm crm <command> [options]
                             start the stack, produce a seeded sample of orders, wait until all are
                             in ClickHouse, score, and print a summary
   score [--as-of ISO]       run scoring now (or as of an instant)
+  import orders --file F [--format csv|ndjson] [--map field=column,…] [--currency USD] [--wait]
+                            backfill orders through Kafka; fields: customer_id, order_id, placed_at (ISO or
+                            yyyyMMdd), total, refunded_amount, status, currency, channel, payment_method
   dlq replay [--reason CODE]
                             re-inject dead letters (all, or one reason such as missing_fx_rate) into their
                             source topics; what still fails is dead-lettered again with its reason
@@ -41,6 +46,10 @@ async function main(argv: string[]): Promise<number> {
       seed: { type: 'string', default: '42' },
       'as-of': { type: 'string' },
       reason: { type: 'string' },
+      file: { type: 'string' },
+      map: { type: 'string' },
+      currency: { type: 'string', default: 'USD' },
+      wait: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -80,8 +89,12 @@ async function main(argv: string[]): Promise<number> {
       if (Number.isNaN(asOf.getTime())) throw new UsageError(`--as-of: not an instant: ${values['as-of']}`);
       const client = clickhouse();
       try {
-        const run = await runScoring(client, asOf);
-        say(`scored as of ${run.asOf.toISOString()} in ${run.ms} ms`);
+        const run = await runScoring(client, asOf, DEFAULT_SCORING_PARAMETERS, createLogger('scoring', 'warn'));
+        say(`scored ${run.customers} customers (${run.buyers} buyers) as of ${run.asOf.toISOString()} in ${run.ms} ms`);
+        for (const fit of [run.fits.bgnbd, run.fits.mbgnbd, run.fits.gammaGamma]) {
+          if (fit) say(`  ${fit.model}: ${Object.entries(fit.params).map(([k, v]) => `${k}=${v.toPrecision(4)}`).join(' ')} LL=${fit.logLikelihood.toFixed(1)} (${fit.customers} customers)`);
+        }
+        for (const failure of run.fits.failures) say(`  ${failure.model}: not fitted: ${failure.error}`);
       } finally {
         await client.close();
       }
@@ -103,6 +116,36 @@ async function main(argv: string[]): Promise<number> {
       say(`\ndemo finished in ${((Date.now() - started) / 1000).toFixed(1)} s; the stack keeps running (pnpm crm status, pnpm crm down)`);
       say(`try: pnpm crm sql "SELECT * FROM customer_profiles FINAL ORDER BY revenue_total DESC LIMIT 5"`);
       return 0;
+    }
+    case 'import': {
+      if (rest[0] !== 'orders' || rest.length !== 1) throw new UsageError('import takes one kind: orders');
+      if (values.file === undefined) throw new UsageError('import orders needs --file <path>');
+      const format = values.format === 'PrettyCompactMonoBlock' ? (values.file.endsWith('.csv') ? 'csv' : 'ndjson') : values.format;
+      if (format !== 'csv' && format !== 'ndjson') throw new UsageError(`--format: csv or ndjson, not ${format}`);
+      const kafka = createKafka({ brokers: brokerList(config.KAFKA_BROKERS), clientId: 'crm-import', logger: createLogger('crm', 'error') });
+      const ordersTopic = topicNames(config.CRM_TOPIC_NAMESPACE).orders;
+      const counts = await importOrders(kafka, {
+        file: values.file,
+        format,
+        mapping: parseMapping(values.map),
+        defaults: { currency: values.currency, channel: 'web', paymentMethod: 'credit', status: 'delivered' },
+        ordersTopic,
+        onProgress: (c) => process.stderr.write(`\rimporting: ${c.rows} rows read, ${c.accepted} sent, ${c.rejected} rejected`),
+      });
+      process.stderr.write('\n');
+      for (const r of counts.rejections) say(`  line ${r.line}: ${r.reason}`);
+      say(`accepted ${counts.accepted} of ${counts.rows} rows; rejected ${counts.rejected}`);
+      if (values.wait) {
+        await waitUntilIngested(kafka, ordersTopic, {
+          namespace: config.CRM_TOPIC_NAMESPACE,
+          ingestGroup: process.env.INGEST_GROUP_ID || 'crm-ingest',
+          timeoutMs: 600_000,
+          onProgress: (done, total) => process.stderr.write(`\rwaiting for ingest: ${done}/${total}`),
+        });
+        process.stderr.write('\n');
+        say('every accepted row is in ClickHouse');
+      }
+      return counts.rejected > 0 && counts.accepted === 0 ? 1 : 0;
     }
     case 'dlq': {
       if (rest[0] !== 'replay' || rest.length !== 1) throw new UsageError('dlq takes one subcommand: replay');
