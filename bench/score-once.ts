@@ -1,0 +1,23 @@
+// One scoring run in its own process, so the benchmark can report this process's peak memory.
+import { createClickHouse } from '@crm/clickhouse';
+import { createLogger } from '@crm/runtime';
+import { DEFAULT_SCORING_PARAMETERS, runScoring } from '@crm/scoring';
+
+const clickhouse = createClickHouse({
+  CLICKHOUSE_URL: process.env.CLICKHOUSE_URL!,
+  CLICKHOUSE_USER: 'default',
+  CLICKHOUSE_PASSWORD: '',
+  CLICKHOUSE_DATABASE: 'crm',
+});
+const run = await runScoring(clickhouse, new Date(process.env.AS_OF!), DEFAULT_SCORING_PARAMETERS, createLogger('scoring', 'info'));
+await clickhouse.close();
+process.stdout.write(
+  `${JSON.stringify({
+    ms: run.ms,
+    customers: run.customers,
+    buyers: run.buyers,
+    maxRssMiB: process.resourceUsage().maxRSS / 1024,
+    fits: [run.fits.bgnbd, run.fits.mbgnbd, run.fits.gammaGamma].filter(Boolean).map((f) => ({ model: f!.model, params: f!.params, ll: f!.logLikelihood, groups: f!.groups })),
+    failures: run.fits.failures,
+  })}\n`,
+);
