@@ -53,5 +53,8 @@ export async function runDemo(kafka: Kafka, clickhouse: ClickHouseClient, option
   }
 
   const run = await runScoring(clickhouse);
-  say(`scored as of ${run.asOf.toISOString()} in ${run.ms} ms`);
+  say(`scored ${run.customers} customers as of ${run.asOf.toISOString()} in ${run.ms} ms`);
+  for (const fit of [run.fits.bgnbd, run.fits.mbgnbd, run.fits.gammaGamma]) {
+    if (fit) say(`  ${fit.model}: ${Object.entries(fit.params).map(([k, v]) => `${k}=${v.toPrecision(4)}`).join(' ')}`);
+  }
 }
