@@ -83,7 +83,10 @@ try {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     let out = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      for (const line of d.toString().split('\n')) if (line.includes('"phase"')) say(`  ${JSON.parse(line).phase}: ${JSON.parse(line).ms} ms`);
+    });
     child.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`scoring exited with ${code}`))));
   });
   const wall = (Date.now() - scoringStarted) / 1000;

@@ -1,36 +1,25 @@
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { Kafka, KafkaMessage } from 'kafkajs';
+import { describe, expect, it } from 'vitest';
+import type { KafkaMessage } from 'kafkajs';
 import { encodeEvent, type ClickEvent, type EventsByName } from '@crm/events';
 import { createClickHouse, type ClickHouseClient } from '@crm/clickhouse';
 import { createLogger } from '@crm/runtime';
 import { generateCustomerEvents } from '@crm/sample-data';
 import { runScoring } from '@crm/scoring';
 import { loadIngestConfig, startIngest } from '@crm/ingest';
-import { startTestClickHouse, type TestClickHouse } from './support/clickhouse.js';
-import { createTestTopics, header, produce, readTopic, testKafka, type Outgoing } from './support/kafka.js';
+import { useTestInfrastructure } from './support/harness.js';
+import { createTestTopics, header, produce, readTopic, type Outgoing } from './support/kafka.js';
 import { malformedVariants, type InputName, type Malformed } from './support/malformed.js';
 import { uniqueName } from './support/namespace.js';
 import { waitUntil } from './support/wait.js';
 
-let clickhouseHost: TestClickHouse;
-let kafka: Kafka;
-beforeAll(async () => {
-  clickhouseHost = await startTestClickHouse();
-  kafka = testKafka();
-});
-afterAll(async () => {
-  await clickhouseHost?.stop();
-});
+const infra = useTestInfrastructure();
 
 const MAX_BYTES = 20_000;
 const AS_OF = new Date('2026-06-30T00:00:00Z');
 
 function envFor(namespace: string, database: string, extra: Record<string, string> = {}) {
   return loadIngestConfig({
-    KAFKA_BROKERS: inject('kafkaBrokers'),
-    CLICKHOUSE_URL: clickhouseHost.url,
-    CLICKHOUSE_USER: clickhouseHost.user,
-    CLICKHOUSE_PASSWORD: clickhouseHost.password,
+    ...infra.env(),
     CLICKHOUSE_DATABASE: database,
     CRM_TOPIC_NAMESPACE: namespace,
     INGEST_HEALTH_PORT: '0',
@@ -85,7 +74,7 @@ describe('all four streams, both encodings, with malformed events interleaved', 
   let clickhouse: ClickHouseClient;
 
   it('accepts exactly the good events and dead-letters exactly the bad ones with their reason', async () => {
-    const topics = await createTestTopics(kafka, namespace);
+    const topics = await createTestTopics(infra.kafka, namespace);
     const config = envFor(namespace, database);
     clickhouse = createClickHouse(config);
     const ingest = await startIngest(config, createLogger('ingest', 'warn'));
@@ -115,7 +104,7 @@ describe('all four streams, both encodings, with malformed events interleaved', 
             if (i % step === 0 && bad.length > 0) mixed.push(bad.shift()!);
           });
           mixed.push(...bad);
-          return produce(kafka, topics[name], mixed);
+          return produce(infra.kafka, topics[name], mixed);
         }),
       );
 
@@ -127,7 +116,7 @@ describe('all four streams, both encodings, with malformed events interleaved', 
       const linking = new Set(sample.clicks.filter((c: ClickEvent) => c.customer_id !== null).map((c) => c.event_id));
       expect(await eventIds(clickhouse, 'identity_links')).toEqual([...linking].sort());
 
-      const letters = distinctLetters(await readTopic(kafka, topics.deadLetter, (all) => distinctLetters(all).length >= malformed.length, 120_000));
+      const letters = distinctLetters(await readTopic(infra.kafka, topics.deadLetter, (all) => distinctLetters(all).length >= malformed.length, 120_000));
       const got = letters.map((m) => `${m.key} ${header(m, 'dlq.reason.code')}`).sort();
       expect(got).toEqual(malformed.map((m) => `${m.key} ${m.code}`).sort());
       for (const letter of letters.slice(0, 50)) {
@@ -147,7 +136,7 @@ describe('all four streams, both encodings, with malformed events interleaved', 
     const before = await snapshot(clickhouse);
     const replay = await startIngest(envFor(namespace, database, { INGEST_GROUP_ID: 'replay' }), createLogger('replay', 'warn'));
     try {
-      const admin = kafka.admin();
+      const admin = infra.kafka.admin();
       await admin.connect();
       const topics = (await admin.listTopics()).filter((t) => t.startsWith(`${namespace}.crm.`) && !t.includes('dead-letter') && !t.includes('segment') && !t.includes('risk'));
       const ends = await Promise.all(topics.map(async (t) => (await admin.fetchTopicOffsets(t)).reduce((n, p) => n + Number(p.high), 0)));

@@ -1,25 +1,17 @@
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
-import type { Kafka, KafkaMessage } from 'kafkajs';
+import type { KafkaMessage } from 'kafkajs';
 import type { OrderEvent } from '@crm/events';
 import { createClickHouse } from '@crm/clickhouse';
 import { createLogger } from '@crm/runtime';
 import { loadIngestConfig, startIngest } from '@crm/ingest';
 import { replayDeadLetters } from '../packages/cli/src/dead-letters/replay.js';
-import { startTestClickHouse, type TestClickHouse } from './support/clickhouse.js';
-import { createTestTopics, header, produce, readTopic, testKafka } from './support/kafka.js';
+import { useTestInfrastructure } from './support/harness.js';
+import { createTestTopics, header, produce, readTopic } from './support/kafka.js';
 import { uniqueName } from './support/namespace.js';
 import { waitUntil } from './support/wait.js';
 
-let clickhouseHost: TestClickHouse;
-let kafka: Kafka;
-beforeAll(async () => {
-  clickhouseHost = await startTestClickHouse();
-  kafka = testKafka();
-});
-afterAll(async () => {
-  await clickhouseHost?.stop();
-});
+const infra = useTestInfrastructure();
 
 const order = (currency: string, total: number, refunded = 0): OrderEvent => ({
   event_id: randomUUID(),
@@ -40,13 +32,9 @@ const order = (currency: string, total: number, refunded = 0): OrderEvent => ({
 describe('crm dlq replay', () => {
   it('accepts a dead-lettered order once its currency rate is configured, exactly once; what still fails goes back with its reason', async () => {
     const namespace = uniqueName('dlq');
-    const topics = await createTestTopics(kafka, namespace);
+    const topics = await createTestTopics(infra.kafka, namespace);
     const env = {
-      KAFKA_BROKERS: inject('kafkaBrokers'),
-      CLICKHOUSE_URL: clickhouseHost.url,
-      CLICKHOUSE_USER: clickhouseHost.user,
-      CLICKHOUSE_PASSWORD: clickhouseHost.password,
-      CLICKHOUSE_DATABASE: uniqueName('crm'),
+      ...infra.env(),
       CRM_TOPIC_NAMESPACE: namespace,
       INGEST_HEALTH_PORT: '0',
     };
@@ -55,11 +43,11 @@ describe('crm dlq replay', () => {
     const letters = (all: KafkaMessage[]) => all.map((m) => `${m.key} ${header(m, 'dlq.reason.code')} ${header(m, 'dlq.replayed_from') ?? '-'}`);
 
     let ingest = await startIngest(loadIngestConfig(env), createLogger('ingest', 'warn'));
-    await produce(kafka, topics.orders, [
+    await produce(infra.kafka, topics.orders, [
       { key: 'chf', value: JSON.stringify(chf) },
       { key: 'broken', value: JSON.stringify(broken) },
     ]);
-    await readTopic(kafka, topics.deadLetter, (all) => all.length >= 2);
+    await readTopic(infra.kafka, topics.deadLetter, (all) => all.length >= 2);
     await ingest.stop();
 
     // The rate is configured; ingest restarts with it; the dead letters are replayed.
@@ -68,8 +56,8 @@ describe('crm dlq replay', () => {
     const clickhouse = createClickHouse(config);
     try {
       // Delivery is at-least-once: a letter may exist twice; what counts is its source and reason.
-      const before = await readTopic(kafka, topics.deadLetter, (all) => all.length >= 2, 3_000);
-      const first = await replayDeadLetters(kafka, { deadLetterTopic: topics.deadLetter, namespace });
+      const before = await readTopic(infra.kafka, topics.deadLetter, (all) => all.length >= 2, 3_000);
+      const first = await replayDeadLetters(infra.kafka, { deadLetterTopic: topics.deadLetter, namespace });
       expect(first).toEqual({ scanned: before.length, replayed: before.length, byTopic: { [topics.orders]: before.length } });
 
       const stored = async () => {
@@ -78,7 +66,7 @@ describe('crm dlq replay', () => {
       };
       await waitUntil(stored, (s) => s.events === 1);
       // The broken order comes back to the dead-letter topic, marked as a replay, with its reason.
-      const after = await readTopic(kafka, topics.deadLetter, (all) => all.some((m) => header(m, 'dlq.replayed_from') !== undefined), 30_000);
+      const after = await readTopic(infra.kafka, topics.deadLetter, (all) => all.some((m) => header(m, 'dlq.replayed_from') !== undefined), 30_000);
       const replayedBack = after.filter((m) => header(m, 'dlq.replayed_from') !== undefined);
       expect(new Set(letters(replayedBack).map((l) => l.split(' ').slice(0, 2).join(' ')))).toEqual(new Set(['broken invalid_amount']));
       expect(new Set(letters(after.filter((m) => !replayedBack.includes(m))).map((l) => l.split(' ').slice(0, 2).join(' ')))).toEqual(
@@ -86,13 +74,13 @@ describe('crm dlq replay', () => {
       );
 
       // Replaying the currency letters again re-sends the CHF order: still one order, converted at the rate.
-      const second = await replayDeadLetters(kafka, { deadLetterTopic: topics.deadLetter, namespace, reason: 'missing_fx_rate' });
+      const second = await replayDeadLetters(infra.kafka, { deadLetterTopic: topics.deadLetter, namespace, reason: 'missing_fx_rate' });
       expect(second.replayed).toBe(before.filter((m) => header(m, 'dlq.reason.code') === 'missing_fx_rate').length);
       expect(second.replayed).toBeGreaterThan(0);
       await new Promise((r) => setTimeout(r, 3000));
       expect(await stored()).toEqual({ rows: 1, events: 1, usd: '220' });
       // Nothing new was dead-lettered by the second replay.
-      expect((await readTopic(kafka, topics.deadLetter, () => false, 3_000)).length).toBe(after.length);
+      expect((await readTopic(infra.kafka, topics.deadLetter, () => false, 3_000)).length).toBe(after.length);
     } finally {
       await ingest.stop();
       await clickhouse.close();

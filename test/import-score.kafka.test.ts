@@ -1,40 +1,29 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { Kafka } from 'kafkajs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateOrderEvents } from '@crm/sample-data';
-import { startTestClickHouse, type TestClickHouse } from './support/clickhouse.js';
+import { useTestInfrastructure } from './support/harness.js';
 import { runCli } from './support/cli.js';
-import { createTestTopics, testKafka } from './support/kafka.js';
+import { createTestTopics } from './support/kafka.js';
 import { uniqueName } from './support/namespace.js';
 import { spawnService, type ServiceProcess } from './support/processes.js';
 
-let clickhouseHost: TestClickHouse;
-let kafka: Kafka;
+const infra = useTestInfrastructure();
 let dir: string;
-beforeAll(async () => {
-  clickhouseHost = await startTestClickHouse();
-  kafka = testKafka();
+beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'crm-import-'));
 });
-afterAll(async () => {
-  await clickhouseHost?.stop();
-  rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const AS_OF = '2026-06-30T00:00:00Z';
 
 describe('crm import → Kafka → ingest → crm score → crm sql', () => {
   it('imports a CSV with its own column names, scores it as of a date, and reads consistent profiles, fits and views', { timeout: 300_000 }, async () => {
     const namespace = uniqueName('import');
-    await createTestTopics(kafka, namespace);
+    await createTestTopics(infra.kafka, namespace);
     const env = {
-      KAFKA_BROKERS: inject('kafkaBrokers'),
-      CLICKHOUSE_URL: clickhouseHost.url,
-      CLICKHOUSE_USER: clickhouseHost.user,
-      CLICKHOUSE_PASSWORD: clickhouseHost.password,
-      CLICKHOUSE_DATABASE: uniqueName('crm'),
+      ...infra.env(),
       CRM_TOPIC_NAMESPACE: namespace,
       INGEST_HEALTH_PORT: '0',
     };

@@ -1,27 +1,18 @@
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { Kafka } from 'kafkajs';
+import { describe, expect, it } from 'vitest';
 import { encodeEvent, type EventsByName, type OrderEvent } from '@crm/events';
 import { createClickHouse } from '@crm/clickhouse';
 import { generateCustomerEvents, seededRandom } from '@crm/sample-data';
 import { runScoring } from '@crm/scoring';
 import { loadIngestConfig } from '@crm/ingest';
 import { sleep } from '@crm/runtime';
-import { startTestClickHouse, type TestClickHouse } from './support/clickhouse.js';
-import { createTestTopics, produce, testKafka } from './support/kafka.js';
+import { useTestInfrastructure } from './support/harness.js';
+import { createTestTopics, produce } from './support/kafka.js';
 import { uniqueName } from './support/namespace.js';
 import { spawnService } from './support/processes.js';
 import { profilesByCustomer } from './support/queries.js';
 import { centsToDecimal4, referenceProfiles } from './support/reference-profiles.js';
 
-let clickhouseHost: TestClickHouse;
-let kafka: Kafka;
-beforeAll(async () => {
-  clickhouseHost = await startTestClickHouse();
-  kafka = testKafka();
-});
-afterAll(async () => {
-  await clickhouseHost?.stop();
-});
+const infra = useTestInfrastructure();
 
 const NAMES = ['orders', 'clicks', 'tickets', 'surveys'] as const;
 const AS_OF = new Date('2026-10-31T00:00:00Z');
@@ -29,13 +20,9 @@ const AS_OF = new Date('2026-10-31T00:00:00Z');
 describe('ingest under repeated SIGKILL', () => {
   it('100 000 events, killed at random points several times, end with exact totals', { timeout: 480_000 }, async () => {
     const namespace = uniqueName('kill');
-    const topics = await createTestTopics(kafka, namespace, 6);
+    const topics = await createTestTopics(infra.kafka, namespace, 6);
     const env = {
-      KAFKA_BROKERS: inject('kafkaBrokers'),
-      CLICKHOUSE_URL: clickhouseHost.url,
-      CLICKHOUSE_USER: clickhouseHost.user,
-      CLICKHOUSE_PASSWORD: clickhouseHost.password,
-      CLICKHOUSE_DATABASE: uniqueName('crm'),
+      ...infra.env(),
       CRM_TOPIC_NAMESPACE: namespace,
       INGEST_HEALTH_PORT: '0',
       INGEST_SESSION_TIMEOUT_MS: '6000',
@@ -54,7 +41,7 @@ describe('ingest under repeated SIGKILL', () => {
           for (const e of events) expected[name].add(e.event_id);
           produced += events.length;
           return produce(
-            kafka,
+            infra.kafka,
             topics[name],
             events.map((event, i) => {
               const e = event as { customer_id: string | null; anonymous_id?: string };

@@ -1,36 +1,23 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Kafka, KafkaMessage } from 'kafkajs';
+import { describe, expect, it } from 'vitest';
+import type { KafkaMessage } from 'kafkajs';
 import type { OrderEvent } from '@crm/events';
 import { createClickHouse } from '@crm/clickhouse';
 import { createLogger } from '@crm/runtime';
 import { generateOrderEvents } from '@crm/sample-data';
 import { runScoring } from '@crm/scoring';
 import { loadIngestConfig, startIngest, type IngestService } from '@crm/ingest';
-import { inject } from 'vitest';
-import { startTestClickHouse, type TestClickHouse } from './support/clickhouse.js';
-import { createTestTopics, header, produce, readTopic, testKafka } from './support/kafka.js';
+import { useTestInfrastructure } from './support/harness.js';
+import { committedMessages, createTestTopics, header, produce, readTopic } from './support/kafka.js';
 import { uniqueName } from './support/namespace.js';
 import { centsToDecimal4, referenceProfiles } from './support/reference-profiles.js';
 import { waitUntil } from './support/wait.js';
 import { profilesByCustomer, uniqueOrderEvents } from './support/queries.js';
 
-let clickhouseHost: TestClickHouse;
-let kafka: Kafka;
-
-beforeAll(async () => {
-  clickhouseHost = await startTestClickHouse();
-  kafka = testKafka();
-});
-afterAll(async () => {
-  await clickhouseHost?.stop();
-});
+const infra = useTestInfrastructure();
 
 function envFor(namespace: string, database: string): Record<string, string> {
   return {
-    KAFKA_BROKERS: inject('kafkaBrokers'),
-    CLICKHOUSE_URL: clickhouseHost.url,
-    CLICKHOUSE_USER: clickhouseHost.user,
-    CLICKHOUSE_PASSWORD: clickhouseHost.password,
+    ...infra.env(),
     CLICKHOUSE_DATABASE: database,
     CRM_TOPIC_NAMESPACE: namespace,
     INGEST_HEALTH_PORT: '0',
@@ -83,7 +70,7 @@ describe('orders: Kafka → ingest → ClickHouse → profiles', () => {
   it('stores exact purchases and net revenue per customer, dead-letters malformed events, ignores re-deliveries', async () => {
     const namespace = uniqueName('orders');
     const database = uniqueName('crm');
-    const topics = await createTestTopics(kafka, namespace);
+    const topics = await createTestTopics(infra.kafka, namespace);
     const env = envFor(namespace, database);
     const ingest: IngestService = await startIngest(loadIngestConfig(env), createLogger('ingest', 'warn'));
     const clickhouse = createClickHouse(loadIngestConfig(env));
@@ -94,7 +81,7 @@ describe('orders: Kafka → ingest → ClickHouse → profiles', () => {
       expect(events.length - unique).toBeGreaterThan(10);
       expect(unique).toBeGreaterThan(200);
 
-      await produce(kafka, topics.orders, [
+      await produce(infra.kafka, topics.orders, [
         ...events.map((e) => ({ key: e.customer_id, value: JSON.stringify(e) })),
         ...MALFORMED.map((m, i) => ({ key: `bad${i}`, value: m.value })),
       ]);
@@ -104,7 +91,7 @@ describe('orders: Kafka → ingest → ClickHouse → profiles', () => {
       const distinctLetters = (all: KafkaMessage[]) =>
         [...new Map(all.map((m) => [`${header(m, 'dlq.source.partition')}/${header(m, 'dlq.source.offset')}`, m])).values()];
       const deadLetters = distinctLetters(
-        await readTopic(kafka, topics.deadLetter, (all) => distinctLetters(all).length >= MALFORMED.length),
+        await readTopic(infra.kafka, topics.deadLetter, (all) => distinctLetters(all).length >= MALFORMED.length),
       );
       expect(deadLetters.map((m) => `${m.key} ${header(m, 'dlq.reason.code')}`).sort()).toEqual(
         MALFORMED.map((m, i) => `bad${i} ${m.code}`).sort(),
@@ -139,11 +126,20 @@ describe('orders: Kafka → ingest → ClickHouse → profiles', () => {
       }
       expect(got.size).toBe(expected.size + 3);
 
+      // Operations: health, readiness and Prometheus metrics with per-reason counts.
+      const base = `http://127.0.0.1:${ingest.healthPort}`;
+      expect((await fetch(`${base}/healthz`)).status).toBe(200);
+      expect((await fetch(`${base}/readyz`)).status).toBe(200);
+      const metrics = await (await fetch(`${base}/metrics`)).text();
+      expect(metrics).toMatch(new RegExp(`crm_ingest_events_total\\{topic="${topics.orders}",outcome="dead_lettered",reason="missing_fx_rate"\\} [1-9]`));
+      expect(metrics).toMatch(/crm_ingest_write_seconds_count\{table="orders"\} [1-9]/);
+      expect(metrics).toMatch(/crm_ingest_consumer_lag\{topic="[^"]+",partition="\d"\} 0/);
+
       // Producing everything again changes no result.
-      await produce(kafka, topics.orders, events.map((e) => ({ key: e.customer_id, value: JSON.stringify(e) })));
+      await produce(infra.kafka, topics.orders, events.map((e) => ({ key: e.customer_id, value: JSON.stringify(e) })));
       const before = JSON.stringify([...got]);
       await waitUntil(
-        async () => (await readOffsetsCommitted(kafka, namespace, topics.orders)) >= events.length * 2 + MALFORMED.length,
+        async () => (await committedMessages(infra.kafka, `${namespace}.crm-ingest`, [topics.orders])) >= events.length * 2 + MALFORMED.length,
         Boolean,
       );
       await runScoring(clickhouse, new Date('2026-03-31T00:00:00Z'));
@@ -156,14 +152,3 @@ describe('orders: Kafka → ingest → ClickHouse → profiles', () => {
   });
 });
 
-/** Sum over partitions of the ingest group's committed offsets: how many messages it has durably handled. */
-async function readOffsetsCommitted(kafka: Kafka, namespace: string, topic: string): Promise<number> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    const [offsets] = await admin.fetchOffsets({ groupId: `${namespace}.crm-ingest`, topics: [topic] });
-    return offsets!.partitions.reduce((sum, p) => sum + Math.max(0, Number(p.offset)), 0);
-  } finally {
-    await admin.disconnect();
-  }
-}

@@ -1,25 +1,16 @@
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
-import type { Kafka } from 'kafkajs';
 import type { ClickEvent, SurveyEvent, TicketEvent } from '@crm/events';
 import { createClickHouse } from '@crm/clickhouse';
 import { createLogger } from '@crm/runtime';
 import { runScoring } from '@crm/scoring';
 import { loadIngestConfig, startIngest } from '@crm/ingest';
-import { startTestClickHouse, type TestClickHouse } from './support/clickhouse.js';
-import { createTestTopics, produce, testKafka } from './support/kafka.js';
+import { useTestInfrastructure } from './support/harness.js';
+import { createTestTopics, produce } from './support/kafka.js';
 import { uniqueName } from './support/namespace.js';
 import { waitUntil } from './support/wait.js';
 
-let clickhouseHost: TestClickHouse;
-let kafka: Kafka;
-beforeAll(async () => {
-  clickhouseHost = await startTestClickHouse();
-  kafka = testKafka();
-});
-afterAll(async () => {
-  await clickhouseHost?.stop();
-});
+const infra = useTestInfrastructure();
 
 const T = Date.parse('2026-06-30T00:00:00Z');
 const HOUR = 3_600_000;
@@ -72,13 +63,9 @@ const survey = (kind: SurveyEvent['kind'], score: number, scale: number, at: num
 describe('profile signals: identity stitching, engagement, service, satisfaction', () => {
   it('counts a stitched anonymous session for the customer, and computes the signals as of T', async () => {
     const namespace = uniqueName('signals');
-    const topics = await createTestTopics(kafka, namespace);
+    const topics = await createTestTopics(infra.kafka, namespace);
     const config = loadIngestConfig({
-      KAFKA_BROKERS: inject('kafkaBrokers'),
-      CLICKHOUSE_URL: clickhouseHost.url,
-      CLICKHOUSE_USER: clickhouseHost.user,
-      CLICKHOUSE_PASSWORD: clickhouseHost.password,
-      CLICKHOUSE_DATABASE: uniqueName('crm'),
+      ...infra.env(),
       CRM_TOPIC_NAMESPACE: namespace,
       INGEST_HEALTH_PORT: '0',
     });
@@ -111,9 +98,9 @@ describe('profile signals: identity stitching, engagement, service, satisfaction
         survey('nps', 9, 10, T - 20 * DAY),
         survey('nps', 3, 10, T - 2 * DAY), // latest NPS
       ];
-      await produce(kafka, topics.clicks, clicks.map((c) => ({ key: c.customer_id ?? c.anonymous_id, value: JSON.stringify(c) })));
-      await produce(kafka, topics.tickets, tickets.map((t) => ({ key: t.customer_id, value: JSON.stringify(t) })));
-      await produce(kafka, topics.surveys, surveys.map((s) => ({ key: s.customer_id, value: JSON.stringify(s) })));
+      await produce(infra.kafka, topics.clicks, clicks.map((c) => ({ key: c.customer_id ?? c.anonymous_id, value: JSON.stringify(c) })));
+      await produce(infra.kafka, topics.tickets, tickets.map((t) => ({ key: t.customer_id, value: JSON.stringify(t) })));
+      await produce(infra.kafka, topics.surveys, surveys.map((s) => ({ key: s.customer_id, value: JSON.stringify(s) })));
       const total = async () => {
         const r = await clickhouse.query({
           query: 'SELECT (SELECT uniqExact(event_id) FROM clicks) + (SELECT uniqExact(event_id) FROM tickets) + (SELECT uniqExact(event_id) FROM surveys) AS n',

@@ -72,3 +72,15 @@ export function header(message: KafkaMessage, name: string): string | undefined 
   const value = message.headers?.[name];
   return value === undefined ? undefined : value.toString();
 }
+
+/** Sum over partitions of a group's committed offsets: how many messages it has durably handled. */
+export async function committedMessages(kafka: Kafka, groupId: string, topics: string[]): Promise<number> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const offsets = await admin.fetchOffsets({ groupId, topics }).catch(() => []);
+    return offsets.reduce((n, t) => n + t.partitions.reduce((m, p) => m + Math.max(0, Number(p.offset)), 0), 0);
+  } finally {
+    await admin.disconnect();
+  }
+}

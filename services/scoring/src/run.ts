@@ -35,6 +35,11 @@ export async function scoreCustomers(
   const table = (name: string) => `scoring_${name}_${run}`;
   const [stats, groupsTable, scores, rows] = ['stats', 'groups', 'scores', 'rows'].map(table) as [string, string, string, string];
   const asOfParam = (asOf.getTime() / 1000).toFixed(3);
+  let phaseStarted = Date.now();
+  const phase = (name: string) => {
+    logger?.info({ phase: name, ms: Date.now() - phaseStarted }, 'scoring phase done');
+    phaseStarted = Date.now();
+  };
   const command = (query: string, query_params: Record<string, unknown> = {}) =>
     clickhouse.command({ query, query_params, clickhouse_settings: { wait_end_of_query: 1 } });
   const select = async <T>(query: string, query_params: Record<string, unknown> = {}) =>
@@ -42,6 +47,7 @@ export async function scoreCustomers(
 
   try {
     await command(customerStatsSql(stats), { as_of: asOfParam, window_days: parameters.windowDays });
+    phase('customer statistics');
     const groups = (await select<{ x: number; t_x: number; T: number; count: string | number }>(
       `SELECT x, t_x, T_c AS T, count() AS count FROM ${stats} GROUP BY x, t_x, T_c`,
     )).map((g): CustomerGroup => ({ x: g.x, t_x: g.t_x, T: g.T, count: Number(g.count) }));
@@ -49,12 +55,14 @@ export async function scoreCustomers(
       `SELECT x, m_bar AS mbar, count() AS count FROM ${stats} WHERE x >= 1 AND m_bar > 0 GROUP BY x, m_bar`,
     )).map((r): SpendRow => ({ x: r.x, mbar: r.mbar, count: Number(r.count) }));
     const buyers = groups.reduce((n, g) => n + (g.count ?? 1), 0);
+    phase('read fit inputs');
 
     const fitStarted = Date.now();
     const fits = fitModels(groups, spend);
     for (const failure of fits.failures) logger?.error({ model: failure.model, error: failure.error }, 'model fit failed; its scores stay empty');
     logger?.info({ ms: Date.now() - fitStarted, groups: groups.length, spendRows: spend.length }, 'models fitted');
     await recordFits(clickhouse, asOf, fits);
+    phase('fit models');
 
     await command(
       `CREATE TABLE ${groupsTable} (x UInt32, t_x UInt32, T_c UInt32, p_alive Float64, expected_90d Float64, clv_factor Float64)
@@ -67,6 +75,7 @@ export async function scoreCustomers(
       }
     }
 
+    phase('predict and write groups');
     const gg = fits.gammaGamma?.params;
     const spendOk = gg !== undefined && gg.q > 1;
     await command(
@@ -88,6 +97,7 @@ export async function scoreCustomers(
       },
     );
 
+    phase('per-customer scores');
     const params = {
       as_of: asOfParam,
       window_days: parameters.windowDays,
@@ -98,6 +108,7 @@ export async function scoreCustomers(
     };
     await command(`CREATE TABLE ${rows} ENGINE = MergeTree ORDER BY tuple() AS ${profileRowsSql(scores)}`, params);
 
+    phase('profile rows (signals, segments, tiers, stages)');
     const [latest] = await select<{ latest: string | null }>('SELECT toString(max(as_of)) AS latest FROM customer_profiles');
     const latestMs = latest?.latest ? Date.parse(`${latest.latest.replace(' ', 'T')}Z`) : 0;
     // A re-score of the past writes history only; profiles keep the newest state.
@@ -106,6 +117,7 @@ export async function scoreCustomers(
       await command(`INSERT INTO customer_profiles (${PROFILE_COLUMNS_LIST.join(', ')}) SELECT ${PROFILE_COLUMNS_LIST.join(', ')} FROM ${rows}`);
     }
     await command(`INSERT INTO customer_scores_history (${HISTORY_COLUMNS.join(', ')}) SELECT ${HISTORY_COLUMNS.join(', ')} FROM ${rows}`);
+    phase('write profiles and history');
     const [count] = await select<{ n: number }>(`SELECT count() AS n FROM ${rows}`);
     return { asOf, ms: Date.now() - started, customers: Number(count?.n ?? 0), buyers, profilesWritten, fits };
   } finally {
