@@ -35,6 +35,8 @@ export function generateOrderEvents(options: OrderSampleOptions): OrderEvent[] {
     const orders = Math.max(1, Math.min(60, Math.floor(1 / Math.pow(1 - random(), 1 / 1.6))));
     const firstDay = Math.floor(random() * days);
     const channel = pick(random, ['web', 'web', 'app', 'app', 'store', 'marketplace'] as const);
+    // Customers differ in how much they spend (log-normal level), as real ones do.
+    const spendLevel = Math.exp(0.6 * Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random()));
     for (let o = 0; o < orders; o++) {
       const placedMs = endMs - (firstDay - Math.floor((random() * firstDay * o) / orders)) * DAY - Math.floor(random() * DAY);
       const orderId = `${prefix}-o${String(c + 1).padStart(5, '0')}-${o + 1}`;
@@ -42,7 +44,7 @@ export function generateOrderEvents(options: OrderSampleOptions): OrderEvent[] {
         sku: `SKU-${Math.floor(random() * 5000)}`,
         category: pick(random, CATEGORIES),
         quantity: 1 + Math.floor(random() * 3),
-        unit_price: Math.round(500 + random() * random() * 20000) / 100,
+        unit_price: Math.round((500 + random() * random() * 20000) * spendLevel) / 100,
       }));
       const total = Math.round(items.reduce((sum, i) => sum + i.quantity * i.unit_price, 0) * 100) / 100;
       const base = {

@@ -57,4 +57,5 @@ export async function runDemo(kafka: Kafka, clickhouse: ClickHouseClient, option
   for (const fit of [run.fits.bgnbd, run.fits.mbgnbd, run.fits.gammaGamma]) {
     if (fit) say(`  ${fit.model}: ${Object.entries(fit.params).map(([k, v]) => `${k}=${v.toPrecision(4)}`).join(' ')}`);
   }
+  for (const failure of run.fits.failures) say(`  ${failure.model}: not fitted (${failure.error}); its scores stay empty`);
 }
