@@ -6,7 +6,7 @@
  * monetary count purchases placed in (T − W, T]; m̄ is the mean value of the
  * repeat purchase days (every purchase day but the first).
  */
-export function customerStatsSql(table: string): string {
+export function customerStatsSql(table: string, purchases: string): string {
   const T = "{as_of:DateTime64(3, 'UTC')}";
   return `
     CREATE TABLE ${table} ENGINE = MergeTree ORDER BY customer_id AS
@@ -30,7 +30,7 @@ export function customerStatsSql(table: string): string {
         sum(value) AS day_value,
         countIf(placed_at > ${T} - toIntervalDay({window_days:UInt32})) AS window_purchases,
         sumIf(value, placed_at > ${T} - toIntervalDay({window_days:UInt32})) AS window_value
-      FROM purchases_as_of(as_of = ${T})
+      FROM ${purchases}
       GROUP BY customer_id, day
     )
     GROUP BY customer_id`;

@@ -10,10 +10,11 @@ const CSAT_WINDOW_DAYS = 365;
 
 /**
  * Every customer with any event at or before T and their signals, each from
- * the point-in-time view that defines it (purchases_as_of,
- * attributed_clicks_as_of, ticket_states_as_of, survey_responses_as_of).
+ * the point-in-time view that defines it (purchases_as_of — materialised once
+ * per run as `purchases` —, attributed_clicks_as_of, ticket_states_as_of,
+ * survey_responses_as_of).
  */
-const SIGNALS_SQL = `
+const signalsSql = (purchases: string) => `
   SELECT
     seen.customer_id AS customer_id,
     seen.first_seen_at AS first_seen_at,
@@ -49,7 +50,7 @@ const SIGNALS_SQL = `
            toNullable(max(placed_at)) AS last_purchase_at,
            toNullable(count()) AS n,
            toNullable(CAST(sum(value) AS Decimal(38, 4))) AS revenue
-    FROM purchases_as_of(as_of = ${T})
+    FROM ${purchases}
     GROUP BY customer_id
   ) AS bought ON bought.customer_id = seen.customer_id
   LEFT JOIN
@@ -122,7 +123,7 @@ const PROFILE_COLUMNS = [
  * exact 50/80/95 % clv quantiles over buyers, and the lifecycle stage (which
  * also looks at the stage each customer had in the last run before T).
  */
-export function profileRowsSql(scoresTable: string): string {
+export function profileRowsSql(scoresTable: string, purchases: string): string {
   return `
     WITH
       (SELECT quantilesExact(0.2, 0.4, 0.6, 0.8)(recency_days) FROM ${scoresTable} WHERE frequency > 0) AS r_cuts,
@@ -155,7 +156,7 @@ export function profileRowsSql(scoresTable: string): string {
         if(ifNull(sc.frequency, 0) = 0, NULL, toUInt8(1 + arrayCount(c -> sc.frequency > c, f_cuts))) AS f_score,
         if(ifNull(sc.frequency, 0) = 0, NULL, toUInt8(1 + arrayCount(c -> sc.monetary > c, m_cuts))) AS m_score,
         prev.stage AS previous_stage
-      FROM (${SIGNALS_SQL}) AS base
+      FROM (${signalsSql(purchases)}) AS base
       LEFT JOIN ${scoresTable} AS sc ON sc.customer_id = base.customer_id
       LEFT JOIN
       (

@@ -33,7 +33,13 @@ export async function scoreCustomers(
   const started = Date.now();
   const run = randomBytes(6).toString('hex');
   const table = (name: string) => `scoring_${name}_${run}`;
-  const [stats, groupsTable, scores, rows] = ['stats', 'groups', 'scores', 'rows'].map(table) as [string, string, string, string];
+  const [purchases, stats, groupsTable, scores, rows] = ['purchases', 'stats', 'groups', 'scores', 'rows'].map(table) as [
+    string,
+    string,
+    string,
+    string,
+    string,
+  ];
   const asOfParam = (asOf.getTime() / 1000).toFixed(3);
   let phaseStarted = Date.now();
   const phase = (name: string) => {
@@ -46,7 +52,14 @@ export async function scoreCustomers(
     (await clickhouse.query({ query, query_params, format: 'JSONEachRow' })).json<T>();
 
   try {
-    await command(customerStatsSql(stats), { as_of: asOfParam, window_days: parameters.windowDays });
+    // The purchase definition is evaluated once per run; statistics and signals both read it.
+    await command(
+      `CREATE TABLE ${purchases} ENGINE = MergeTree ORDER BY customer_id AS
+       SELECT customer_id, order_id, placed_at, value FROM purchases_as_of(as_of = {as_of:DateTime64(3, 'UTC')})`,
+      { as_of: asOfParam },
+    );
+    phase('purchases as of T');
+    await command(customerStatsSql(stats, purchases), { as_of: asOfParam, window_days: parameters.windowDays });
     phase('customer statistics');
     const groups = (await select<{ x: number; t_x: number; T: number; count: string | number }>(
       `SELECT x, t_x, T_c AS T, count() AS count FROM ${stats} GROUP BY x, t_x, T_c`,
@@ -106,7 +119,7 @@ export async function scoreCustomers(
       churn_threshold: parameters.churnThreshold,
       at_risk_threshold: parameters.atRiskThreshold,
     };
-    await command(`CREATE TABLE ${rows} ENGINE = MergeTree ORDER BY tuple() AS ${profileRowsSql(scores)}`, params);
+    await command(`CREATE TABLE ${rows} ENGINE = MergeTree ORDER BY tuple() AS ${profileRowsSql(scores, purchases)}`, params);
 
     phase('profile rows (signals, segments, tiers, stages)');
     const [latest] = await select<{ latest: string | null }>('SELECT toString(max(as_of)) AS latest FROM customer_profiles');
@@ -121,7 +134,7 @@ export async function scoreCustomers(
     const [count] = await select<{ n: number }>(`SELECT count() AS n FROM ${rows}`);
     return { asOf, ms: Date.now() - started, customers: Number(count?.n ?? 0), buyers, profilesWritten, fits };
   } finally {
-    for (const name of [stats, groupsTable, scores, rows]) await command(`DROP TABLE IF EXISTS ${name}`).catch(() => undefined);
+    for (const name of [purchases, stats, groupsTable, scores, rows]) await command(`DROP TABLE IF EXISTS ${name}`).catch(() => undefined);
   }
 }
 
