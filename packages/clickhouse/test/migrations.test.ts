@@ -6,7 +6,7 @@ describe('migrations', () => {
     const migrations = loadMigrations();
     expect(migrations.map((m) => m.version)).toEqual(migrations.map((_, i) => i + 1));
     for (const statement of migrations.flatMap((m) => m.statements)) {
-      expect(statement).toMatch(/^(CREATE (TABLE|VIEW|MATERIALIZED VIEW|DATABASE) IF NOT EXISTS|ALTER TABLE \S+ (ADD|MODIFY) COLUMN IF)/);
+      expect(statement).toMatch(/^(CREATE (TABLE|VIEW|MATERIALIZED VIEW|DATABASE) IF NOT EXISTS|CREATE OR REPLACE VIEW|ALTER TABLE \S+ (ADD|MODIFY) COLUMN IF)/);
     }
   });
 
