@@ -4,3 +4,4 @@ export * from './rejection.js';
 export * from './registry.js';
 export * from './codec.js';
 export { rabinFingerprint } from './rabin.js';
+export { nameBasedUuid } from './name-based-uuid.js';

@@ -6,6 +6,7 @@ import { customerStatsSql } from './customer-stats.js';
 import { fitModels, predictGroups, type ModelFits } from './model-stage.js';
 import { DEFAULT_SCORING_PARAMETERS, type ScoringParameters } from './parameters.js';
 import { HISTORY_COLUMNS, PROFILE_COLUMNS_LIST, profileRowsSql } from './profiles.js';
+import { segmentChangesSql } from './segment-changes.js';
 
 export interface ScoringRun {
   asOf: Date;
@@ -130,6 +131,8 @@ export async function scoreCustomers(
       await command(`INSERT INTO customer_profiles (${PROFILE_COLUMNS_LIST.join(', ')}) SELECT ${PROFILE_COLUMNS_LIST.join(', ')} FROM ${rows}`);
     }
     await command(`INSERT INTO customer_scores_history (${HISTORY_COLUMNS.join(', ')}) SELECT ${HISTORY_COLUMNS.join(', ')} FROM ${rows}`);
+    // Only the newest state is news: re-scoring the past records no segment changes.
+    if (profilesWritten) await command(segmentChangesSql(rows));
     phase('write profiles and history');
     const [count] = await select<{ n: number }>(`SELECT count() AS n FROM ${rows}`);
     return { asOf, ms: Date.now() - started, customers: Number(count?.n ?? 0), buyers, profilesWritten, fits };

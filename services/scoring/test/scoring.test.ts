@@ -7,6 +7,7 @@ import { startClickHouseHost, type ClickHouseHost } from '@crm/clickhouse-host';
 import { createClickHouse, migrate, type ClickHouseClient } from '@crm/clickhouse';
 import { runScoring, LIFECYCLE_STAGE_SQL, valueTierSql, rfmSegment } from '../src/index.js';
 import { LIFECYCLE_STAGE_SQL as LIFECYCLE, valueTierSql as tierSql } from '../src/profiles.js';
+import { nameBasedUuid } from '@crm/events';
 
 let host: ClickHouseHost;
 let dir: string;
@@ -142,6 +143,51 @@ describe('RFM scores and segments (hand-computed)', () => {
       format: 'JSONEachRow',
     });
     expect((await history.json<{ n: number }>())[0]!.n).toBe(2);
+    await clickhouse.close();
+  });
+});
+
+describe('segment changes (the outbox)', () => {
+  type Change = { event_id: string; customer_id: string; segment_type: string; from: string | null; to: string; as_of: string };
+  const changes = async (clickhouse: ClickHouseClient) =>
+    (await clickhouse.query({
+      query: 'SELECT toString(event_id) AS event_id, customer_id, segment_type, `from`, `to`, toString(as_of) AS as_of FROM segment_changes FINAL ORDER BY as_of, customer_id, segment_type',
+      format: 'JSONEachRow',
+    })).json<Change>();
+
+  it('records first assignments, nothing for an unchanged re-run, and exactly the changes of a later run, with name-based ids', async () => {
+    const clickhouse = await database('changes');
+    await clickhouse.insert({
+      table: 'orders',
+      values: [order('a', T - 3 * DAY, 10), order('a', T - 40 * DAY, 10), order('b', T - 400 * DAY, 10), order('c', T - 5 * DAY, 10, 'cancelled')],
+      format: 'JSONEachRow',
+    });
+    await runScoring(clickhouse, new Date(T));
+    const first = await changes(clickhouse);
+    // First assignments: from null, to = the profile's current value, for every customer.
+    const profiled = await profiles(clickhouse);
+    expect(first.filter((c) => c.segment_type !== 'tier').map((c) => `${c.customer_id} ${c.segment_type} ${c.from} ${c.to}`)).toEqual(
+      ['a', 'b', 'c'].flatMap((id) => [
+        `${id} lifecycle null ${profiled.get(id)!.lifecycle_stage}`,
+        `${id} rfm null ${profiled.get(id)!.rfm_segment}`,
+      ]),
+    );
+    expect(profiled.get('b')).toMatchObject({ rfm_segment: 'lost', lifecycle_stage: 'churned' });
+    expect(profiled.get('c')).toMatchObject({ rfm_segment: 'prospect', lifecycle_stage: 'prospect' });
+    for (const c of first) expect(c.event_id).toBe(nameBasedUuid(c.customer_id, c.segment_type, c.from ?? '', c.to, c.as_of));
+
+    // The same run again: nothing new.
+    await runScoring(clickhouse, new Date(T));
+    expect(await changes(clickhouse)).toHaveLength(first.length);
+
+    // b buys again after more than a year: lost → a grid segment, churned → reactivated.
+    await clickhouse.insert({ table: 'orders', values: [order('b', T + DAY, 10)], format: 'JSONEachRow' });
+    await runScoring(clickhouse, new Date(T + 2 * DAY));
+    const later = (await changes(clickhouse)).slice(first.length);
+    const b = later.filter((c) => c.customer_id === 'b');
+    expect(b.find((c) => c.segment_type === 'lifecycle')).toMatchObject({ from: 'churned', to: 'reactivated' });
+    expect(b.find((c) => c.segment_type === 'rfm')).toMatchObject({ from: 'lost' });
+    expect(later.filter((c) => c.customer_id === 'c')).toEqual([]);
     await clickhouse.close();
   });
 });

@@ -1,6 +1,5 @@
-import { createHash } from 'node:crypto';
 import type { OrderEvent, OrderStatus } from '@crm/events';
-import { SCHEMAS } from '@crm/events';
+import { SCHEMAS, nameBasedUuid } from '@crm/events';
 
 /** Our field → the file's column; only customer_id, placed_at and total are required. */
 export type ColumnMapping = Partial<Record<ImportField, string>>;
@@ -42,15 +41,6 @@ export function parseDate(text: string): string | undefined {
   return Number.isNaN(ms) ? undefined : new Date(ms).toISOString();
 }
 
-/** A name-based UUID (SHA-1, version 5 layout), so the same row always yields the same ids. */
-export function deterministicUuid(...parts: string[]): string {
-  const hash = createHash('sha1').update(parts.join('\u001f')).digest();
-  hash[6] = (hash[6]! & 0x0f) | 0x50;
-  hash[8] = (hash[8]! & 0x3f) | 0x80;
-  const hex = hash.subarray(0, 16).toString('hex');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
-}
-
 export type RowOutcome = { ok: true; event: OrderEvent } | { ok: false; reason: string };
 
 /**
@@ -70,10 +60,10 @@ export function rowToOrder(row: Record<string, string>, line: number, mapping: C
   const total = Number(get('total'));
   const refunded = Number(get('refunded_amount') ?? 0);
   const customerId = get('customer_id')!;
-  const orderId = get('order_id') ?? `import-${deterministicUuid(customerId, placedAt, String(total), String(line))}`;
+  const orderId = get('order_id') ?? `import-${nameBasedUuid(customerId, placedAt, String(total), String(line))}`;
   const status = (get('status') ?? defaults.status) as OrderStatus;
   const candidate = {
-    event_id: deterministicUuid('order-import', orderId, status, placedAt, String(total), String(refunded)),
+    event_id: nameBasedUuid('order-import', orderId, status, placedAt, String(total), String(refunded)),
     occurred_at: placedAt,
     schema_version: 1,
     order_id: orderId,
