@@ -3,7 +3,9 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ClickHouseClient } from '@clickhouse/client';
-import { CrmError, type Logger } from '@crm/runtime';
+import { CrmError, retry, type Logger } from '@crm/runtime';
+import { classifyClickHouseError, createClickHouse } from './client.js';
+import type { ClickHouseConfig } from './settings.js';
 
 export const MIGRATIONS_DIR = join(dirname(fileURLToPath(import.meta.url)), '../migrations');
 
@@ -91,4 +93,26 @@ export async function migrate(client: ClickHouseClient, database: string, logger
     newlyApplied.push(migration.version);
   }
   return newlyApplied;
+}
+
+/**
+ * What every service does at start: apply pending migrations, waiting for a
+ * ClickHouse that is still starting (connection errors are retried; a broken
+ * migration is not).
+ */
+export async function migrateOnStart(config: ClickHouseConfig, logger: Logger): Promise<void> {
+  const admin = createClickHouse(config, { database: false });
+  try {
+    await retry(
+      () => migrate(admin, config.CLICKHOUSE_DATABASE, logger).catch((e: unknown) => Promise.reject(classifyClickHouseError(e, 'migrate'))),
+      {
+        retries: 20,
+        initialDelayMs: 250,
+        maxDelayMs: 5_000,
+        onRetry: (error, attempt) => logger.warn({ err: error, attempt }, 'ClickHouse not ready; retrying migrations'),
+      },
+    );
+  } finally {
+    await admin.close();
+  }
 }

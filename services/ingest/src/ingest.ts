@@ -1,7 +1,7 @@
 import type { Consumer, Producer } from 'kafkajs';
 import { CrmError, retry, sleep, startHealthServer, type HealthServer, type Logger } from '@crm/runtime';
 import { brokerList, createKafka, createProducer, groupId, topicNames } from '@crm/kafka';
-import { classifyClickHouseError, createClickHouse, migrate, type ClickHouseClient } from '@crm/clickhouse';
+import { classifyClickHouseError, createClickHouse, migrateOnStart, type ClickHouseClient } from '@crm/clickhouse';
 import type { IngestConfig } from './config.js';
 import { createIngestMetrics } from './metrics.js';
 import { processBatch } from './process-batch.js';
@@ -22,14 +22,7 @@ export async function startIngest(
   const topics = topicNames(config.CRM_TOPIC_NAMESPACE);
   const kafka = createKafka({ brokers: brokerList(config.KAFKA_BROKERS), clientId: 'crm-ingest', logger });
 
-  const admin = createClickHouse(config, { database: false });
-  await retry(() => migrate(admin, config.CLICKHOUSE_DATABASE, logger).catch((e) => Promise.reject(classifyClickHouseError(e, 'migrate'))), {
-    retries: 20,
-    initialDelayMs: 250,
-    maxDelayMs: 5_000,
-    onRetry: (error, attempt) => logger.warn({ err: error, attempt }, 'ClickHouse not ready; retrying migrations'),
-  });
-  await admin.close();
+  await migrateOnStart(config, logger);
   const clickhouse = createClickHouse(config);
 
   let ready = false;

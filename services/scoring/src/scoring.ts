@@ -1,5 +1,5 @@
-import { retry, sleep, startHealthServer, type Logger } from '@crm/runtime';
-import { classifyClickHouseError, createClickHouse, migrate, type ClickHouseClient } from '@crm/clickhouse';
+import { sleep, startHealthServer, type Logger } from '@crm/runtime';
+import { classifyClickHouseError, createClickHouse, migrateOnStart, type ClickHouseClient } from '@crm/clickhouse';
 import type { ScoringConfig } from './config.js';
 import { DEFAULT_SCORING_PARAMETERS, scoringParameters, type ScoringParameters } from './parameters.js';
 import { scoreCustomers, type ScoringRun } from './run.js';
@@ -19,13 +19,7 @@ export async function runScoring(
 }
 
 export async function startScoring(config: ScoringConfig, logger: Logger): Promise<{ stop(): Promise<void> }> {
-  const admin = createClickHouse(config, { database: false });
-  await retry(() => migrate(admin, config.CLICKHOUSE_DATABASE, logger).catch((e) => Promise.reject(classifyClickHouseError(e, 'migrate'))), {
-    retries: 20,
-    initialDelayMs: 250,
-    maxDelayMs: 5_000,
-  });
-  await admin.close();
+  await migrateOnStart(config, logger);
   const clickhouse = createClickHouse(config);
   const stopping = new AbortController();
   const health = await startHealthServer({ port: config.SCORING_HEALTH_PORT, isReady: () => !stopping.signal.aborted });

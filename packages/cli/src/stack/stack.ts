@@ -9,7 +9,7 @@ import { livePid, startProcess, stopProcess, type ManagedProcess } from './proce
 
 export type Say = (line: string) => void;
 
-const SERVICES = ['ingest', 'scoring'] as const;
+const SERVICES = ['ingest', 'scoring', 'publisher'] as const;
 
 function clickhouseHostProcess(config: StackConfig): ManagedProcess {
   return {
@@ -33,6 +33,7 @@ function serviceProcess(name: (typeof SERVICES)[number], config: StackConfig): M
       // Health ports are picked free so two stacks can run side by side; `crm status` reads them from the logs.
       INGEST_HEALTH_PORT: '0',
       SCORING_HEALTH_PORT: '0',
+      PUBLISHER_HEALTH_PORT: '0',
     },
   };
 }

@@ -1,0 +1,21 @@
+import { z } from 'zod';
+import { loadConfig, setting, type Env } from '@crm/runtime';
+import { kafkaSettings } from '@crm/kafka';
+import { clickhouseSettings } from '@crm/clickhouse';
+
+export const publisherConfigSchema = z.object({
+  ...kafkaSettings,
+  ...clickhouseSettings,
+  /** Encoding of published events: json, or avro (single-object encoding). */
+  PUBLISHER_ENCODING: z.enum(['json', 'avro']).default('json'),
+  PUBLISHER_POLL_MS: setting.positiveInt(1000),
+  PUBLISHER_BATCH_SIZE: setting.positiveInt(5000),
+  PUBLISHER_HEALTH_PORT: setting.port(9103),
+  LOG_LEVEL: setting.logLevel(),
+});
+
+export type PublisherConfig = Readonly<z.infer<typeof publisherConfigSchema>>;
+
+export function loadPublisherConfig(env: Env = process.env): PublisherConfig {
+  return loadConfig(publisherConfigSchema, env);
+}

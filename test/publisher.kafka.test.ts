@@ -1,0 +1,92 @@
+import { randomUUID } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import type { KafkaMessage } from 'kafkajs';
+import { decodeEvent, type SegmentChangeEvent } from '@crm/events';
+import { createClickHouse, migrateOnStart } from '@crm/clickhouse';
+import { createLogger, sleep } from '@crm/runtime';
+import { runScoring } from '@crm/scoring';
+import { loadPublisherConfig, startPublisher } from '@crm/publisher';
+import { useTestInfrastructure } from './support/harness.js';
+import { createTestTopics, header, readTopic } from './support/kafka.js';
+
+const infra = useTestInfrastructure();
+const DAY = 86_400_000;
+const T = Date.parse('2026-06-30T00:00:00Z');
+
+const order = (customer: string, placedAt: number) => ({
+  event_id: randomUUID(),
+  occurred_at: (placedAt / 1000).toFixed(3),
+  schema_version: 1,
+  order_id: randomUUID(),
+  customer_id: customer,
+  status: 'delivered',
+  placed_at: (placedAt / 1000).toFixed(3),
+  total: '25',
+  refunded_amount: '0',
+  currency: 'USD',
+  fx_rate: '1',
+  channel: 'web',
+  payment_method: 'credit',
+  items: [],
+  source_partition: 0,
+  source_offset: '0',
+});
+
+describe('publisher: segment_changes outbox → crm.segment-changes.v1', () => {
+  it('publishes exactly the recorded changes, keyed by customer, once; a restart and an unchanged run publish nothing', { timeout: 180_000 }, async () => {
+    const env = infra.env({ PUBLISHER_POLL_MS: '200', PUBLISHER_HEALTH_PORT: '0', PUBLISHER_ENCODING: 'avro' });
+    const topics = await createTestTopics(infra.kafka, env.CRM_TOPIC_NAMESPACE);
+    const config = loadPublisherConfig(env);
+    await migrateOnStart(config, createLogger('test', 'warn'));
+    const clickhouse = createClickHouse(config);
+    const outbox = async () =>
+      (await clickhouse.query({
+        query: 'SELECT toString(event_id) AS event_id, customer_id, segment_type, `from`, `to` FROM segment_changes FINAL',
+        format: 'JSONEachRow',
+      })).json<{ event_id: string; customer_id: string; segment_type: string; from: string | null; to: string }>();
+    const decoded = (messages: KafkaMessage[]) =>
+      messages.map((m) => {
+        const result = decodeEvent('segment-changes', m.value!, header(m, 'content-type')!);
+        if (!result.ok) throw new Error(result.rejection.message);
+        expect(m.key!.toString()).toBe(result.event.customer_id);
+        return result.event as SegmentChangeEvent;
+      });
+    const asKey = (c: { event_id: string; customer_id: string; segment_type: string; from: string | null; to: string }) =>
+      `${c.event_id} ${c.customer_id} ${c.segment_type} ${c.from} ${c.to}`;
+
+    await clickhouse.insert({
+      table: 'orders',
+      values: [order('a', T - 3 * DAY), order('a', T - 40 * DAY), order('b', T - 400 * DAY), order('c', T - 10 * DAY)],
+      format: 'JSONEachRow',
+    });
+    await runScoring(clickhouse, new Date(T));
+    const recorded = await outbox();
+    expect(recorded.length).toBeGreaterThanOrEqual(6);
+
+    let publisher = await startPublisher(config, createLogger('publisher', 'warn'));
+    try {
+      const sent = decoded(await readTopic(infra.kafka, topics.segmentChanges, (all) => all.length >= recorded.length, 30_000));
+      expect(sent.map(asKey).sort()).toEqual(recorded.map(asKey).sort());
+
+      // A restart resumes after what was sent.
+      await publisher.stop();
+      publisher = await startPublisher(config, createLogger('publisher', 'warn'));
+      // An unchanged run records and publishes nothing.
+      await runScoring(clickhouse, new Date(T));
+      await sleep(1_500);
+      expect(await readTopic(infra.kafka, topics.segmentChanges, () => false, 3_000)).toHaveLength(recorded.length);
+
+      // b comes back after more than a year: its changes, and only new rows, are published.
+      await clickhouse.insert({ table: 'orders', values: [order('b', T + DAY)], format: 'JSONEachRow' });
+      await runScoring(clickhouse, new Date(T + 2 * DAY));
+      const all = await outbox();
+      const fresh = all.filter((c) => !recorded.some((r) => r.event_id === c.event_id));
+      expect(fresh.find((c) => c.customer_id === 'b' && c.segment_type === 'lifecycle')).toMatchObject({ from: 'churned', to: 'reactivated' });
+      const after = decoded(await readTopic(infra.kafka, topics.segmentChanges, (m) => m.length >= all.length, 30_000));
+      expect(after.map(asKey).sort()).toEqual(all.map(asKey).sort());
+    } finally {
+      await publisher.stop();
+      await clickhouse.close();
+    }
+  });
+});
