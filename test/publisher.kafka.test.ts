@@ -8,6 +8,7 @@ import { runScoring } from '@crm/scoring';
 import { loadPublisherConfig, startPublisher } from '@crm/publisher';
 import { useTestInfrastructure } from './support/harness.js';
 import { createTestTopics, header, readTopic } from './support/kafka.js';
+import { runCli } from './support/cli.js';
 
 const infra = useTestInfrastructure();
 const DAY = 86_400_000;
@@ -84,6 +85,13 @@ describe('publisher: segment_changes outbox → crm.segment-changes.v1', () => {
       expect(fresh.find((c) => c.customer_id === 'b' && c.segment_type === 'lifecycle')).toMatchObject({ from: 'churned', to: 'reactivated' });
       const after = decoded(await readTopic(infra.kafka, topics.segmentChanges, (m) => m.length >= all.length, 30_000));
       expect(after.map(asKey).sort()).toEqual(all.map(asKey).sort());
+
+      // What subscribers receive, as `crm tail` shows it to a person: decoded from Avro.
+      const tail = await runCli(['tail', 'crm.segment-changes.v1'], env);
+      expect(tail.code, tail.stderr).toBe(0);
+      const shown = tail.stdout.trim().split('\n').map((l) => JSON.parse(l) as { key: string; encoding: string; event: SegmentChangeEvent });
+      expect(shown.map((m) => m.event.event_id).sort()).toEqual(all.map((c) => c.event_id).sort());
+      expect(shown.every((m) => m.encoding === 'application/avro' && m.key === m.event.customer_id)).toBe(true);
     } finally {
       await publisher.stop();
       await clickhouse.close();

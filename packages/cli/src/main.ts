@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, createLogger, errorMessage } from '@crm/runtime';
-import { brokerList, createKafka, topicNames } from '@crm/kafka';
+import { TOPIC_BASE_NAMES, brokerList, createKafka, topicNames } from '@crm/kafka';
 import { createClickHouse } from '@crm/clickhouse';
 import { DEFAULT_SCORING_PARAMETERS, runScoring } from '@crm/scoring';
 import { loadStackConfig } from './stack/settings.js';
@@ -11,6 +11,7 @@ import { printSummary } from './commands/summary.js';
 import { replayDeadLetters } from './dead-letters/replay.js';
 import { importOrders, waitUntilIngested } from './import/import-orders.js';
 import { parseMapping } from './import/order-rows.js';
+import { tailTopic } from './tail/tail-topic.js';
 
 const USAGE = `usage: pnpm crm <command> [options]
 
@@ -25,6 +26,8 @@ const USAGE = `usage: pnpm crm <command> [options]
   import orders --file F [--format csv|ndjson] [--map field=column,…] [--currency USD] [--wait]
                             backfill orders through Kafka; fields: customer_id, order_id, placed_at (ISO or
                             yyyyMMdd), total, refunded_amount, status, currency, channel, payment_method
+  tail <topic> [--follow] [--max N]
+                            print a topic's messages decoded (JSON or Avro), one JSON object per line
   dlq replay [--reason CODE]
                             re-inject dead letters (all, or one reason such as missing_fx_rate) into their
                             source topics; what still fails is dead-lettered again with its reason
@@ -50,6 +53,8 @@ async function main(argv: string[]): Promise<number> {
       map: { type: 'string' },
       currency: { type: 'string', default: 'USD' },
       wait: { type: 'boolean', default: false },
+      follow: { type: 'boolean', default: false },
+      max: { type: 'string', default: '1000000' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -146,6 +151,23 @@ async function main(argv: string[]): Promise<number> {
         say('every accepted row is in ClickHouse');
       }
       return counts.rejected > 0 && counts.accepted === 0 ? 1 : 0;
+    }
+    case 'tail': {
+      if (rest.length !== 1) throw new UsageError('tail takes one topic, e.g. crm.segment-changes.v1');
+      const names = topicNames(config.CRM_TOPIC_NAMESPACE);
+      const base = rest[0]!;
+      const key = (Object.keys(TOPIC_BASE_NAMES) as (keyof typeof TOPIC_BASE_NAMES)[]).find((k) => TOPIC_BASE_NAMES[k] === base || k === base);
+      if (key === undefined) throw new UsageError(`unknown topic ${base}; one of ${Object.values(TOPIC_BASE_NAMES).join(', ')}`);
+      const kafka = createKafka({ brokers: brokerList(config.KAFKA_BROKERS), clientId: 'crm-tail', logger: createLogger('crm', 'error') });
+      const printed = await tailTopic(kafka, {
+        topic: names[key],
+        topicBase: TOPIC_BASE_NAMES[key],
+        follow: values.follow,
+        max: positiveInt('--max', values.max),
+        write: (line) => process.stdout.write(`${line}\n`),
+      });
+      say(`${printed} messages`);
+      return 0;
     }
     case 'dlq': {
       if (rest[0] !== 'replay' || rest.length !== 1) throw new UsageError('dlq takes one subcommand: replay');
