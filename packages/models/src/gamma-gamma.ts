@@ -15,7 +15,7 @@
  * a weighted mean of the population mean p·v/(q−1) and the customer's own m̄.
  */
 import { ModelError } from './errors.js';
-import { logScaleStandardErrors, minimizeSmooth, numericalHessianFromGradient, type Optimizer } from './optimize.js';
+import { logScaleStandardErrors, minimizeLogParameters, numericalHessianFromGradient, type Optimizer } from './optimize.js';
 import { digamma, logGamma } from './special-functions.js';
 
 export interface GammaGammaParams {
@@ -213,7 +213,6 @@ export function fitGammaGamma(rows: readonly SpendRow[], options: GammaGammaFitO
     for (let i = 0; i < gradient.length; i++) gradient[i] = (gradient[i] ?? 0) / customers;
     return value;
   };
-  const scratch = [0, 0, 0];
 
   const candidates: GammaGammaParams[] = options.initial
     ? [{ ...options.initial, v: options.initial.v / scale }]
@@ -223,35 +222,19 @@ export function fitGammaGamma(rows: readonly SpendRow[], options: GammaGammaFitO
         { p: 2, q: 5, v: 2 },
         { p: 10, q: 10, v: 0.9 },
       ];
-  let start: number[] | undefined;
-  let startValue = Number.POSITIVE_INFINITY;
-  for (const c of candidates) {
-    validateGammaGammaParams(c);
-    const theta = [Math.log(c.p), Math.log(c.q), Math.log(c.v)];
-    const value = objective(theta, scratch);
-    if (value < startValue) {
-      start = theta;
-      startValue = value;
-    }
-  }
-  if (start === undefined) {
-    throw new ModelError('LIKELIHOOD_NOT_FINITE', 'Gamma-Gamma: the log-likelihood is not finite at any starting point');
-  }
-  const result = minimizeSmooth(objective, start, {
+  for (const c of candidates) validateGammaGammaParams(c);
+  const result = minimizeLogParameters({
+    objective,
+    starts: candidates.map((c) => [Math.log(c.p), Math.log(c.q), Math.log(c.v)]),
+    names: PARAM_NAMES,
+    scaledIndex: 2,
+    scale,
+    model: 'Gamma-Gamma',
+    customers,
+    hint: '(e.g. all have the same m̄)',
+    boundaryLimit: BOUNDARY_LOG_PARAM,
     ...(options.optimizer === undefined ? {} : { optimizer: options.optimizer }),
     ...(options.maxIterations === undefined ? {} : { maxIterations: options.maxIterations }),
-    boundary: {
-      limit: BOUNDARY_LOG_PARAM,
-      describe: (theta) => {
-        const i = theta.findIndex((t) => Math.abs(t) > BOUNDARY_LOG_PARAM);
-        const value = Math.exp(theta[i] ?? 0) * (i === 2 ? scale : 1);
-        return (
-          `Gamma-Gamma: the likelihood keeps rising towards the boundary of the parameter space ` +
-          `(${PARAM_NAMES[i] ?? '?'} → ${value.toExponential(2)}); these ${customers} customers cannot identify the parameters ` +
-          '(e.g. all have the same m̄)'
-        );
-      },
-    },
   });
   const params: GammaGammaParams = {
     p: Math.exp(result.x[0] ?? 0),

@@ -480,3 +480,60 @@ export function minimizeSmooth(fg: ValueAndGradient, x0: readonly number[], opti
   const result = nelderMead(run.x);
   return { ...result, iterations: run.iterations + result.iterations, evaluations: run.evaluations + result.evaluations };
 }
+
+export interface LogParameterFitOptions {
+  /** The per-customer negative log-likelihood and its gradient, over log-parameters. */
+  objective: ValueAndGradient;
+  /** Candidate starting points (log-parameters); the one with the lowest objective is used. */
+  starts: readonly number[][];
+  /** How starting points are compared, when not by `objective`. */
+  startValue?: (theta: readonly number[]) => number;
+  /** Parameter names, in order, for error messages. */
+  names: readonly string[];
+  /** The parameter measured in rescaled units (time or money) and the scale to report it in. */
+  scaledIndex: number;
+  scale: number;
+  /** Which model, for error messages; `hint` says what data cause an unidentifiable fit. */
+  model: string;
+  customers: number;
+  hint?: string;
+  boundaryLimit: number;
+  optimizer?: Optimizer;
+  maxIterations?: number;
+}
+
+/**
+ * What every model fit does: start from the best candidate, minimise, and
+ * when the optimum runs off to the boundary, say which parameter went and why.
+ */
+export function minimizeLogParameters(options: LogParameterFitOptions): MinimizeResult {
+  const scratch = new Array<number>(options.names.length).fill(0);
+  let start: readonly number[] | undefined;
+  let startValue = Number.POSITIVE_INFINITY;
+  for (const theta of options.starts) {
+    const value = options.startValue ? options.startValue(theta) : options.objective(theta, scratch);
+    if (value < startValue) {
+      start = theta;
+      startValue = value;
+    }
+  }
+  if (start === undefined) {
+    throw new ModelError('LIKELIHOOD_NOT_FINITE', `${options.model}: the log-likelihood is not finite at any starting point`);
+  }
+  return minimizeSmooth(options.objective, start, {
+    ...(options.optimizer === undefined ? {} : { optimizer: options.optimizer }),
+    ...(options.maxIterations === undefined ? {} : { maxIterations: options.maxIterations }),
+    boundary: {
+      limit: options.boundaryLimit,
+      describe: (theta) => {
+        const i = theta.findIndex((t) => Math.abs(t) > options.boundaryLimit);
+        const value = Math.exp(theta[i] ?? 0) * (i === options.scaledIndex ? options.scale : 1);
+        return (
+          `${options.model}: the likelihood keeps rising towards the boundary of the parameter space ` +
+          `(${options.names[i] ?? '?'} → ${value.toExponential(2)}); these ${options.customers} customers cannot identify the parameters` +
+          (options.hint ? ` ${options.hint}` : '')
+        );
+      },
+    },
+  });
+}

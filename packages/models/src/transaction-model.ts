@@ -11,7 +11,7 @@
  * all measured from the first purchase (the pipeline uses days).
  */
 import { ModelError } from './errors.js';
-import { logScaleStandardErrors, minimizeSmooth, numericalHessianFromGradient, type Optimizer } from './optimize.js';
+import { logScaleStandardErrors, minimizeLogParameters, numericalHessianFromGradient, type Optimizer } from './optimize.js';
 import { hyp2f1 } from './special-functions.js';
 
 /** One customer's purchase history summary. */
@@ -479,33 +479,18 @@ export function fitTransactionModel(
         { r: 0.5, alpha: 0.5 / rate, a: 0.5, b: 5 },
       ];
   for (const c of candidates) validateTransactionParams(c);
-  let start: number[] | undefined;
-  let startValue = Number.POSITIVE_INFINITY;
-  for (const c of candidates) {
-    const theta = [Math.log(c.r), Math.log(c.alpha), Math.log(c.a), Math.log(c.b)];
-    const value = valueOnly(theta);
-    if (value < startValue) {
-      start = theta;
-      startValue = value;
-    }
-  }
-  if (start === undefined) {
-    throw new ModelError('LIKELIHOOD_NOT_FINITE', `${spec.model}: the log-likelihood is not finite at any starting point`);
-  }
-  const result = minimizeSmooth(objective, start, {
+  const result = minimizeLogParameters({
+    objective,
+    startValue: valueOnly,
+    starts: candidates.map((c) => [Math.log(c.r), Math.log(c.alpha), Math.log(c.a), Math.log(c.b)]),
+    names: PARAM_NAMES,
+    scaledIndex: 1,
+    scale,
+    model: spec.model,
+    customers: data.customers,
+    boundaryLimit: BOUNDARY_LOG_PARAM,
     ...(options.optimizer === undefined ? {} : { optimizer: options.optimizer }),
     ...(options.maxIterations === undefined ? {} : { maxIterations: options.maxIterations }),
-    boundary: {
-      limit: BOUNDARY_LOG_PARAM,
-      describe: (theta) => {
-        const i = theta.findIndex((v) => Math.abs(v) > BOUNDARY_LOG_PARAM);
-        const value = Math.exp(theta[i] ?? 0) * (i === 1 ? scale : 1);
-        return (
-          `${spec.model}: the likelihood keeps rising towards the boundary of the parameter space ` +
-          `(${PARAM_NAMES[i] ?? '?'} → ${value.toExponential(2)}); these ${data.customers} customers cannot identify the parameters`
-        );
-      },
-    },
   });
   const scaled = paramsFromLog(result.x);
   const params: TransactionParams = { ...scaled, alpha: scaled.alpha * scale };
