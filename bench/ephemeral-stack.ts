@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, provisionKafka, startBroker, stopBroker } from '@crm/kafka-local';
@@ -24,8 +24,7 @@ export async function startEphemeralStack(say: (line: string) => void): Promise<
 }
 
 /** Peak resident memory (VmHWM) of a live process, in MiB. */
-export async function peakRssMiB(pid: number): Promise<number> {
-  const { readFileSync } = await import('node:fs');
+export function peakRssMiB(pid: number): number {
   const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return match ? Number(match[1]) / 1024 : Number.NaN;
 }

@@ -14,6 +14,7 @@ import { createClickHouse } from '@crm/clickhouse';
 import { createLogger } from '@crm/runtime';
 import { generateCustomerEvents } from '@crm/sample-data';
 import { spawnService } from '../test/support/processes.js';
+import { committedMessages } from '../test/support/kafka.js';
 import { peakRssMiB, startEphemeralStack } from './ephemeral-stack.js';
 
 const { values } = parseArgs({ options: { events: { type: 'string', default: '1000000' } } });
@@ -81,14 +82,12 @@ try {
   while (committed < end) {
     await new Promise((r) => setTimeout(r, 1000));
     if (ingest.child.exitCode !== null) throw new Error(`ingest exited with ${ingest.child.exitCode}`);
-    // A new group's coordinator may still be loading: that is "not yet", not a failure.
-    const offsets = await admin.fetchOffsets({ groupId: groupId(namespace, 'crm-ingest'), topics: inputTopics }).catch(() => []);
-    committed = offsets.reduce((n, t) => n + t.partitions.reduce((m, p) => m + Math.max(0, Number(p.offset)), 0), 0);
+    committed = await committedMessages(kafka, groupId(namespace, 'crm-ingest'), inputTopics);
     const seconds = (Date.now() - ingestStart) / 1000;
     say(`ingested ${committed.toLocaleString()}/${end.toLocaleString()} (${Math.round(committed / seconds).toLocaleString()} events/s)`);
   }
   const ingestSeconds = (Date.now() - ingestStart) / 1000;
-  const peak = await peakRssMiB(ingest.child.pid!);
+  const peak = peakRssMiB(ingest.child.pid!);
   await ingest.kill('SIGTERM');
   await admin.disconnect();
 

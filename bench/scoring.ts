@@ -105,7 +105,7 @@ try {
     ['scoring run (in process)', `${(result.ms / 1000).toFixed(1)} s`],
     ['scoring process wall (incl. start-up)', `${wall.toFixed(1)} s`],
     ['scoring process peak RSS', `${result.maxRssMiB.toFixed(0)} MiB`],
-    ...(hostPid ? [['ClickHouse host peak RSS', `${(await peakRssMiB(hostPid)).toFixed(0)} MiB`]] : []),
+    ...(hostPid ? [['ClickHouse host peak RSS', `${(peakRssMiB(hostPid)).toFixed(0)} MiB`]] : []),
     ...result.fits.map((f) => [
       `fit ${f.model}`,
       `${Object.entries(f.params).map(([k, v]) => `${k}=${v.toPrecision(4)}`).join(' ')} LL=${f.ll.toFixed(0)} (${f.groups.toLocaleString()} groups)`,

@@ -1,10 +1,10 @@
-import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { KafkaMessage } from 'kafkajs';
 import { decodeEvent, type SegmentChangeEvent } from '@crm/events';
 import { createClickHouse, migrateOnStart } from '@crm/clickhouse';
 import { createLogger, sleep } from '@crm/runtime';
 import { runScoring } from '@crm/scoring';
+import { rawOrderRow } from '@crm/sample-data';
 import { loadPublisherConfig, startPublisher } from '@crm/publisher';
 import { useTestInfrastructure } from './support/harness.js';
 import { createTestTopics, header, readTopic } from './support/kafka.js';
@@ -14,24 +14,7 @@ const infra = useTestInfrastructure();
 const DAY = 86_400_000;
 const T = Date.parse('2026-06-30T00:00:00Z');
 
-const order = (customer: string, placedAt: number) => ({
-  event_id: randomUUID(),
-  occurred_at: (placedAt / 1000).toFixed(3),
-  schema_version: 1,
-  order_id: randomUUID(),
-  customer_id: customer,
-  status: 'delivered',
-  placed_at: (placedAt / 1000).toFixed(3),
-  total: '25',
-  refunded_amount: '0',
-  currency: 'USD',
-  fx_rate: '1',
-  channel: 'web',
-  payment_method: 'credit',
-  items: [],
-  source_partition: 0,
-  source_offset: '0',
-});
+const order = (customer: string, placedAt: number) => rawOrderRow(customer, placedAt, 25);
 
 describe('publisher: segment_changes outbox → crm.segment-changes.v1', () => {
   it('publishes exactly the recorded changes, keyed by customer, once; a restart and an unchanged run publish nothing', { timeout: 180_000 }, async () => {

@@ -2,7 +2,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { join } from 'node:path';
-import { CrmError, sleep } from '@crm/runtime';
+import { CrmError, isProcessAlive, livePidFromFile, sleep, stopProcessFromFile } from '@crm/runtime';
 import { log4jProperties, serverProperties, type BrokerPorts } from './broker-config.js';
 import { DEFAULT_LIBS_DIR } from './provision.js';
 
@@ -85,33 +85,13 @@ export async function startBroker(options: BrokerOptions): Promise<BrokerInfo> {
 }
 
 /** Stops the broker in `dir` (SIGTERM, then SIGKILL after the grace period). Returns false if none ran. */
-export async function stopBroker(dir: string, graceMs = 30_000): Promise<boolean> {
-  const pid = runningPid(dir);
-  if (pid === undefined) return false;
-  process.kill(pid, 'SIGTERM');
-  const deadline = Date.now() + graceMs;
-  while (isAlive(pid) && Date.now() < deadline) await sleep(200);
-  if (isAlive(pid)) process.kill(pid, 'SIGKILL');
-  while (isAlive(pid)) await sleep(100);
-  rmSync(paths(dir).pid, { force: true });
-  return true;
+export function stopBroker(dir: string, graceMs = 30_000): Promise<boolean> {
+  return stopProcessFromFile(paths(dir).pid, graceMs);
 }
 
 /** The broker's pid if a broker started from `dir` is still alive. */
 export function runningPid(dir: string): number | undefined {
-  const file = paths(dir).pid;
-  if (!existsSync(file)) return undefined;
-  const pid = Number(readFileSync(file, 'utf8'));
-  return Number.isInteger(pid) && pid > 0 && isAlive(pid) ? pid : undefined;
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
+  return livePidFromFile(paths(dir).pid);
 }
 
 function java(classpath: string, args: string[]): string {
@@ -126,7 +106,7 @@ function java(classpath: string, args: string[]): string {
 async function waitForBroker(port: number, pid: number, logFile: string, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (!isAlive(pid)) {
+    if (!isProcessAlive(pid)) {
       throw new CrmError('KAFKA_PROVISION_FAILED', `the Kafka broker exited during start-up; see ${logFile}:\n${tail(logFile)}`);
     }
     if (logSaysStarted(logFile) && (await portOpen(port))) return;

@@ -5,3 +5,4 @@ export * from './retry.js';
 export * from './shutdown.js';
 export * from './health-server.js';
 export * from './local-paths.js';
+export * from './pid-files.js';

@@ -1,3 +1,4 @@
 export * from './random.js';
 export * from './orders.js';
 export * from './customers.js';
+export * from './raw-order-row.js';

@@ -1,5 +1,5 @@
 import type { Consumer, Producer } from 'kafkajs';
-import { CrmError, retry, sleep, startHealthServer, type HealthServer, type Logger } from '@crm/runtime';
+import { retry, sleep, startHealthServer, type HealthServer, type Logger } from '@crm/runtime';
 import { brokerList, createKafka, createProducer, groupId, topicNames } from '@crm/kafka';
 import { classifyClickHouseError, createClickHouse, migrateOnStart, type ClickHouseClient } from '@crm/clickhouse';
 import type { IngestConfig } from './config.js';
@@ -118,6 +118,8 @@ async function writeRows(
   metrics: ReturnType<typeof createIngestMetrics>,
 ): Promise<void> {
   const timer = metrics.writeSeconds.startTimer({ table });
+  // A write that still fails is thrown with nothing committed: the data stays safe in Kafka,
+  // and the consumer's crash handling restarts or stops the process.
   await retry(
     async () => {
       try {
@@ -136,9 +138,6 @@ async function writeRows(
         void heartbeat().catch(() => undefined);
       },
     },
-  ).catch((error: unknown) => {
-    // Not committing is what keeps the data safe; the process stops so a supervisor restarts it.
-    throw error instanceof CrmError ? error : classifyClickHouseError(error, `insert into ${table}`);
-  });
+  );
   timer();
 }

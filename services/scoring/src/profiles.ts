@@ -109,7 +109,7 @@ const SIGNAL_COLUMNS = [
   'avg_order_value', 'clicks_30d', 'sessions_30d', 'last_click_at', 'open_tickets', 'complaints_90d', 'csat', 'last_nps',
 ] as const;
 
-const PROFILE_COLUMNS = [
+export const PROFILE_COLUMNS = [
   'customer_id', 'first_seen_at', 'last_seen_at', 'first_purchase_at', 'last_purchase_at', 'purchases_total', 'revenue_total',
   'avg_order_value', 'clicks_30d', 'sessions_30d', 'last_click_at', 'open_tickets', 'complaints_90d', 'csat', 'last_nps',
   'recency_days', 'frequency', 'monetary', 'r_score', 'f_score', 'm_score', 'rfm_segment', 'lifecycle_stage', 'value_tier',
@@ -168,8 +168,6 @@ export function profileRowsSql(scoresTable: string, purchases: string): string {
     )
     SETTINGS join_use_nulls = 1`;
 }
-
-export const PROFILE_COLUMNS_LIST = PROFILE_COLUMNS;
 
 export const HISTORY_COLUMNS = [
   'as_of', 'customer_id', 'recency_days', 'frequency', 'monetary', 'r_score', 'f_score', 'm_score', 'rfm_segment', 'lifecycle_stage',

@@ -5,7 +5,7 @@ import type { Logger } from '@crm/runtime';
 import { customerStatsSql } from './customer-stats.js';
 import { fitModels, predictGroups, type ModelFits } from './model-stage.js';
 import { DEFAULT_SCORING_PARAMETERS, type ScoringParameters } from './parameters.js';
-import { HISTORY_COLUMNS, PROFILE_COLUMNS_LIST, profileRowsSql } from './profiles.js';
+import { HISTORY_COLUMNS, PROFILE_COLUMNS, profileRowsSql } from './profiles.js';
 import { segmentChangesSql } from './segment-changes.js';
 
 export interface ScoringRun {
@@ -123,12 +123,15 @@ export async function scoreCustomers(
     await command(`CREATE TABLE ${rows} ENGINE = MergeTree ORDER BY tuple() AS ${profileRowsSql(scores, purchases)}`, params);
 
     phase('profile rows (signals, segments, tiers, stages)');
-    const [latest] = await select<{ latest: string | null }>('SELECT toString(max(as_of)) AS latest FROM customer_profiles');
-    const latestMs = latest?.latest ? Date.parse(`${latest.latest.replace(' ', 'T')}Z`) : 0;
+    // On an empty table max(as_of) is the epoch, so the first run is always current.
+    const [newest] = await select<{ current: number }>(
+      "SELECT max(as_of) <= {as_of:DateTime64(3, 'UTC')} AS current FROM customer_profiles",
+      { as_of: asOfParam },
+    );
     // A re-score of the past writes history only; profiles keep the newest state.
-    const profilesWritten = asOf.getTime() >= latestMs || (await select<{ n: number }>('SELECT count() AS n FROM customer_profiles'))[0]?.n === 0;
+    const profilesWritten = Boolean(newest?.current);
     if (profilesWritten) {
-      await command(`INSERT INTO customer_profiles (${PROFILE_COLUMNS_LIST.join(', ')}) SELECT ${PROFILE_COLUMNS_LIST.join(', ')} FROM ${rows}`);
+      await command(`INSERT INTO customer_profiles (${PROFILE_COLUMNS.join(', ')}) SELECT ${PROFILE_COLUMNS.join(', ')} FROM ${rows}`);
     }
     await command(`INSERT INTO customer_scores_history (${HISTORY_COLUMNS.join(', ')}) SELECT ${HISTORY_COLUMNS.join(', ')} FROM ${rows}`);
     // Only the newest state is news: re-scoring the past records no segment changes.

@@ -1,13 +1,13 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startClickHouseHost, type ClickHouseHost } from '@crm/clickhouse-host';
 import { createClickHouse, migrate, type ClickHouseClient } from '@crm/clickhouse';
 import { runScoring, LIFECYCLE_STAGE_SQL, valueTierSql, rfmSegment } from '../src/index.js';
 import { LIFECYCLE_STAGE_SQL as LIFECYCLE, valueTierSql as tierSql } from '../src/profiles.js';
 import { nameBasedUuid } from '@crm/events';
+import { rawOrderRow } from '@crm/sample-data';
 
 let host: ClickHouseHost;
 let dir: string;
@@ -31,27 +31,7 @@ async function database(name: string): Promise<ClickHouseClient> {
   return createClickHouse(config);
 }
 
-/** One order event straight into the raw table (these tests are about scoring SQL, not ingest). */
-function order(customer: string, placedAt: number, value: number, status = 'delivered', occurredAt = placedAt) {
-  return {
-    event_id: randomUUID(),
-    occurred_at: (occurredAt / 1000).toFixed(3),
-    schema_version: 1,
-    order_id: randomUUID(),
-    customer_id: customer,
-    status,
-    placed_at: (placedAt / 1000).toFixed(3),
-    total: value.toFixed(4),
-    refunded_amount: '0',
-    currency: 'USD',
-    fx_rate: '1',
-    channel: 'web',
-    payment_method: 'credit',
-    items: [],
-    source_partition: 0,
-    source_offset: '0',
-  };
-}
+const order = rawOrderRow;
 
 async function profiles(clickhouse: ClickHouseClient) {
   const r = await clickhouse.query({

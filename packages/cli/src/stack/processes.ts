@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { REPO_ROOT, sleep } from '@crm/runtime';
+import { REPO_ROOT, livePidFromFile, stopProcessFromFile } from '@crm/runtime';
 
 /** A background Node process of the stack, run from TypeScript source with tsx. */
 export interface ManagedProcess {
@@ -15,16 +15,7 @@ export function pidFile(runDir: string, name: string): string {
 }
 
 export function livePid(runDir: string, name: string): number | undefined {
-  const file = pidFile(runDir, name);
-  if (!existsSync(file)) return undefined;
-  const pid = Number(readFileSync(file, 'utf8'));
-  if (!Number.isInteger(pid) || pid <= 0) return undefined;
-  try {
-    process.kill(pid, 0);
-    return pid;
-  } catch {
-    return undefined;
-  }
+  return livePidFromFile(pidFile(runDir, name));
 }
 
 /** Starts the process detached, logging to `<logs>/<name>.log`; a live one is left alone. */
@@ -47,22 +38,6 @@ export function startProcess(proc: ManagedProcess, dirs: { logs: string; run: st
   return { pid: child.pid!, started: true, log };
 }
 
-export async function stopProcess(runDir: string, name: string, graceMs = 20_000): Promise<boolean> {
-  const pid = livePid(runDir, name);
-  rmSync(pidFile(runDir, name), { force: true });
-  if (pid === undefined) return false;
-  process.kill(pid, 'SIGTERM');
-  const deadline = Date.now() + graceMs;
-  while (alive(pid) && Date.now() < deadline) await sleep(100);
-  if (alive(pid)) process.kill(pid, 'SIGKILL');
-  return true;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
+export function stopProcess(runDir: string, name: string, graceMs = 20_000): Promise<boolean> {
+  return stopProcessFromFile(pidFile(runDir, name), graceMs);
 }
