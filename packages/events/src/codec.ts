@@ -25,6 +25,16 @@ export function contentTypeOf(encoding: Encoding): string {
   return encoding === 'json' ? CONTENT_TYPE_JSON : CONTENT_TYPE_AVRO;
 }
 
+/** Kafka message headers as kafkajs delivers them. */
+export type MessageHeaders = { [key: string]: Buffer | string | (Buffer | string)[] | undefined };
+
+/** The content-type header, without parameters; JSON when absent (the common producer default). */
+export function contentTypeHeader(headers: MessageHeaders | undefined): string {
+  const raw = headers?.['content-type'];
+  const value = Array.isArray(raw) ? raw[0] : raw;
+  return value === undefined ? CONTENT_TYPE_JSON : value.toString().split(';')[0]!.trim().toLowerCase();
+}
+
 /**
  * Bytes to a validated event in its JSON form, whichever the encoding: Avro
  * is decoded, converted to the JSON form and checked by the same validator,

@@ -16,6 +16,15 @@ export const kafkaSettings = {
   CRM_TOPIC_PARTITIONS: setting.positiveInt(6),
 };
 
+/**
+ * The ingest service's consumer group. Ingest commits an offset only after its
+ * rows are written, so other services (incremental scoring, the CLI's import)
+ * read its committed offsets to know what is queryable in ClickHouse.
+ */
+export const ingestGroupSettings = {
+  INGEST_GROUP_ID: z.string().min(1).default('crm-ingest'),
+};
+
 export function brokerList(brokers: string): string[] {
   return brokers.split(',');
 }

@@ -1,13 +1,13 @@
 import { z } from 'zod';
 import { loadConfig, setting, type Env } from '@crm/runtime';
-import { kafkaSettings } from '@crm/kafka';
+import { ingestGroupSettings, kafkaSettings } from '@crm/kafka';
 import { clickhouseSettings } from '@crm/clickhouse';
 import { fxRatesSetting } from './fx-rates.js';
 
 export const ingestConfigSchema = z.object({
   ...kafkaSettings,
   ...clickhouseSettings,
-  INGEST_GROUP_ID: z.string().min(1).default('crm-ingest'),
+  ...ingestGroupSettings,
   /** How soon a crashed instance's partitions move to a live one (the broker's minimum is 6000). */
   INGEST_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6000).default(30_000),
   /** The currency every value is reported in (ISO 4217). */

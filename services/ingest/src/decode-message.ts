@@ -1,5 +1,5 @@
 import type { IHeaders } from 'kafkajs';
-import { CONTENT_TYPE_JSON, decodeEvent, type Rejection } from '@crm/events';
+import { contentTypeHeader, decodeEvent, type Rejection } from '@crm/events';
 import type { AnyStream, Mapped, StreamContext } from './streams.js';
 
 export interface DecodeContext extends StreamContext {
@@ -17,20 +17,13 @@ export interface RawMessage {
 
 const reject = (code: Rejection['code'], path: string, message: string): Mapped => ({ ok: false, rejection: { code, path, message } });
 
-/** The content-type header, without parameters; JSON when absent (the common producer default). */
-export function contentType(headers: IHeaders | undefined): string {
-  const raw = headers?.['content-type'];
-  const value = Array.isArray(raw) ? raw[0] : raw;
-  return value === undefined ? CONTENT_TYPE_JSON : value.toString().split(';')[0]!.trim().toLowerCase();
-}
-
 /** One Kafka message to the rows it becomes, or the reason it must be dead-lettered. */
 export function decodeMessage(stream: AnyStream, message: RawMessage, ctx: DecodeContext): Mapped {
   const bytes = message.value ?? Buffer.alloc(0);
   if (bytes.length > ctx.maxMessageBytes) {
     return reject('message_too_large', '', `${bytes.length} bytes exceeds the limit of ${ctx.maxMessageBytes}`);
   }
-  const decoded = decodeEvent(stream.schema, bytes, contentType(message.headers));
+  const decoded = decodeEvent(stream.schema, bytes, contentTypeHeader(message.headers));
   if (!decoded.ok) return { ok: false, rejection: decoded.rejection };
   if (Date.parse(decoded.event.occurred_at) > ctx.now + ctx.maxFutureSkewMs) {
     return reject('timestamp_out_of_range', 'occurred_at', `more than ${ctx.maxFutureSkewMs / 1000} s in the future`);

@@ -8,10 +8,13 @@ export const publisherConfigSchema = z.object({
   ...clickhouseSettings,
   /** Encoding of published events: json, or avro (single-object encoding). */
   PUBLISHER_ENCODING: z.enum(['json', 'avro']).default('json'),
-  PUBLISHER_POLL_MS: setting.positiveInt(1000),
+  /** How often the outbox is polled: the floor of the latency from a scoring result to its event. */
+  PUBLISHER_POLL_MS: setting.positiveInt(200),
   PUBLISHER_BATCH_SIZE: setting.positiveInt(5000),
   PUBLISHER_HEALTH_PORT: setting.port(9103),
   LOG_LEVEL: setting.logLevel(),
+  /** Fault injection for tests only: wait this long between Kafka's acknowledgement and recording the cursor. */
+  PUBLISHER_TEST_DELAY_AFTER_SEND_MS: z.coerce.number().int().min(0).default(0),
 });
 
 export type PublisherConfig = Readonly<z.infer<typeof publisherConfigSchema>>;

@@ -1,14 +1,19 @@
-import { CONTENT_TYPE_AVRO, CONTENT_TYPE_JSON, encodeEvent } from '@crm/events';
-import { brokerList, createKafka, createProducer, topicNames } from '@crm/kafka';
-import { classifyClickHouseError, createClickHouse, migrateOnStart } from '@crm/clickhouse';
+import type { Producer } from 'kafkajs';
+import { contentTypeOf, encodeEvent, type Encoding } from '@crm/events';
+import { brokerList, createKafka, createProducer, topicNames, type TopicNames } from '@crm/kafka';
+import { classifyClickHouseError, createClickHouse, migrateOnStart, type ClickHouseClient } from '@crm/clickhouse';
 import { sleep, startHealthServer, type Logger } from '@crm/runtime';
 import type { PublisherConfig } from './config.js';
-import { nextChanges, readCursor, writeCursor } from './outbox.js';
+import { CUSTOMER_AT_RISK, nextEvents, readCursor, SEGMENT_CHANGES, writeCursor, type OutboxStream } from './outbox.js';
+
+const STREAMS: readonly OutboxStream[] = [SEGMENT_CHANGES, CUSTOMER_AT_RISK];
 
 /**
- * Sends the segment_changes outbox to crm.segment-changes.v1, keyed by
- * customer, oldest first. At least once: the cursor moves only after Kafka
- * acknowledged, so a crash may resend a batch (same event_ids), never lose one.
+ * Sends the segment_changes outbox to crm.segment-changes.v1 (segment
+ * changes) and crm.customer-at-risk.v1 (risk decisions), keyed by customer,
+ * oldest first. At least once: a stream's cursor moves only after Kafka
+ * acknowledged, so a crash may resend a batch (same event_ids, same
+ * payloads), never lose one.
  */
 export async function startPublisher(config: PublisherConfig, logger: Logger): Promise<{ healthPort: number; stop(): Promise<void> }> {
   await migrateOnStart(config, logger);
@@ -19,35 +24,29 @@ export async function startPublisher(config: PublisherConfig, logger: Logger): P
   const clickhouse = createClickHouse(config);
   const stopping = new AbortController();
   const health = await startHealthServer({ port: config.PUBLISHER_HEALTH_PORT, isReady: () => !stopping.signal.aborted });
-  const contentType = config.PUBLISHER_ENCODING === 'json' ? CONTENT_TYPE_JSON : CONTENT_TYPE_AVRO;
+  const target = {
+    clickhouse,
+    producer,
+    topics,
+    encoding: config.PUBLISHER_ENCODING,
+    batchSize: config.PUBLISHER_BATCH_SIZE,
+    delayAfterSendMs: config.PUBLISHER_TEST_DELAY_AFTER_SEND_MS,
+    logger,
+  };
 
   const loop = (async () => {
     while (!stopping.signal.aborted) {
-      try {
-        let cursor = await readCursor(clickhouse);
-        for (;;) {
-          const batch = await nextChanges(clickhouse, cursor, config.PUBLISHER_BATCH_SIZE);
-          if (batch.events.length === 0) break;
-          await producer.send({
-            topic: topics.segmentChanges,
-            acks: -1,
-            messages: batch.events.map((event) => ({
-              key: event.customer_id,
-              value: encodeEvent('segment-changes', event, config.PUBLISHER_ENCODING),
-              headers: { 'content-type': contentType, 'event-id': event.event_id },
-            })),
-          });
-          await writeCursor(clickhouse, batch.cursor);
-          cursor = batch.cursor;
-          logger.info({ published: batch.events.length }, 'segment changes published');
+      for (const stream of STREAMS) {
+        try {
+          await publishPending(stream, target);
+        } catch (error) {
+          logger.error({ err: classifyClickHouseError(error, `publish ${stream.name}`) }, 'publishing failed; retrying');
         }
-      } catch (error) {
-        logger.error({ err: classifyClickHouseError(error, 'publish segment changes') }, 'publishing failed; retrying');
       }
       await sleep(config.PUBLISHER_POLL_MS, stopping.signal);
     }
   })();
-  logger.info({ healthPort: health.port, topic: topics.segmentChanges }, 'publisher running');
+  logger.info({ healthPort: health.port, topics: STREAMS.map((s) => topics[s.topic]) }, 'publisher running');
   return {
     healthPort: health.port,
     stop: async () => {
@@ -58,4 +57,37 @@ export async function startPublisher(config: PublisherConfig, logger: Logger): P
       await health.close();
     },
   };
+}
+
+/** Everything committed to one stream's outbox since its cursor, batch by batch. */
+async function publishPending(
+  stream: OutboxStream,
+  target: {
+    clickhouse: ClickHouseClient;
+    producer: Producer;
+    topics: TopicNames;
+    encoding: Encoding;
+    batchSize: number;
+    delayAfterSendMs: number;
+    logger: Logger;
+  },
+): Promise<void> {
+  let cursor = await readCursor(target.clickhouse, stream);
+  for (;;) {
+    const batch = await nextEvents(target.clickhouse, stream, cursor, target.batchSize);
+    if (batch.events.length === 0) return;
+    await target.producer.send({
+      topic: target.topics[stream.topic],
+      acks: -1,
+      messages: batch.events.map((event) => ({
+        key: event.customer_id,
+        value: encodeEvent(stream.schema, event as never, target.encoding),
+        headers: { 'content-type': contentTypeOf(target.encoding), 'event-id': event.event_id },
+      })),
+    });
+    if (target.delayAfterSendMs > 0) await sleep(target.delayAfterSendMs);
+    await writeCursor(target.clickhouse, stream, batch.cursor);
+    cursor = batch.cursor;
+    target.logger.info({ stream: stream.name, published: batch.events.length }, 'events published');
+  }
 }

@@ -7,8 +7,10 @@ import {
   mbgnbdProbabilityAlive,
   type CustomerGroup,
   type GammaGammaFit,
+  type GammaGammaParams,
   type SpendRow,
   type TransactionFit,
+  type TransactionParams,
 } from '@crm/models';
 import type { ScoringParameters } from './parameters.js';
 
@@ -55,17 +57,30 @@ export interface GroupPrediction {
   clv_factor: number;
 }
 
+/** The fitted parameters scores are computed with: a full run's own fits, or the newest run's for an incremental update. */
+export interface ScoringModels {
+  mbgnbd?: TransactionParams;
+  gammaGamma?: GammaGammaParams;
+}
+
+export function scoringModels(fits: ModelFits): ScoringModels {
+  return {
+    ...(fits.mbgnbd && { mbgnbd: fits.mbgnbd.params }),
+    ...(fits.gammaGamma && { gammaGamma: fits.gammaGamma.params }),
+  };
+}
+
 /** MBG/NBD predictions once per distinct (x, t_x, T) — far fewer than customers. */
-export function predictGroups(fit: TransactionFit, groups: readonly CustomerGroup[], params: ScoringParameters): GroupPrediction[] {
+export function predictGroups(mbgnbd: TransactionParams, groups: readonly CustomerGroup[], params: ScoringParameters): GroupPrediction[] {
   return groups.map((g) => {
     const summary = { x: g.x, t_x: g.t_x, T: g.T };
     return {
       x: g.x,
       t_x: g.t_x,
       T_c: g.T,
-      p_alive: mbgnbdProbabilityAlive(fit.params, summary),
-      expected_90d: mbgnbdExpectedPurchases(fit.params, summary, 90),
-      clv_factor: clv12mFromExpectedPurchases((days) => mbgnbdExpectedPurchases(fit.params, summary, days), 1, {
+      p_alive: mbgnbdProbabilityAlive(mbgnbd, summary),
+      expected_90d: mbgnbdExpectedPurchases(mbgnbd, summary, 90),
+      clv_factor: clv12mFromExpectedPurchases((days) => mbgnbdExpectedPurchases(mbgnbd, summary, days), 1, {
         margin: params.clvMargin,
         annualDiscountRate: params.clvAnnualDiscountRate,
       }),

@@ -1,16 +1,42 @@
 import { z } from 'zod';
-import { setting } from '@crm/runtime';
+import { loadConfig, setting, type Env } from '@crm/runtime';
+import { VALUE_TIERS } from './segments.js';
 
-/** The metric definitions' tunables (DESIGN.md); defaults are the design's. */
+const probability = (fallback: number) => z.coerce.number().gt(0).lte(1).default(fallback);
+
+/** The metric definitions' tunables (DESIGN.md) and the at-risk rules; defaults are the design's. */
 export const scoringParameterSettings = {
   SCORING_WINDOW_DAYS: setting.positiveInt(365),
   SCORING_NEW_CUSTOMER_DAYS: setting.positiveInt(30),
   SCORING_REACTIVATION_DAYS: setting.positiveInt(30),
-  SCORING_CHURN_THRESHOLD: z.coerce.number().gt(0).lte(1).default(0.8),
-  SCORING_AT_RISK_THRESHOLD: z.coerce.number().gt(0).lte(1).default(0.5),
+  SCORING_CHURN_THRESHOLD: probability(0.8),
+  SCORING_AT_RISK_THRESHOLD: probability(0.5),
   CLV_MARGIN: z.coerce.number().positive().default(1),
   CLV_ANNUAL_DISCOUNT_RATE: z.coerce.number().gt(-1).default(0.1),
+  /** A customer worth keeping whose churn probability reaches this is at risk (the scoring path). */
+  RISK_CHURN_THRESHOLD: probability(0.5),
+  /** Hysteresis: an at-risk customer recovers only below this (and with no open complaint, not a detractor). */
+  RISK_RECOVERY_THRESHOLD: probability(0.4),
+  /** The lowest value tier the scoring path watches. */
+  RISK_MIN_TIER: z.enum(VALUE_TIERS).default('iron'),
+  /** The lowest value tier for which a complaint or a detractor response alone means at risk (the real-time path). */
+  RISK_REALTIME_MIN_TIER: z.enum(VALUE_TIERS).default('gold'),
+  /** CSAT (% satisfied) below this adds the low_csat driver. */
+  RISK_LOW_CSAT: z.coerce.number().min(0).max(100).default(50),
 };
+
+/** Checks across settings, for every schema that includes scoringParameterSettings. */
+export function checkRiskThresholds(p: { RISK_RECOVERY_THRESHOLD: number; RISK_CHURN_THRESHOLD: number }, ctx: z.RefinementCtx): void {
+  if (p.RISK_RECOVERY_THRESHOLD >= p.RISK_CHURN_THRESHOLD) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['RISK_RECOVERY_THRESHOLD'],
+      message: 'must be below RISK_CHURN_THRESHOLD (hysteresis needs a lower recovery threshold)',
+    });
+  }
+}
+
+const parametersSchema = z.object(scoringParameterSettings).superRefine(checkRiskThresholds);
 
 export interface ScoringParameters {
   windowDays: number;
@@ -20,27 +46,20 @@ export interface ScoringParameters {
   atRiskThreshold: number;
   clvMargin: number;
   clvAnnualDiscountRate: number;
+  risk: RiskRules;
 }
 
-export const DEFAULT_SCORING_PARAMETERS: ScoringParameters = Object.freeze({
-  windowDays: 365,
-  newCustomerDays: 30,
-  reactivationDays: 30,
-  churnThreshold: 0.8,
-  atRiskThreshold: 0.5,
-  clvMargin: 1,
-  clvAnnualDiscountRate: 0.1,
-});
+export interface RiskRules {
+  churnThreshold: number;
+  recoveryThreshold: number;
+  minTier: (typeof VALUE_TIERS)[number];
+  realtimeMinTier: (typeof VALUE_TIERS)[number];
+  lowCsat: number;
+}
 
-export function scoringParameters(config: {
-  SCORING_WINDOW_DAYS: number;
-  SCORING_NEW_CUSTOMER_DAYS: number;
-  SCORING_REACTIVATION_DAYS: number;
-  SCORING_CHURN_THRESHOLD: number;
-  SCORING_AT_RISK_THRESHOLD: number;
-  CLV_MARGIN: number;
-  CLV_ANNUAL_DISCOUNT_RATE: number;
-}): ScoringParameters {
+type ParameterSettings = z.infer<typeof parametersSchema>;
+
+export function scoringParameters(config: ParameterSettings): ScoringParameters {
   return Object.freeze({
     windowDays: config.SCORING_WINDOW_DAYS,
     newCustomerDays: config.SCORING_NEW_CUSTOMER_DAYS,
@@ -49,5 +68,19 @@ export function scoringParameters(config: {
     atRiskThreshold: config.SCORING_AT_RISK_THRESHOLD,
     clvMargin: config.CLV_MARGIN,
     clvAnnualDiscountRate: config.CLV_ANNUAL_DISCOUNT_RATE,
+    risk: Object.freeze({
+      churnThreshold: config.RISK_CHURN_THRESHOLD,
+      recoveryThreshold: config.RISK_RECOVERY_THRESHOLD,
+      minTier: config.RISK_MIN_TIER,
+      realtimeMinTier: config.RISK_REALTIME_MIN_TIER,
+      lowCsat: config.RISK_LOW_CSAT,
+    }),
   });
 }
+
+/** The parameters from the environment alone (for `crm score`), every problem reported together. */
+export function loadScoringParameters(env: Env = process.env): ScoringParameters {
+  return scoringParameters(loadConfig(parametersSchema, env));
+}
+
+export const DEFAULT_SCORING_PARAMETERS: ScoringParameters = loadScoringParameters({});

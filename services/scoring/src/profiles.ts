@@ -14,7 +14,7 @@ const CSAT_WINDOW_DAYS = 365;
  * per run as `purchases` —, attributed_clicks_as_of, ticket_states_as_of,
  * survey_responses_as_of).
  */
-const signalsSql = (purchases: string) => `
+const signalsSql = (purchases: string, only: string) => `
   SELECT
     seen.customer_id AS customer_id,
     seen.first_seen_at AS first_seen_at,
@@ -29,6 +29,7 @@ const signalsSql = (purchases: string) => `
     clk.last_click AS last_click_at,
     ifNull(tk.open, 0) AS open_tickets,
     ifNull(tk.complaints, 0) AS complaints_90d,
+    ifNull(tk.open_complaints, 0) AS open_complaints,
     sv.csat_share AS csat,
     sv.nps AS last_nps
   FROM
@@ -41,6 +42,7 @@ const signalsSql = (purchases: string) => `
       UNION ALL SELECT customer_id, opened_at, updated_at FROM ticket_states_as_of(as_of = ${T})
       UNION ALL SELECT customer_id, answered_at, answered_at FROM survey_responses_as_of(as_of = ${T})
     )
+    ${only}
     GROUP BY customer_id
   ) AS seen
   LEFT JOIN
@@ -51,6 +53,7 @@ const signalsSql = (purchases: string) => `
            toNullable(count()) AS n,
            toNullable(CAST(sum(value) AS Decimal(38, 4))) AS revenue
     FROM ${purchases}
+    ${only}
     GROUP BY customer_id
   ) AS bought ON bought.customer_id = seen.customer_id
   LEFT JOIN
@@ -60,14 +63,17 @@ const signalsSql = (purchases: string) => `
            toNullable(uniqExactIf(session_id, ${daysBefore('occurred_at')} < 30)) AS sessions,
            toNullable(max(occurred_at)) AS last_click
     FROM attributed_clicks_as_of(as_of = ${T})
+    ${only}
     GROUP BY customer_id
   ) AS clk ON clk.customer_id = seen.customer_id
   LEFT JOIN
   (
     SELECT customer_id,
            toNullable(countIf(status IN ('opened', 'pending', 'reopened'))) AS open,
-           toNullable(countIf(category = 'complaint' AND ${daysBefore('opened_at')} < 90)) AS complaints
+           toNullable(countIf(category = 'complaint' AND ${daysBefore('opened_at')} < 90)) AS complaints,
+           toNullable(countIf(category = 'complaint' AND status IN ('opened', 'pending', 'reopened'))) AS open_complaints
     FROM ticket_states_as_of(as_of = ${T})
+    ${only}
     GROUP BY customer_id
   ) AS tk ON tk.customer_id = seen.customer_id
   LEFT JOIN
@@ -78,6 +84,7 @@ const signalsSql = (purchases: string) => `
                   / countIf(kind = 'csat' AND ${daysBefore('answered_at')} < ${CSAT_WINDOW_DAYS})) AS csat_share,
            if(countIf(kind = 'nps') = 0, NULL, argMaxIf(score, (answered_at, response_id), kind = 'nps')) AS nps
     FROM survey_responses_as_of(as_of = ${T})
+    ${only}
     GROUP BY customer_id
   ) AS sv ON sv.customer_id = seen.customer_id`;
 
@@ -106,33 +113,43 @@ export function valueTierSql(clv: string, cuts: string): string {
 
 const SIGNAL_COLUMNS = [
   'customer_id', 'first_seen_at', 'last_seen_at', 'first_purchase_at', 'last_purchase_at', 'purchases_total', 'revenue_total',
-  'avg_order_value', 'clicks_30d', 'sessions_30d', 'last_click_at', 'open_tickets', 'complaints_90d', 'csat', 'last_nps',
+  'avg_order_value', 'clicks_30d', 'sessions_30d', 'last_click_at', 'open_tickets', 'complaints_90d', 'open_complaints', 'csat', 'last_nps',
 ] as const;
 
 export const PROFILE_COLUMNS = [
   'customer_id', 'first_seen_at', 'last_seen_at', 'first_purchase_at', 'last_purchase_at', 'purchases_total', 'revenue_total',
-  'avg_order_value', 'clicks_30d', 'sessions_30d', 'last_click_at', 'open_tickets', 'complaints_90d', 'csat', 'last_nps',
-  'recency_days', 'frequency', 'monetary', 'r_score', 'f_score', 'm_score', 'rfm_segment', 'lifecycle_stage', 'value_tier',
+  'avg_order_value', 'clicks_30d', 'sessions_30d', 'last_click_at', 'open_tickets', 'complaints_90d', 'open_complaints', 'csat',
+  'last_nps', 'recency_days', 'frequency', 'monetary', 'r_score', 'f_score', 'm_score', 'rfm_segment', 'lifecycle_stage', 'value_tier',
   'p_alive', 'churn_probability', 'expected_purchases_90d', 'clv_12m', 'as_of', 'updated_at',
 ] as const;
 
 /**
- * The profile rows as of T: signals, the per-run scores table (statistics and
- * model predictions), RFM scores from exact quintile cut points over the
- * customers with a purchase in the window, the segment grid, value tiers from
- * exact 50/80/95 % clv quantiles over buyers, and the lifecycle stage (which
- * also looks at the stage each customer had in the last run before T).
+ * Restricts a query to the customers of an incremental update, listed in a
+ * table (an id list as a query parameter would outgrow the request line).
  */
-export function profileRowsSql(scoresTable: string, purchases: string): string {
+export const onlyCustomers = (scopeTable?: string) => (scopeTable ? `WHERE customer_id IN ${scopeTable}` : '');
+
+/**
+ * The profile rows as of T: signals, the per-run scores table (statistics and
+ * model predictions), RFM scores from the exact quintile cut points of the
+ * scoring run `{basis_as_of}` (for a full run, its own, computed by
+ * recordCutPointsSql over the customers with a purchase in the window), the
+ * segment grid, value tiers from that run's exact 50/80/95 % clv quantiles,
+ * and the lifecycle stage (which also looks at the stage each customer had in
+ * the last run before T). `scopeTable` restricts everything to its customers.
+ */
+export function profileRowsSql(scoresTable: string, purchases: string, scopeTable?: string): string {
+  const only = onlyCustomers(scopeTable);
+  const cuts = "(SELECT r_cuts, f_cuts, m_cuts, tier_cuts FROM scoring_runs FINAL WHERE as_of = {basis_as_of:DateTime64(3, 'UTC')})";
   return `
     WITH
-      (SELECT quantilesExact(0.2, 0.4, 0.6, 0.8)(recency_days) FROM ${scoresTable} WHERE frequency > 0) AS r_cuts,
-      (SELECT quantilesExact(0.2, 0.4, 0.6, 0.8)(frequency) FROM ${scoresTable} WHERE frequency > 0) AS f_cuts,
-      (SELECT quantilesExact(0.2, 0.4, 0.6, 0.8)(monetary) FROM ${scoresTable} WHERE frequency > 0) AS m_cuts,
-      (SELECT quantilesExact(0.5, 0.8, 0.95)(assumeNotNull(clv)) FROM ${scoresTable} WHERE clv IS NOT NULL) AS tier_cuts
+      (SELECT r_cuts FROM ${cuts}) AS r_cuts,
+      (SELECT f_cuts FROM ${cuts}) AS f_cuts,
+      (SELECT m_cuts FROM ${cuts}) AS m_cuts,
+      (SELECT tier_cuts FROM ${cuts}) AS tier_cuts
     SELECT
       customer_id, first_seen_at, last_seen_at, first_purchase_at, last_purchase_at, purchases_total, revenue_total,
-      avg_order_value, clicks_30d, sessions_30d, last_click_at, open_tickets, complaints_90d, csat, last_nps,
+      avg_order_value, clicks_30d, sessions_30d, last_click_at, open_tickets, complaints_90d, open_complaints, csat, last_nps,
       recency_days, frequency, monetary, r_score, f_score, m_score,
       multiIf(purchases_total = 0, 'prospect', frequency = 0, 'lost', ${rfmSegmentSql('r_score', 'f_score')}) AS rfm_segment,
       ${LIFECYCLE_STAGE_SQL} AS lifecycle_stage,
@@ -156,17 +173,36 @@ export function profileRowsSql(scoresTable: string, purchases: string): string {
         if(ifNull(sc.frequency, 0) = 0, NULL, toUInt8(1 + arrayCount(c -> sc.frequency > c, f_cuts))) AS f_score,
         if(ifNull(sc.frequency, 0) = 0, NULL, toUInt8(1 + arrayCount(c -> sc.monetary > c, m_cuts))) AS m_score,
         prev.stage AS previous_stage
-      FROM (${signalsSql(purchases)}) AS base
+      FROM (${signalsSql(purchases, only)}) AS base
       LEFT JOIN ${scoresTable} AS sc ON sc.customer_id = base.customer_id
       LEFT JOIN
       (
         SELECT customer_id, argMax(lifecycle_stage, as_of) AS stage
         FROM customer_scores_history
-        WHERE as_of < ${T}
+        WHERE as_of < ${T} ${scopeTable ? `AND customer_id IN ${scopeTable}` : ''}
         GROUP BY customer_id
       ) AS prev ON prev.customer_id = base.customer_id
     )
     SETTINGS join_use_nulls = 1`;
+}
+
+/**
+ * A full run's population cut points, recorded in scoring_runs before its
+ * profile rows are built (incremental updates then reuse them): exact RFM
+ * quintiles over customers with a purchase in the window, exact 50/80/95 %
+ * clv quantiles over buyers.
+ */
+export function recordCutPointsSql(scoresTable: string): string {
+  return `
+    INSERT INTO scoring_runs (as_of, r_cuts, f_cuts, m_cuts, tier_cuts, customers, finished_at)
+    SELECT
+      {as_of:DateTime64(3, 'UTC')},
+      (SELECT arrayMap(v -> toFloat64(v), quantilesExact(0.2, 0.4, 0.6, 0.8)(recency_days)) FROM ${scoresTable} WHERE frequency > 0),
+      (SELECT arrayMap(v -> toFloat64(v), quantilesExact(0.2, 0.4, 0.6, 0.8)(frequency)) FROM ${scoresTable} WHERE frequency > 0),
+      (SELECT quantilesExact(0.2, 0.4, 0.6, 0.8)(monetary) FROM ${scoresTable} WHERE frequency > 0),
+      (SELECT quantilesExact(0.5, 0.8, 0.95)(assumeNotNull(clv)) FROM ${scoresTable} WHERE clv IS NOT NULL),
+      (SELECT count() FROM ${scoresTable}),
+      now64(3)`;
 }
 
 export const HISTORY_COLUMNS = [

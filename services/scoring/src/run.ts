@@ -3,10 +3,11 @@ import type { ClickHouseClient } from '@crm/clickhouse';
 import type { CustomerGroup, SpendRow } from '@crm/models';
 import type { Logger } from '@crm/runtime';
 import { customerStatsSql } from './customer-stats.js';
-import { fitModels, predictGroups, type ModelFits } from './model-stage.js';
+import { fitModels, predictGroups, scoringModels, type ModelFits, type ScoringModels } from './model-stage.js';
 import { DEFAULT_SCORING_PARAMETERS, type ScoringParameters } from './parameters.js';
-import { HISTORY_COLUMNS, PROFILE_COLUMNS, profileRowsSql } from './profiles.js';
-import { segmentChangesSql } from './segment-changes.js';
+import { HISTORY_COLUMNS, onlyCustomers, PROFILE_COLUMNS, profileRowsSql, recordCutPointsSql } from './profiles.js';
+import { NOT_SUPERSEDED, riskChangesSql, riskParameters, segmentChangesSql } from './segment-changes.js';
+import { createWriteLock, type WriteLock } from './write-lock.js';
 
 export interface ScoringRun {
   asOf: Date;
@@ -18,130 +19,260 @@ export interface ScoringRun {
   fits: ModelFits;
 }
 
+export interface Rescore {
+  asOf: Date;
+  ms: number;
+  customers: number;
+  /** The full run whose cut points and fits were used; undefined (and nothing written) before the first run. */
+  basisAsOf?: Date;
+}
+
+const dateParam = (date: Date) => (date.getTime() / 1000).toFixed(3);
+
+/** Per-run table names and query helpers; every table is dropped at the end, so concurrent runs never share state. */
+function runContext(clickhouse: ClickHouseClient, logger?: Logger) {
+  const run = randomBytes(6).toString('hex');
+  const tables: string[] = [];
+  let phaseStarted = Date.now();
+  const command = (query: string, query_params: Record<string, unknown> = {}) =>
+    clickhouse.command({ query, query_params, clickhouse_settings: { wait_end_of_query: 1 } });
+  return {
+    clickhouse,
+    command,
+    table(name: string): string {
+      tables.push(`scoring_${name}_${run}`);
+      return tables.at(-1)!;
+    },
+    async select<T>(query: string, query_params: Record<string, unknown> = {}): Promise<T[]> {
+      return (await clickhouse.query({ query, query_params, format: 'JSONEachRow' })).json<T>();
+    },
+    phase(name: string): void {
+      logger?.debug({ phase: name, ms: Date.now() - phaseStarted }, 'scoring phase done');
+      phaseStarted = Date.now();
+    },
+    async dropAll(): Promise<void> {
+      for (const name of tables) await command(`DROP TABLE IF EXISTS ${name}`).catch(() => undefined);
+    },
+  };
+}
+type RunContext = ReturnType<typeof runContext>;
+
 /**
- * One scoring run as of T. Sufficient statistics are aggregated in ClickHouse;
- * only the grouped (x, t_x, T) counts and the repeat buyers' (x, m̄) cross into
- * Node for the fits, and predictions go back once per distinct (x, t_x, T).
- * Everything per customer is joined and segmented inside ClickHouse.
- * Intermediate tables are per run, so concurrent runs never share state.
+ * The per-customer scores as of T (statistics and model predictions) in a
+ * table. Sufficient statistics are aggregated in ClickHouse; only the grouped
+ * (x, t_x, T) counts and the repeat buyers' (x, m̄) cross into Node for the
+ * fits, and predictions go back once per distinct (x, t_x, T). Without
+ * `models` the models are fitted here (a full run); with them (an
+ * incremental update) the given fits are used.
+ */
+async function scoreTables(
+  ctx: RunContext,
+  asOf: Date,
+  parameters: ScoringParameters,
+  options: { scopeTable?: string; models?: ScoringModels; logger?: Logger },
+): Promise<{ purchases: string; scores: string; buyers: number; fits?: ModelFits }> {
+  const [purchases, stats, groupsTable, scores] = ['purchases', 'stats', 'groups', 'scores'].map((n) => ctx.table(n)) as [string, string, string, string];
+  const asOfParam = dateParam(asOf);
+  // The purchase definition is evaluated once per run; statistics and signals both read it.
+  await ctx.command(
+    `CREATE TABLE ${purchases} ENGINE = MergeTree ORDER BY customer_id AS
+     SELECT customer_id, order_id, placed_at, value FROM purchases_as_of(as_of = {as_of:DateTime64(3, 'UTC')}) ${onlyCustomers(options.scopeTable)}`,
+    { as_of: asOfParam },
+  );
+  ctx.phase('purchases as of T');
+  await ctx.command(customerStatsSql(stats, purchases), { as_of: asOfParam, window_days: parameters.windowDays });
+  ctx.phase('customer statistics');
+  const groups = (await ctx.select<{ x: number; t_x: number; T: number; count: string | number }>(
+    `SELECT x, t_x, T_c AS T, count() AS count FROM ${stats} GROUP BY x, t_x, T_c`,
+  )).map((g): CustomerGroup => ({ x: g.x, t_x: g.t_x, T: g.T, count: Number(g.count) }));
+  const buyers = groups.reduce((n, g) => n + (g.count ?? 1), 0);
+
+  let fits: ModelFits | undefined;
+  let models = options.models;
+  if (!models) {
+    const spend = (await ctx.select<{ x: number; mbar: number; count: string | number }>(
+      `SELECT x, m_bar AS mbar, count() AS count FROM ${stats} WHERE x >= 1 AND m_bar > 0 GROUP BY x, m_bar`,
+    )).map((r): SpendRow => ({ x: r.x, mbar: r.mbar, count: Number(r.count) }));
+    ctx.phase('read fit inputs');
+    const fitStarted = Date.now();
+    fits = fitModels(groups, spend);
+    for (const failure of fits.failures) options.logger?.error({ model: failure.model, error: failure.error }, 'model fit failed; its scores stay empty');
+    options.logger?.info({ ms: Date.now() - fitStarted, groups: groups.length, spendRows: spend.length }, 'models fitted');
+    await recordFits(ctx.clickhouse, asOf, fits);
+    models = scoringModels(fits);
+    ctx.phase('fit models');
+  }
+
+  await ctx.command(
+    `CREATE TABLE ${groupsTable} (x UInt32, t_x UInt32, T_c UInt32, p_alive Float64, expected_90d Float64, clv_factor Float64)
+     ENGINE = MergeTree ORDER BY (x, t_x, T_c)`,
+  );
+  if (models.mbgnbd) {
+    const predictions = predictGroups(models.mbgnbd, groups, parameters);
+    for (let i = 0; i < predictions.length; i += 100_000) {
+      await ctx.clickhouse.insert({ table: groupsTable, values: predictions.slice(i, i + 100_000), format: 'JSONEachRow' });
+    }
+  }
+  ctx.phase('predict and write groups');
+
+  const gg = models.gammaGamma;
+  const spendOk = gg !== undefined && gg.q > 1;
+  await ctx.command(
+    `CREATE TABLE ${scores} ENGINE = MergeTree ORDER BY customer_id AS
+     SELECT s.*, g.p_alive AS p_alive, g.expected_90d AS expected_90d,
+            if(g.clv_factor IS NULL OR NOT {gg_ok:Bool}, NULL,
+               g.clv_factor * if(s.x = 0, {gg_mean:Float64},
+                 ({gg_q:Float64} - 1) / ({gg_p:Float64} * s.x + {gg_q:Float64} - 1) * {gg_mean:Float64}
+                 + ({gg_p:Float64} * s.x) / ({gg_p:Float64} * s.x + {gg_q:Float64} - 1) * s.m_bar)) AS clv
+     FROM ${stats} AS s
+     LEFT JOIN ${groupsTable} AS g ON g.x = s.x AND g.t_x = s.t_x AND g.T_c = s.T_c
+     SETTINGS join_use_nulls = 1`,
+    {
+      gg_ok: spendOk,
+      gg_p: spendOk ? gg.p : 1,
+      gg_q: spendOk ? gg.q : 2,
+      // Gamma-Gamma's population mean p·v/(q − 1): the expected value for x = 0.
+      gg_mean: spendOk ? (gg.p * gg.v) / (gg.q - 1) : 0,
+    },
+  );
+  ctx.phase('per-customer scores');
+  return { purchases, scores, buyers, ...(fits && { fits }) };
+}
+
+/** The profile rows (signals, segments, tiers, stages) in a table; cut points are those of the run `basisAsOf`. */
+async function profileRows(
+  ctx: RunContext,
+  tables: { scores: string; purchases: string; scopeTable?: string },
+  asOf: Date,
+  basisAsOf: Date,
+  parameters: ScoringParameters,
+): Promise<string> {
+  const rows = ctx.table('rows');
+  await ctx.command(`CREATE TABLE ${rows} ENGINE = MergeTree ORDER BY tuple() AS ${profileRowsSql(tables.scores, tables.purchases, tables.scopeTable)}`, {
+    as_of: dateParam(asOf),
+    basis_as_of: dateParam(basisAsOf),
+    window_days: parameters.windowDays,
+    new_days: parameters.newCustomerDays,
+    reactivation_days: parameters.reactivationDays,
+    churn_threshold: parameters.churnThreshold,
+    at_risk_threshold: parameters.atRiskThreshold,
+  });
+  ctx.phase('profile rows (signals, segments, tiers, stages)');
+  return rows;
+}
+
+/**
+ * Writes one result under the write lock: profiles (unless superseded by
+ * newer data), history (full runs only), segment and risk changes into the
+ * outbox, then the commit mark that lets the publisher see them.
+ */
+async function writeResults(
+  ctx: RunContext,
+  lock: WriteLock,
+  rows: string,
+  asOf: Date,
+  parameters: ScoringParameters,
+  what: { profiles: boolean; history: boolean },
+): Promise<void> {
+  await lock.exclusive(async (changedAt) => {
+    const params = { as_of: dateParam(asOf), changed_at: dateParam(changedAt), ...riskParameters(parameters.risk) };
+    const columns = PROFILE_COLUMNS.join(', ');
+    if (what.profiles) await ctx.command(`INSERT INTO customer_profiles (${columns}) SELECT ${columns} FROM ${rows} WHERE ${NOT_SUPERSEDED}`, params);
+    if (what.history) await ctx.command(`INSERT INTO customer_scores_history (${HISTORY_COLUMNS.join(', ')}) SELECT ${HISTORY_COLUMNS.join(', ')} FROM ${rows}`);
+    // Only the newest state is news: re-scoring the past records no changes.
+    if (what.profiles) {
+      await ctx.command(segmentChangesSql(rows), params);
+      await ctx.command(riskChangesSql(rows), params);
+      await ctx.command("INSERT INTO outbox_commits (changed_at) VALUES ({changed_at:DateTime64(3, 'UTC')})", params);
+    }
+  });
+  ctx.phase('write profiles, history and changes');
+}
+
+/**
+ * One full scoring run as of T: statistics, fits, the population's cut
+ * points, and every customer's profile. A run older than the newest one
+ * (re-scoring the past) writes history only; profiles keep the newest state.
  */
 export async function scoreCustomers(
   clickhouse: ClickHouseClient,
   asOf: Date,
   parameters: ScoringParameters = DEFAULT_SCORING_PARAMETERS,
   logger?: Logger,
+  lock: WriteLock = createWriteLock(),
 ): Promise<ScoringRun> {
   const started = Date.now();
-  const run = randomBytes(6).toString('hex');
-  const table = (name: string) => `scoring_${name}_${run}`;
-  const [purchases, stats, groupsTable, scores, rows] = ['purchases', 'stats', 'groups', 'scores', 'rows'].map(table) as [
-    string,
-    string,
-    string,
-    string,
-    string,
-  ];
-  const asOfParam = (asOf.getTime() / 1000).toFixed(3);
-  let phaseStarted = Date.now();
-  const phase = (name: string) => {
-    logger?.info({ phase: name, ms: Date.now() - phaseStarted }, 'scoring phase done');
-    phaseStarted = Date.now();
-  };
-  const command = (query: string, query_params: Record<string, unknown> = {}) =>
-    clickhouse.command({ query, query_params, clickhouse_settings: { wait_end_of_query: 1 } });
-  const select = async <T>(query: string, query_params: Record<string, unknown> = {}) =>
-    (await clickhouse.query({ query, query_params, format: 'JSONEachRow' })).json<T>();
-
+  const ctx = runContext(clickhouse, logger);
   try {
-    // The purchase definition is evaluated once per run; statistics and signals both read it.
-    await command(
-      `CREATE TABLE ${purchases} ENGINE = MergeTree ORDER BY customer_id AS
-       SELECT customer_id, order_id, placed_at, value FROM purchases_as_of(as_of = {as_of:DateTime64(3, 'UTC')})`,
-      { as_of: asOfParam },
-    );
-    phase('purchases as of T');
-    await command(customerStatsSql(stats, purchases), { as_of: asOfParam, window_days: parameters.windowDays });
-    phase('customer statistics');
-    const groups = (await select<{ x: number; t_x: number; T: number; count: string | number }>(
-      `SELECT x, t_x, T_c AS T, count() AS count FROM ${stats} GROUP BY x, t_x, T_c`,
-    )).map((g): CustomerGroup => ({ x: g.x, t_x: g.t_x, T: g.T, count: Number(g.count) }));
-    const spend = (await select<{ x: number; mbar: number; count: string | number }>(
-      `SELECT x, m_bar AS mbar, count() AS count FROM ${stats} WHERE x >= 1 AND m_bar > 0 GROUP BY x, m_bar`,
-    )).map((r): SpendRow => ({ x: r.x, mbar: r.mbar, count: Number(r.count) }));
-    const buyers = groups.reduce((n, g) => n + (g.count ?? 1), 0);
-    phase('read fit inputs');
-
-    const fitStarted = Date.now();
-    const fits = fitModels(groups, spend);
-    for (const failure of fits.failures) logger?.error({ model: failure.model, error: failure.error }, 'model fit failed; its scores stay empty');
-    logger?.info({ ms: Date.now() - fitStarted, groups: groups.length, spendRows: spend.length }, 'models fitted');
-    await recordFits(clickhouse, asOf, fits);
-    phase('fit models');
-
-    await command(
-      `CREATE TABLE ${groupsTable} (x UInt32, t_x UInt32, T_c UInt32, p_alive Float64, expected_90d Float64, clv_factor Float64)
-       ENGINE = MergeTree ORDER BY (x, t_x, T_c)`,
-    );
-    if (fits.mbgnbd) {
-      const predictions = predictGroups(fits.mbgnbd, groups, parameters);
-      for (let i = 0; i < predictions.length; i += 100_000) {
-        await clickhouse.insert({ table: groupsTable, values: predictions.slice(i, i + 100_000), format: 'JSONEachRow' });
-      }
-    }
-
-    phase('predict and write groups');
-    const gg = fits.gammaGamma?.params;
-    const spendOk = gg !== undefined && gg.q > 1;
-    await command(
-      `CREATE TABLE ${scores} ENGINE = MergeTree ORDER BY customer_id AS
-       SELECT s.*, g.p_alive AS p_alive, g.expected_90d AS expected_90d,
-              if(g.clv_factor IS NULL OR NOT {gg_ok:Bool}, NULL,
-                 g.clv_factor * if(s.x = 0, {gg_mean:Float64},
-                   ({gg_q:Float64} - 1) / ({gg_p:Float64} * s.x + {gg_q:Float64} - 1) * {gg_mean:Float64}
-                   + ({gg_p:Float64} * s.x) / ({gg_p:Float64} * s.x + {gg_q:Float64} - 1) * s.m_bar)) AS clv
-       FROM ${stats} AS s
-       LEFT JOIN ${groupsTable} AS g ON g.x = s.x AND g.t_x = s.t_x AND g.T_c = s.T_c
-       SETTINGS join_use_nulls = 1`,
-      {
-        gg_ok: spendOk,
-        gg_p: spendOk ? gg.p : 1,
-        gg_q: spendOk ? gg.q : 2,
-        // Gamma-Gamma's population mean p·v/(q − 1): the expected value for x = 0.
-        gg_mean: spendOk ? (gg.p * gg.v) / (gg.q - 1) : 0,
-      },
-    );
-
-    phase('per-customer scores');
-    const params = {
-      as_of: asOfParam,
-      window_days: parameters.windowDays,
-      new_days: parameters.newCustomerDays,
-      reactivation_days: parameters.reactivationDays,
-      churn_threshold: parameters.churnThreshold,
-      at_risk_threshold: parameters.atRiskThreshold,
-    };
-    await command(`CREATE TABLE ${rows} ENGINE = MergeTree ORDER BY tuple() AS ${profileRowsSql(scores, purchases)}`, params);
-
-    phase('profile rows (signals, segments, tiers, stages)');
+    const scored = await scoreTables(ctx, asOf, parameters, { ...(logger && { logger }) });
+    await ctx.command(recordCutPointsSql(scored.scores), { as_of: dateParam(asOf) });
+    const rows = await profileRows(ctx, scored, asOf, asOf, parameters);
     // On an empty table max(as_of) is the epoch, so the first run is always current.
-    const [newest] = await select<{ current: number }>(
-      "SELECT max(as_of) <= {as_of:DateTime64(3, 'UTC')} AS current FROM customer_profiles",
-      { as_of: asOfParam },
+    const [newest] = await ctx.select<{ current: number }>(
+      "SELECT max(as_of) <= {as_of:DateTime64(3, 'UTC')} AS current FROM scoring_runs",
+      { as_of: dateParam(asOf) },
     );
-    // A re-score of the past writes history only; profiles keep the newest state.
     const profilesWritten = Boolean(newest?.current);
-    if (profilesWritten) {
-      await command(`INSERT INTO customer_profiles (${PROFILE_COLUMNS.join(', ')}) SELECT ${PROFILE_COLUMNS.join(', ')} FROM ${rows}`);
-    }
-    await command(`INSERT INTO customer_scores_history (${HISTORY_COLUMNS.join(', ')}) SELECT ${HISTORY_COLUMNS.join(', ')} FROM ${rows}`);
-    // Only the newest state is news: re-scoring the past records no segment changes.
-    if (profilesWritten) await command(segmentChangesSql(rows));
-    phase('write profiles and history');
-    const [count] = await select<{ n: number }>(`SELECT count() AS n FROM ${rows}`);
-    return { asOf, ms: Date.now() - started, customers: Number(count?.n ?? 0), buyers, profilesWritten, fits };
+    await writeResults(ctx, lock, rows, asOf, parameters, { profiles: profilesWritten, history: true });
+    const [count] = await ctx.select<{ n: number }>(`SELECT count() AS n FROM ${rows}`);
+    return { asOf, ms: Date.now() - started, customers: Number(count?.n ?? 0), buyers: scored.buyers, profilesWritten, fits: scored.fits! };
   } finally {
-    for (const name of [purchases, stats, groupsTable, scores, rows]) await command(`DROP TABLE IF EXISTS ${name}`).catch(() => undefined);
+    await ctx.dropAll();
   }
+}
+
+/**
+ * An incremental update: the given customers re-scored as of T against the
+ * newest full run's cut points and model fits, their profiles rewritten and
+ * their changes recorded — no fit, no population statistics. History stays
+ * per full run.
+ */
+export async function rescoreCustomers(
+  clickhouse: ClickHouseClient,
+  customers: readonly string[],
+  asOf: Date,
+  parameters: ScoringParameters,
+  lock: WriteLock,
+  logger?: Logger,
+): Promise<Rescore> {
+  const started = Date.now();
+  const ctx = runContext(clickhouse, logger);
+  try {
+    const basis = await newestRun(ctx);
+    if (!basis || customers.length === 0) return { asOf, ms: Date.now() - started, customers: 0 };
+    const scopeTable = ctx.table('scope');
+    await ctx.command(`CREATE TABLE ${scopeTable} (customer_id String) ENGINE = Memory`);
+    await clickhouse.insert({ table: scopeTable, values: customers.map((customer_id) => ({ customer_id })), format: 'JSONEachRow' });
+    const scored = await scoreTables(ctx, asOf, parameters, { scopeTable, models: basis.models });
+    const rows = await profileRows(ctx, { ...scored, scopeTable }, asOf, basis.asOf, parameters);
+    await writeResults(ctx, lock, rows, asOf, parameters, { profiles: true, history: false });
+    return { asOf, ms: Date.now() - started, customers: customers.length, basisAsOf: basis.asOf };
+  } finally {
+    await ctx.dropAll();
+  }
+}
+
+/** The newest full run's as_of and fitted parameters. */
+async function newestRun(ctx: RunContext): Promise<{ asOf: Date; models: ScoringModels } | undefined> {
+  const fits = await ctx.select<{ as_of: string; model: string; params: Record<string, number> }>(
+    `SELECT toString(as_of) AS as_of, model, params FROM model_fits FINAL
+     WHERE as_of = (SELECT max(as_of) FROM scoring_runs) AND (SELECT count() FROM scoring_runs) > 0`,
+  );
+  const [first] = fits;
+  if (!first) {
+    const [run] = await ctx.select<{ as_of: string }>('SELECT toString(max(as_of)) AS as_of FROM scoring_runs HAVING count() > 0');
+    // A run whose fits all failed still has cut points; its customers get no model scores.
+    return run ? { asOf: new Date(`${run.as_of.replace(' ', 'T')}Z`), models: {} } : undefined;
+  }
+  const mbgnbd = fits.find((f) => f.model === 'mbgnbd')?.params;
+  const gammaGamma = fits.find((f) => f.model === 'gamma_gamma')?.params;
+  return {
+    asOf: new Date(`${first.as_of.replace(' ', 'T')}Z`),
+    models: {
+      ...(mbgnbd && { mbgnbd: { r: mbgnbd.r!, alpha: mbgnbd.alpha!, a: mbgnbd.a!, b: mbgnbd.b! } }),
+      ...(gammaGamma && { gammaGamma: { p: gammaGamma.p!, q: gammaGamma.q!, v: gammaGamma.v! } }),
+    },
+  };
 }
 
 async function recordFits(clickhouse: ClickHouseClient, asOf: Date, fits: ModelFits): Promise<void> {
@@ -152,7 +283,7 @@ async function recordFits(clickhouse: ClickHouseClient, asOf: Date, fits: ModelF
   ]
     .filter((r) => r !== undefined)
     .map(({ model, fit }) => ({
-      as_of: (asOf.getTime() / 1000).toFixed(3),
+      as_of: dateParam(asOf),
       model,
       params: fit.params,
       log_likelihood: fit.logLikelihood,

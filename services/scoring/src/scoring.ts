@@ -2,7 +2,9 @@ import { sleep, startHealthServer, type Logger } from '@crm/runtime';
 import { classifyClickHouseError, createClickHouse, migrateOnStart, type ClickHouseClient } from '@crm/clickhouse';
 import type { ScoringConfig } from './config.js';
 import { DEFAULT_SCORING_PARAMETERS, scoringParameters, type ScoringParameters } from './parameters.js';
+import { startIncrementalUpdates } from './incremental.js';
 import { scoreCustomers, type ScoringRun } from './run.js';
+import { createWriteLock, type WriteLock } from './write-lock.js';
 
 /** One scoring run as of `asOf` (default: now). Used by the schedule and by `crm score`. */
 export async function runScoring(
@@ -10,9 +12,10 @@ export async function runScoring(
   asOf: Date = new Date(),
   parameters: ScoringParameters = DEFAULT_SCORING_PARAMETERS,
   logger?: Logger,
+  lock?: WriteLock,
 ): Promise<ScoringRun> {
   try {
-    return await scoreCustomers(clickhouse, asOf, parameters, logger);
+    return await scoreCustomers(clickhouse, asOf, parameters, logger, lock);
   } catch (error) {
     throw classifyClickHouseError(error, `scoring run as of ${asOf.toISOString()}`);
   }
@@ -21,6 +24,11 @@ export async function runScoring(
 export async function startScoring(config: ScoringConfig, logger: Logger): Promise<{ stop(): Promise<void> }> {
   await migrateOnStart(config, logger);
   const clickhouse = createClickHouse(config);
+  const parameters = scoringParameters(config);
+  const lock = createWriteLock(await lastCommittedChange(clickhouse));
+  const incremental = config.SCORING_INCREMENTAL
+    ? await startIncrementalUpdates({ config, clickhouse, lock, parameters, logger })
+    : undefined;
   const stopping = new AbortController();
   const health = await startHealthServer({ port: config.SCORING_HEALTH_PORT, isReady: () => !stopping.signal.aborted });
   logger.info({ healthPort: health.port, intervalSeconds: config.SCORING_INTERVAL_SECONDS }, 'scoring running');
@@ -28,7 +36,7 @@ export async function startScoring(config: ScoringConfig, logger: Logger): Promi
   const loop = (async () => {
     while (!stopping.signal.aborted) {
       try {
-        const run = await runScoring(clickhouse, new Date(), scoringParameters(config), logger);
+        const run = await runScoring(clickhouse, new Date(), parameters, logger, lock);
         logger.info({ asOf: run.asOf.toISOString(), ms: run.ms, customers: run.customers, buyers: run.buyers }, 'scoring run done');
       } catch (error) {
         // A failed run is retried at the next tick; profiles keep their previous version meanwhile.
@@ -41,9 +49,16 @@ export async function startScoring(config: ScoringConfig, logger: Logger): Promi
   return {
     stop: async () => {
       stopping.abort();
+      await incremental?.stop();
       await loop;
       await clickhouse.close();
       await health.close();
     },
   };
+}
+
+async function lastCommittedChange(clickhouse: ClickHouseClient): Promise<number> {
+  const result = await clickhouse.query({ query: 'SELECT toUnixTimestamp64Milli(max(changed_at)) AS ms FROM outbox_commits', format: 'JSONEachRow' });
+  const [row] = await result.json<{ ms: string | number }>();
+  return Number(row?.ms ?? 0);
 }

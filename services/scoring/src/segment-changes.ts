@@ -1,43 +1,116 @@
+import type { RiskRules } from './parameters.js';
+import { VALUE_TIERS } from './segments.js';
+
 /**
- * Change detection into the `segment_changes` outbox, inside ClickHouse: for
- * each customer of the run and each segmentation (rfm, lifecycle, tier), a row
- * when the new value differs from the last one recorded (`from` null on first
- * assignment). An unchanged customer produces nothing, so a run with no new
- * data records nothing.
- *
- * The event id is name-based: SHA-1 of customer, type, from, to and as_of
- * (joined by U+001F) laid out as a version-5 UUID — the same bytes as
- * `nameBasedUuid` in @crm/events computes, so any component can recompute it.
+ * The name-based event id, inside ClickHouse: SHA-1 of customer, type, from,
+ * to and as_of (joined by U+001F) laid out as a version-5 UUID — the same
+ * bytes as `nameBasedUuid` in @crm/events computes, so any component can
+ * recompute it. Reads the columns customer_id, segment_type, from_value,
+ * to_value and as_of.
  */
-export function segmentChangesSql(rowsTable: string): string {
+const EVENT_ID_SQL = (() => {
   const name = "concat(customer_id, '\\x1f', segment_type, '\\x1f', ifNull(from_value, ''), '\\x1f', to_value, '\\x1f', toString(as_of))";
   const h = `lower(hex(SHA1(${name})))`;
-  const uuidText = `concat(substring(h, 1, 8), '-', substring(h, 9, 4), '-5', substring(h, 14, 3), '-',
-      substring('89ab', (intDiv(reinterpretAsUInt8(unhex(substring(h, 17, 2))), 16) % 4) + 1, 1), substring(h, 18, 3), '-', substring(h, 21, 12))`;
+  return `toUUID(concat(substring(${h}, 1, 8), '-', substring(${h}, 9, 4), '-5', substring(${h}, 14, 3), '-',
+      substring('89ab', (intDiv(reinterpretAsUInt8(unhex(substring(${h}, 17, 2))), 16) % 4) + 1, 1), substring(${h}, 18, 3), '-',
+      substring(${h}, 21, 12)))`;
+})();
+
+/**
+ * A customer whose profile was already written from newer data (an
+ * incremental update that landed while a full run was computing) keeps it:
+ * the older result writes neither their profile nor their changes.
+ */
+export const NOT_SUPERSEDED = "customer_id NOT IN (SELECT customer_id FROM customer_profiles WHERE as_of > {as_of:DateTime64(3, 'UTC')})";
+
+const OUTBOX_COLUMNS = `event_id, customer_id, segment_type, \`from\`, \`to\`, as_of, changed_at, r_score, f_score, m_score,
+       rfm_segment, lifecycle_stage, value_tier, churn_probability, clv_12m, drivers`;
+
+const SCORE_COLUMNS = `r.r_score AS r_score, r.f_score AS f_score, r.m_score AS m_score, r.rfm_segment AS rfm_segment,
+       r.lifecycle_stage AS lifecycle_stage, r.value_tier AS value_tier, r.churn_probability AS churn_probability, r.clv_12m AS clv_12m`;
+
+/** The last recorded value per customer for some segment types, and when it was scored. */
+const lastRecorded = (types: string) => `
+  SELECT customer_id, segment_type, argMax(\`to\`, (as_of, changed_at)) AS value, max(as_of) AS recorded_as_of
+  FROM segment_changes
+  WHERE segment_type IN (${types})
+  GROUP BY customer_id, segment_type`;
+
+/**
+ * Change detection into the `segment_changes` outbox: for each customer of
+ * the rows table and each segmentation (rfm, lifecycle, tier), a row when the
+ * new value differs from the last one recorded (`from` null on first
+ * assignment) and the rows are newer than it. An unchanged customer produces
+ * nothing, so a run with no new data records nothing. Parameters: as_of,
+ * changed_at.
+ */
+export function segmentChangesSql(rowsTable: string): string {
   return `
-    INSERT INTO segment_changes
-      (event_id, customer_id, segment_type, \`from\`, \`to\`, as_of, changed_at, r_score, f_score, m_score,
-       rfm_segment, lifecycle_stage, value_tier, churn_probability, clv_12m)
-    SELECT toUUID(${uuidText}) AS event_id, customer_id, segment_type, from_value, to_value, as_of, now64(3),
-           r_score, f_score, m_score, rfm_segment, lifecycle_stage, value_tier, churn_probability, clv_12m
+    INSERT INTO segment_changes (${OUTBOX_COLUMNS})
+    SELECT ${EVENT_ID_SQL}, customer_id, segment_type, from_value, to_value, as_of, {changed_at:DateTime64(3, 'UTC')},
+           r_score, f_score, m_score, rfm_segment, lifecycle_stage, value_tier, churn_probability, clv_12m, []
     FROM
     (
-      SELECT *, ${h} AS h
-      FROM
-      (
-        SELECT r.customer_id AS customer_id, seg.1 AS segment_type, seg.2 AS to_value, last.value AS from_value, r.as_of AS as_of,
-               r.r_score AS r_score, r.f_score AS f_score, r.m_score AS m_score, r.rfm_segment AS rfm_segment,
-               r.lifecycle_stage AS lifecycle_stage, r.value_tier AS value_tier, r.churn_probability AS churn_probability, r.clv_12m AS clv_12m
-        FROM ${rowsTable} AS r
-        ARRAY JOIN [('rfm', r.rfm_segment), ('lifecycle', r.lifecycle_stage), ('tier', ifNull(r.value_tier, ''))] AS seg
-        LEFT JOIN
-        (
-          SELECT customer_id, segment_type, argMax(\`to\`, (as_of, changed_at)) AS value
-          FROM segment_changes
-          GROUP BY customer_id, segment_type
-        ) AS last ON last.customer_id = r.customer_id AND last.segment_type = seg.1
-        WHERE seg.2 != '' AND (last.value IS NULL OR last.value != seg.2)
-      )
+      SELECT r.customer_id AS customer_id, seg.1 AS segment_type, seg.2 AS to_value, last.value AS from_value, r.as_of AS as_of,
+             ${SCORE_COLUMNS}
+      FROM (SELECT * FROM ${rowsTable} WHERE ${NOT_SUPERSEDED}) AS r
+      ARRAY JOIN [('rfm', r.rfm_segment), ('lifecycle', r.lifecycle_stage), ('tier', ifNull(r.value_tier, ''))] AS seg
+      LEFT JOIN (${lastRecorded("'rfm', 'lifecycle', 'tier'")}) AS last ON last.customer_id = r.customer_id AND last.segment_type = seg.1
+      WHERE seg.2 != '' AND (last.value IS NULL OR (last.value != seg.2 AND r.as_of > last.recorded_as_of))
     )
     SETTINGS join_use_nulls = 1`;
+}
+
+/**
+ * At-risk decisions into the outbox as segment_type 'risk' (DESIGN.md
+ * "Output events", rules in docs/METRICS.md). A customer not at risk enters
+ * (`to` at_risk) when worth keeping (tier ≥ the minimum) and churn_probability
+ * reaches the risk threshold, or — the real-time path — when of a tier ≥ the
+ * real-time minimum with an open complaint or a detractor as last NPS answer.
+ * An at-risk customer recovers (`to` recovered) only when churn_probability is
+ * below the lower recovery threshold, no complaint is open and the last NPS
+ * answer is not a detractor's; until then nothing repeats. Parameters: as_of,
+ * changed_at and riskParameters().
+ */
+export function riskChangesSql(rowsTable: string): string {
+  const churn = 'ifNull(r.churn_probability, 0)';
+  const detractor = 'ifNull(r.last_nps, 10) <= 6';
+  const tierRank = `indexOf([${VALUE_TIERS.map((t) => `'${t}'`).join(', ')}], ifNull(r.value_tier, ''))`;
+  return `
+    INSERT INTO segment_changes (${OUTBOX_COLUMNS})
+    SELECT ${EVENT_ID_SQL}, customer_id, segment_type, from_value, to_value, as_of, {changed_at:DateTime64(3, 'UTC')},
+           r_score, f_score, m_score, rfm_segment, lifecycle_stage, value_tier, churn_probability, clv_12m,
+           if(to_value = 'at_risk', drivers, [])
+    FROM
+    (
+      SELECT r.customer_id AS customer_id, 'risk' AS segment_type, last.value AS from_value, r.as_of AS as_of, ${SCORE_COLUMNS},
+             multiIf(
+               ifNull(last.value, '') != 'at_risk'
+                 AND ((${tierRank} >= {risk_min_rank:UInt8} AND ${churn} >= {risk_churn:Float64})
+                   OR (${tierRank} >= {risk_realtime_rank:UInt8} AND (r.open_complaints > 0 OR ${detractor}))), 'at_risk',
+               last.value = 'at_risk' AND ${churn} < {risk_recovery:Float64} AND r.open_complaints = 0 AND NOT ${detractor}, 'recovered',
+               '') AS to_value,
+             arrayFilter(d -> d != '', [
+               if(${churn} >= {risk_churn:Float64}, 'recency_overdue', ''),
+               if(r.open_complaints > 0, 'open_complaint', ''),
+               if(${detractor}, 'detractor', ''),
+               if(ifNull(r.csat, 100) < {risk_low_csat:Float64}, 'low_csat', ''),
+               if(r.clicks_30d = 0 AND r.last_click_at IS NOT NULL, 'engagement_drop', '')]) AS drivers,
+             last.recorded_as_of AS recorded_as_of
+      FROM (SELECT * FROM ${rowsTable} WHERE ${NOT_SUPERSEDED}) AS r
+      LEFT JOIN (${lastRecorded("'risk'")}) AS last ON last.customer_id = r.customer_id
+    )
+    WHERE to_value != '' AND (recorded_as_of IS NULL OR as_of > recorded_as_of)
+    SETTINGS join_use_nulls = 1`;
+}
+
+/** The query parameters of riskChangesSql. */
+export function riskParameters(rules: RiskRules): Record<string, number> {
+  return {
+    risk_min_rank: VALUE_TIERS.indexOf(rules.minTier) + 1,
+    risk_realtime_rank: VALUE_TIERS.indexOf(rules.realtimeMinTier) + 1,
+    risk_churn: rules.churnThreshold,
+    risk_recovery: rules.recoveryThreshold,
+    risk_low_csat: rules.lowCsat,
+  };
 }

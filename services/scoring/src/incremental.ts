@@ -1,0 +1,107 @@
+import type { Admin, Consumer } from 'kafkajs';
+import { brokerList, createKafka, groupId, topicNames } from '@crm/kafka';
+import { classifyClickHouseError, type ClickHouseClient } from '@crm/clickhouse';
+import { sleep, type Logger } from '@crm/runtime';
+import { changedCustomers, RESCORING_STREAMS, type RescoringStream } from './changed-customers.js';
+import type { ScoringConfig } from './config.js';
+import type { ScoringParameters } from './parameters.js';
+import { rescoreCustomers } from './run.js';
+import type { WriteLock } from './write-lock.js';
+
+/**
+ * Events older than the newest full run by more than this were counted by it
+ * (ingest lag beyond it is caught by the next run), so a fresh consumer group
+ * does not re-score the whole history one batch at a time.
+ */
+const FULL_RUN_OVERLAP_MS = 60_000;
+const INGEST_POLL_MS = 50;
+
+export interface IncrementalUpdates {
+  stop(): Promise<void>;
+}
+
+/**
+ * Re-scores customers as their order, ticket and survey events arrive: a
+ * consumer group of its own reads the input topics, waits until ingest has
+ * committed past the batch (ingest commits only after its rows are written,
+ * so they are queryable), re-scores the batch's customers against the newest
+ * full run, and only then commits — a crash re-scores again, which changes
+ * nothing.
+ */
+export async function startIncrementalUpdates(deps: {
+  config: ScoringConfig;
+  clickhouse: ClickHouseClient;
+  lock: WriteLock;
+  parameters: ScoringParameters;
+  logger: Logger;
+}): Promise<IncrementalUpdates> {
+  const { config, clickhouse, lock, parameters, logger } = deps;
+  const topics = topicNames(config.CRM_TOPIC_NAMESPACE);
+  const kafka = createKafka({ brokers: brokerList(config.KAFKA_BROKERS), clientId: 'crm-scoring', logger });
+  const admin = kafka.admin();
+  await admin.connect();
+  const consumer: Consumer = kafka.consumer({ groupId: groupId(config.CRM_TOPIC_NAMESPACE, 'crm-scoring-incremental') });
+  await consumer.connect();
+  const streamByTopic = new Map<string, RescoringStream>(RESCORING_STREAMS.map((s) => [topics[s], s]));
+  await consumer.subscribe({ topics: [...streamByTopic.keys()], fromBeginning: true });
+  const ingestGroup = groupId(config.CRM_TOPIC_NAMESPACE, config.INGEST_GROUP_ID);
+
+  await consumer.run({
+    autoCommit: false,
+    eachBatchAutoResolve: false,
+    partitionsConsumedConcurrently: 3,
+    eachBatch: async ({ batch, heartbeat, isRunning, isStale, resolveOffset }) => {
+      if (!isRunning() || isStale() || batch.messages.length === 0) return;
+      const next = BigInt(batch.lastOffset()) + 1n;
+      const coveredUntil = (await newestRunMs(clickhouse)) - FULL_RUN_OVERLAP_MS;
+      const customers = changedCustomers(streamByTopic.get(batch.topic)!, batch.messages, coveredUntil);
+      if (customers.length > 0) {
+        const written = await waitForIngest(admin, ingestGroup, batch.topic, batch.partition, next, config.SCORING_INCREMENTAL_WAIT_MS, heartbeat);
+        if (!written) logger.warn({ topic: batch.topic, partition: batch.partition }, 'ingest has not written the batch in time; re-scoring with what is there');
+        try {
+          const result = await rescoreCustomers(clickhouse, customers, new Date(), parameters, lock, logger);
+          logger.info({ topic: batch.topic, partition: batch.partition, customers: result.customers, ms: result.ms }, 'customers re-scored');
+        } catch (error) {
+          // Not committed: the batch is fetched again after the consumer restarts.
+          throw classifyClickHouseError(error, 'incremental re-scoring');
+        }
+      }
+      await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: next.toString() }]);
+      resolveOffset(batch.lastOffset());
+    },
+  });
+  logger.info({ topics: [...streamByTopic.keys()] }, 'incremental updates running');
+  return {
+    stop: async () => {
+      await consumer.disconnect();
+      await admin.disconnect();
+    },
+  };
+}
+
+async function newestRunMs(clickhouse: ClickHouseClient): Promise<number> {
+  const result = await clickhouse.query({ query: 'SELECT toUnixTimestamp64Milli(max(as_of)) AS ms FROM scoring_runs', format: 'JSONEachRow' });
+  const [row] = await result.json<{ ms: string | number }>();
+  return Number(row?.ms ?? 0);
+}
+
+/** Whether ingest's committed offset reached `next` on this partition before the deadline. */
+async function waitForIngest(
+  admin: Admin,
+  ingestGroup: string,
+  topic: string,
+  partition: number,
+  next: bigint,
+  waitMs: number,
+  heartbeat: () => Promise<void>,
+): Promise<boolean> {
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    const [offsets] = await admin.fetchOffsets({ groupId: ingestGroup, topics: [topic] });
+    const committed = offsets?.partitions.find((p) => p.partition === partition)?.offset ?? '-1';
+    if (BigInt(committed) >= next) return true;
+    if (Date.now() >= deadline) return false;
+    await heartbeat();
+    await sleep(INGEST_POLL_MS);
+  }
+}
