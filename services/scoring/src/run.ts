@@ -254,8 +254,9 @@ export async function rescoreCustomers(
 
 /** The newest full run's as_of and fitted parameters. */
 async function newestRun(ctx: RunContext): Promise<{ asOf: Date; models: ScoringModels } | undefined> {
-  const fits = await ctx.select<{ as_of: string; model: string; params: Record<string, number> }>(
-    `SELECT toString(as_of) AS as_of, model, params FROM model_fits FINAL
+  // The text alias differs from the column: an alias would shadow the column in WHERE.
+  const fits = await ctx.select<{ as_of_text: string; model: string; params: Record<string, number> }>(
+    `SELECT toString(as_of) AS as_of_text, model, params FROM model_fits FINAL
      WHERE as_of = (SELECT max(as_of) FROM scoring_runs) AND (SELECT count() FROM scoring_runs) > 0`,
   );
   const [first] = fits;
@@ -267,7 +268,7 @@ async function newestRun(ctx: RunContext): Promise<{ asOf: Date; models: Scoring
   const mbgnbd = fits.find((f) => f.model === 'mbgnbd')?.params;
   const gammaGamma = fits.find((f) => f.model === 'gamma_gamma')?.params;
   return {
-    asOf: new Date(`${first.as_of.replace(' ', 'T')}Z`),
+    asOf: new Date(`${first.as_of_text.replace(' ', 'T')}Z`),
     models: {
       ...(mbgnbd && { mbgnbd: { r: mbgnbd.r!, alpha: mbgnbd.alpha!, a: mbgnbd.a!, b: mbgnbd.b! } }),
       ...(gammaGamma && { gammaGamma: { p: gammaGamma.p!, q: gammaGamma.q!, v: gammaGamma.v! } }),

@@ -1,0 +1,50 @@
+import { randomUUID } from 'node:crypto';
+import type { OrderEvent, SurveyEvent, TicketEvent } from '@crm/events';
+import type { Outgoing } from './kafka.js';
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+/** A valid order event (USD, one item) for scripted histories; instants are epoch milliseconds. */
+export function orderEvent(customer: string, placedAt: number, total: number, status: OrderEvent['status'] = 'delivered', options: { orderId?: string; occurredAt?: number } = {}): OrderEvent {
+  return {
+    event_id: randomUUID(),
+    occurred_at: iso(options.occurredAt ?? placedAt),
+    schema_version: 1,
+    order_id: options.orderId ?? randomUUID(),
+    customer_id: customer,
+    status,
+    placed_at: iso(placedAt),
+    total,
+    refunded_amount: 0,
+    currency: 'USD',
+    channel: 'web',
+    payment_method: 'credit',
+    items: [{ sku: 'sku-1', category: 'home', quantity: 1, unit_price: total }],
+  };
+}
+
+export function ticketEvent(customer: string, ticketId: string, status: TicketEvent['status'], category: TicketEvent['category'], at: number): TicketEvent {
+  return { event_id: randomUUID(), occurred_at: iso(at), schema_version: 1, ticket_id: ticketId, customer_id: customer, status, category, priority: 'high', channel: 'email' };
+}
+
+export function surveyEvent(customer: string, kind: SurveyEvent['kind'], score: number, scaleMax: number, at: number): SurveyEvent {
+  return {
+    event_id: randomUUID(),
+    occurred_at: iso(at),
+    schema_version: 1,
+    response_id: randomUUID(),
+    customer_id: customer,
+    kind,
+    score,
+    scale_max: scaleMax,
+    expectation: null,
+    order_id: null,
+    ticket_id: null,
+    comment: null,
+  };
+}
+
+/** Events as JSON messages keyed by customer. */
+export function asMessages(events: readonly { customer_id: string }[]): Outgoing[] {
+  return events.map((e) => ({ key: e.customer_id, value: JSON.stringify(e) }));
+}
