@@ -1,8 +1,8 @@
-import { createClient, ClickHouseError, type ClickHouseClient } from '@clickhouse/client';
+import { createClient, ClickHouseError, type ClickHouseClient, type ClickHouseSettings } from '@clickhouse/client';
 import { CrmError } from '@crm/runtime';
 import type { ClickHouseConfig } from './settings.js';
 
-export type { ClickHouseClient };
+export type { ClickHouseClient, ClickHouseSettings };
 
 /** One client per process; it pools HTTP connections. */
 export function createClickHouse(config: ClickHouseConfig, options: { database?: boolean } = {}): ClickHouseClient {

@@ -3,6 +3,7 @@ import { brokerList, createKafka, groupId, topicNames } from '@crm/kafka';
 import { classifyClickHouseError, type ClickHouseClient } from '@crm/clickhouse';
 import { sleep, type Logger } from '@crm/runtime';
 import { changedCustomers, RESCORING_STREAMS, type RescoringStream } from './changed-customers.js';
+import { createCoalescingQueue } from './coalescing-queue.js';
 import type { ScoringConfig } from './config.js';
 import type { ScoringParameters } from './parameters.js';
 import { rescoreCustomers } from './run.js';
@@ -23,10 +24,10 @@ export interface IncrementalUpdates {
 /**
  * Re-scores customers as their order, ticket and survey events arrive: a
  * consumer group of its own reads the input topics, waits until ingest has
- * committed past the batch (ingest commits only after its rows are written,
+ * committed past each batch (ingest commits only after its rows are written,
  * so they are queryable), re-scores the batch's customers against the newest
- * full run, and only then commits — a crash re-scores again, which changes
- * nothing.
+ * full run, and only then commits that batch — a crash re-scores again,
+ * which changes nothing. Batches do not wait for each other's re-scores.
  */
 export async function startIncrementalUpdates(deps: {
   config: ScoringConfig;
@@ -45,29 +46,54 @@ export async function startIncrementalUpdates(deps: {
   const streamByTopic = new Map<string, RescoringStream>(RESCORING_STREAMS.map((s) => [topics[s], s]));
   await consumer.subscribe({ topics: [...streamByTopic.keys()], fromBeginning: true });
   const ingestGroup = groupId(config.CRM_TOPIC_NAMESPACE, config.INGEST_GROUP_ID);
+  const rescoring = createCoalescingQueue<string>(async (customers) => {
+    try {
+      const result = await rescoreCustomers(clickhouse, customers, new Date(), parameters, lock, logger);
+      logger.info({ customers: result.customers, ms: result.ms }, 'customers re-scored');
+    } catch (error) {
+      throw classifyClickHouseError(error, 'incremental re-scoring');
+    }
+  });
+
+  // Per partition: the chain of commits (in offset order) and a generation that a failure bumps.
+  const partitions = new Map<string, { commits: Promise<void>; generation: number }>();
 
   await consumer.run({
     autoCommit: false,
     eachBatchAutoResolve: false,
-    partitionsConsumedConcurrently: 3,
-    eachBatch: async ({ batch, heartbeat, isRunning, isStale, resolveOffset }) => {
+    // Every partition at once: their customers are re-scored together (see coalescing-queue).
+    partitionsConsumedConcurrently: 64,
+    eachBatch: async ({ batch, isRunning, isStale, resolveOffset }) => {
       if (!isRunning() || isStale() || batch.messages.length === 0) return;
-      const next = BigInt(batch.lastOffset()) + 1n;
+      const { topic, partition } = batch;
+      const first = batch.firstOffset()!;
+      const next = (BigInt(batch.lastOffset()) + 1n).toString();
       const coveredUntil = (await newestRunMs(clickhouse)) - FULL_RUN_OVERLAP_MS;
-      const customers = changedCustomers(streamByTopic.get(batch.topic)!, batch.messages, coveredUntil);
-      if (customers.length > 0) {
-        const written = await waitForIngest(admin, ingestGroup, batch.topic, batch.partition, next, config.SCORING_INCREMENTAL_WAIT_MS, heartbeat);
-        if (!written) logger.warn({ topic: batch.topic, partition: batch.partition }, 'ingest has not written the batch in time; re-scoring with what is there');
-        try {
-          const result = await rescoreCustomers(clickhouse, customers, new Date(), parameters, lock, logger);
-          logger.info({ topic: batch.topic, partition: batch.partition, customers: result.customers, ms: result.ms }, 'customers re-scored');
-        } catch (error) {
-          // Not committed: the batch is fetched again after the consumer restarts.
-          throw classifyClickHouseError(error, 'incremental re-scoring');
-        }
-      }
-      await consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: next.toString() }]);
+      const customers = changedCustomers(streamByTopic.get(topic)!, batch.messages, coveredUntil);
+      // Fetching goes on at once; the commit waits for the re-score, so a crash re-scores again.
       resolveOffset(batch.lastOffset());
+      const key = `${topic}:${partition}`;
+      const state = partitions.get(key) ?? { commits: Promise.resolve(), generation: 0 };
+      partitions.set(key, state);
+      const generation = state.generation;
+      const work = (async () => {
+        if (customers.length === 0) return;
+        const written = await waitForIngest(admin, ingestGroup, topic, partition, BigInt(next), config.SCORING_INCREMENTAL_WAIT_MS);
+        if (!written) logger.warn({ topic, partition }, 'ingest has not written the batch in time; re-scoring with what is there');
+        await rescoring.submit(customers);
+      })();
+      state.commits = Promise.all([state.commits, work])
+        .then(async () => {
+          if (state.generation === generation) await consumer.commitOffsets([{ topic, partition, offset: next }]);
+        })
+        .catch((error: unknown) => {
+          if (state.generation !== generation) return;
+          // Nothing after the failed batch may be committed; read it again from where it started.
+          state.generation++;
+          state.commits = Promise.resolve();
+          logger.error({ err: error, topic, partition }, 'incremental re-scoring failed; reading the batch again');
+          consumer.seek({ topic, partition, offset: first });
+        });
     },
   });
   logger.info({ topics: [...streamByTopic.keys()] }, 'incremental updates running');
@@ -93,7 +119,6 @@ async function waitForIngest(
   partition: number,
   next: bigint,
   waitMs: number,
-  heartbeat: () => Promise<void>,
 ): Promise<boolean> {
   const deadline = Date.now() + waitMs;
   for (;;) {
@@ -101,7 +126,6 @@ async function waitForIngest(
     const committed = offsets?.partitions.find((p) => p.partition === partition)?.offset ?? '-1';
     if (BigInt(committed) >= next) return true;
     if (Date.now() >= deadline) return false;
-    await heartbeat();
     await sleep(INGEST_POLL_MS);
   }
 }

@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import type { ClickHouseClient } from '@crm/clickhouse';
+import type { ClickHouseClient, ClickHouseSettings } from '@crm/clickhouse';
 import type { CustomerGroup, SpendRow } from '@crm/models';
 import type { Logger } from '@crm/runtime';
 import { customerStatsSql } from './customer-stats.js';
 import { fitModels, predictGroups, scoringModels, type ModelFits, type ScoringModels } from './model-stage.js';
 import { DEFAULT_SCORING_PARAMETERS, type ScoringParameters } from './parameters.js';
 import { HISTORY_COLUMNS, onlyCustomers, PROFILE_COLUMNS, profileRowsSql, recordCutPointsSql } from './profiles.js';
+import { scopedReadFilters } from './scope.js';
 import { NOT_SUPERSEDED, riskChangesSql, riskParameters, segmentChangesSql } from './segment-changes.js';
 import { createWriteLock, type WriteLock } from './write-lock.js';
 
@@ -34,17 +35,23 @@ function runContext(clickhouse: ClickHouseClient, logger?: Logger) {
   const run = randomBytes(6).toString('hex');
   const tables: string[] = [];
   let phaseStarted = Date.now();
+  let readFilters: string | undefined;
+  const settings = () => ({ wait_end_of_query: 1 as const, ...(readFilters && { additional_table_filters: readFilters }) });
   const command = (query: string, query_params: Record<string, unknown> = {}) =>
-    clickhouse.command({ query, query_params, clickhouse_settings: { wait_end_of_query: 1 } });
+    clickhouse.command({ query, query_params, clickhouse_settings: settings() as ClickHouseSettings });
   return {
     clickhouse,
     command,
+    /** From now on, every table is read through these filters (see scope.ts). */
+    filterReads(filters: string): void {
+      readFilters = filters;
+    },
     table(name: string): string {
       tables.push(`scoring_${name}_${run}`);
       return tables.at(-1)!;
     },
     async select<T>(query: string, query_params: Record<string, unknown> = {}): Promise<T[]> {
-      return (await clickhouse.query({ query, query_params, format: 'JSONEachRow' })).json<T>();
+      return (await clickhouse.query({ query, query_params, format: 'JSONEachRow', clickhouse_settings: settings() as ClickHouseSettings })).json<T>();
     },
     phase(name: string): void {
       logger?.debug({ phase: name, ms: Date.now() - phaseStarted }, 'scoring phase done');
@@ -241,8 +248,14 @@ export async function rescoreCustomers(
     const basis = await newestRun(ctx);
     if (!basis || customers.length === 0) return { asOf, ms: Date.now() - started, customers: 0 };
     const scopeTable = ctx.table('scope');
+    const anonymousTable = ctx.table('scope_anonymous');
     await ctx.command(`CREATE TABLE ${scopeTable} (customer_id String) ENGINE = Memory`);
     await clickhouse.insert({ table: scopeTable, values: customers.map((customer_id) => ({ customer_id })), format: 'JSONEachRow' });
+    await ctx.command(
+      `CREATE TABLE ${anonymousTable} ENGINE = Memory AS SELECT DISTINCT anonymous_id FROM identity_links WHERE customer_id IN ${scopeTable}`,
+    );
+    const [{ database } = { database: 'crm' }] = await ctx.select<{ database: string }>('SELECT currentDatabase() AS database');
+    ctx.filterReads(scopedReadFilters(database, scopeTable, anonymousTable));
     const scored = await scoreTables(ctx, asOf, parameters, { scopeTable, models: basis.models });
     const rows = await profileRows(ctx, { ...scored, scopeTable }, asOf, basis.asOf, parameters);
     await writeResults(ctx, lock, rows, asOf, parameters, { profiles: true, history: false });
