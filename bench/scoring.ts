@@ -9,6 +9,7 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { pathToFileURL } from 'node:url';
 import { cpus, totalmem } from 'node:os';
 import { createClickHouse, migrate } from '@crm/clickhouse';
 import { REPO_ROOT } from '@crm/runtime';
@@ -16,104 +17,131 @@ import { simulateGammaGamma, simulateMbgnbd } from '@crm/models';
 import { startTestClickHouse } from '../test/support/clickhouse.js';
 import { peakRssMiB } from './ephemeral-stack.js';
 
-const { values } = parseArgs({ options: { customers: { type: 'string', default: '1000000' }, orders: { type: 'string', default: '10000000' } } });
-const customers = Number(values.customers);
-const orders = Number(values.orders);
 const AS_OF = '2026-10-31T00:00:00Z';
-const say = (line: string) => process.stderr.write(`${line}\n`);
 
-const host = await startTestClickHouse();
-try {
-  const config = { CLICKHOUSE_URL: host.url, CLICKHOUSE_USER: 'default', CLICKHOUSE_PASSWORD: '', CLICKHOUSE_DATABASE: 'crm' };
-  const admin = createClickHouse(config, { database: false });
-  await migrate(admin, 'crm');
-  await admin.close();
-  const clickhouse = createClickHouse(config);
+export interface ScoringMeasurement {
+  customers: number;
+  buyers: number;
+  orders: number;
+  generateSeconds: number;
+  runSeconds: number;
+  processWallSeconds: number;
+  scoringPeakRssMiB: number;
+  clickhousePeakRssMiB: number;
+  rows: string[][];
+}
 
-  say(`generating ${customers.toLocaleString()} customers with ${orders.toLocaleString()} orders in ClickHouse…`);
-  const started = Date.now();
-  // Customers drawn from known MBG/NBD and Gamma-Gamma parameters (days, observed for up to three
-  // years), so the fits have something true to find. Each
-  // customer's summary is expanded into orders in SQL: x + 1 purchase days spread over t_x days,
-  // the first T days before as_of, repeat days worth m̄ each.
-  const truth = { mbgnbd: { r: 0.9, alpha: 30, a: 0.8, b: 6 }, gammaGamma: { p: 6, q: 4, v: 15 } };
-  // Calibrated by measurement: dropout damps the effect of the rate, so this lands near the asked orders.
-  const scale = orders / customers / 6.4;
-  const drawn = simulateMbgnbd({ ...truth.mbgnbd, alpha: truth.mbgnbd.alpha / scale }, { customers, T: { min: 30, max: 1095 }, seed: 7, wholeDays: true });
-  const spend = simulateGammaGamma(truth.gammaGamma, drawn.map((c) => c.x), { seed: 8 });
-  await clickhouse.command({ query: 'CREATE TABLE bench_customers (c UInt64, x UInt32, t_x UInt32, T UInt32, mbar Float64, first Float64) ENGINE = Memory' });
-  for (let i = 0; i < customers; i += 200_000) {
-    const values = drawn.slice(i, i + 200_000).map((c, j) => ({
-      c: i + j,
-      x: c.x,
-      t_x: Math.round(c.t_x),
-      T: Math.round(c.T),
-      mbar: Math.round(spend[i + j]!.mbar * 100) / 100,
-      first: Math.round(spend[i + j]!.meanValue * 100) / 100,
-    }));
-    await clickhouse.insert({ table: 'bench_customers', values, format: 'JSONEachRow' });
-    say(`  ${Math.min(i + 200_000, customers).toLocaleString()} customers drawn`);
+/** Generates the customers and orders in a ClickHouse host of its own, then times one full run in its own process. */
+export async function measureScoring(customers: number, orders: number, say: (line: string) => void): Promise<ScoringMeasurement> {
+  const host = await startTestClickHouse();
+  try {
+    const config = { CLICKHOUSE_URL: host.url, CLICKHOUSE_USER: 'default', CLICKHOUSE_PASSWORD: '', CLICKHOUSE_DATABASE: 'crm' };
+    const admin = createClickHouse(config, { database: false });
+    await migrate(admin, 'crm');
+    await admin.close();
+    const clickhouse = createClickHouse(config);
+
+    say(`generating ${customers.toLocaleString()} customers with ${orders.toLocaleString()} orders in ClickHouse…`);
+    const started = Date.now();
+    // Customers drawn from known MBG/NBD and Gamma-Gamma parameters (days, observed for up to three
+    // years), so the fits have something true to find. Each
+    // customer's summary is expanded into orders in SQL: x + 1 purchase days spread over t_x days,
+    // the first T days before as_of, repeat days worth m̄ each.
+    const truth = { mbgnbd: { r: 0.9, alpha: 30, a: 0.8, b: 6 }, gammaGamma: { p: 6, q: 4, v: 15 } };
+    // Calibrated by measurement: dropout damps the effect of the rate, so this lands near the asked orders.
+    const scale = orders / customers / 6.4;
+    const drawn = simulateMbgnbd({ ...truth.mbgnbd, alpha: truth.mbgnbd.alpha / scale }, { customers, T: { min: 30, max: 1095 }, seed: 7, wholeDays: true });
+    const spend = simulateGammaGamma(truth.gammaGamma, drawn.map((c) => c.x), { seed: 8 });
+    await clickhouse.command({ query: 'CREATE TABLE bench_customers (c UInt64, x UInt32, t_x UInt32, T UInt32, mbar Float64, first Float64) ENGINE = Memory' });
+    for (let i = 0; i < customers; i += 200_000) {
+      const values = drawn.slice(i, i + 200_000).map((c, j) => ({
+        c: i + j,
+        x: c.x,
+        t_x: Math.round(c.t_x),
+        T: Math.round(c.T),
+        mbar: Math.round(spend[i + j]!.mbar * 100) / 100,
+        first: Math.round(spend[i + j]!.meanValue * 100) / 100,
+      }));
+      await clickhouse.insert({ table: 'bench_customers', values, format: 'JSONEachRow' });
+      say(`  ${Math.min(i + 200_000, customers).toLocaleString()} customers drawn`);
+    }
+    await clickhouse.command({
+      query: `
+        INSERT INTO orders (event_id, occurred_at, schema_version, order_id, customer_id, status, placed_at, total,
+                            refunded_amount, currency, fx_rate, channel, payment_method, items, source_partition, source_offset)
+        SELECT generateUUIDv4(cityHash64(c, k)), placed, 1, concat('o', toString(c), '-', toString(k)), concat('c', toString(c)),
+               'delivered', placed, toDecimal64(if(k = 0, greatest(first, 1), mbar), 4), 0, 'USD', 1, 'web', 'credit', [], 0, c
+        FROM
+        (
+          SELECT c, k, mbar, first,
+                 toDateTime64({as_of:DateTime64(3, 'UTC')}, 3, 'UTC')
+                   - toIntervalDay(T - if(x = 0, 0, toUInt32(round(k * t_x / x)))) - toIntervalSecond(1 + cityHash64(c, k) % 3600) AS placed
+          FROM bench_customers
+          ARRAY JOIN range(x + 1) AS k
+        )`,
+      query_params: { as_of: Date.parse(AS_OF) / 1000 },
+      clickhouse_settings: { wait_end_of_query: 1 },
+    });
+    const [{ n: generated }] = (await (await clickhouse.query({ query: 'SELECT count() AS n FROM orders', format: 'JSONEachRow' })).json<{ n: number }>()) as [{ n: number }];
+    const generateSeconds = (Date.now() - started) / 1000;
+    await clickhouse.close();
+
+    say('scoring…');
+    const scoringStarted = Date.now();
+    const output = await new Promise<string>((resolve, reject) => {
+      const child = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'bench/score-once.ts')], {
+        cwd: REPO_ROOT,
+        env: { ...process.env, CLICKHOUSE_URL: host.url, AS_OF, LOG_LEVEL: 'info' },
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => {
+        out += d.toString();
+        for (const line of d.toString().split('\n')) if (line.includes('"phase"')) say(`  ${JSON.parse(line).phase}: ${JSON.parse(line).ms} ms`);
+      });
+      child.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`scoring exited with ${code}`))));
+    });
+    const wall = (Date.now() - scoringStarted) / 1000;
+    const result = JSON.parse(output.trim().split('\n').at(-1)!) as {
+      ms: number; customers: number; buyers: number; maxRssMiB: number;
+      fits: { model: string; params: Record<string, number>; ll: number; groups: number }[];
+      failures: { model: string; error: string }[];
+    };
+    const hostPid = host.pid;
+    const rows = [
+      ['machine', `${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(1)} GiB, Node ${process.version}`],
+      ['orders generated', `${Number(generated).toLocaleString()} in ${generateSeconds.toFixed(1)} s`],
+      ['customers scored', `${result.customers.toLocaleString()} (${result.buyers.toLocaleString()} buyers)`],
+      ['true parameters', `mbgnbd ${JSON.stringify({ ...truth.mbgnbd, alpha: truth.mbgnbd.alpha / scale })}, gamma_gamma ${JSON.stringify(truth.gammaGamma)}`],
+      ['scoring run (in process)', `${(result.ms / 1000).toFixed(1)} s`],
+      ['scoring process wall (incl. start-up)', `${wall.toFixed(1)} s`],
+      ['scoring process peak RSS', `${result.maxRssMiB.toFixed(0)} MiB`],
+      ...(hostPid ? [['ClickHouse host peak RSS', `${(peakRssMiB(hostPid)).toFixed(0)} MiB`]] : []),
+      ...result.fits.map((f) => [
+        `fit ${f.model}`,
+        `${Object.entries(f.params).map(([k, v]) => `${k}=${v.toPrecision(4)}`).join(' ')} LL=${f.ll.toFixed(0)} (${f.groups.toLocaleString()} groups)`,
+      ]),
+      ...result.failures.map((f) => [`fit ${f.model}`, `FAILED: ${f.error}`]),
+    ];
+    return {
+      customers: result.customers,
+      buyers: result.buyers,
+      orders: Number(generated),
+      generateSeconds,
+      runSeconds: result.ms / 1000,
+      processWallSeconds: wall,
+      scoringPeakRssMiB: result.maxRssMiB,
+      clickhousePeakRssMiB: hostPid ? peakRssMiB(hostPid) : Number.NaN,
+      rows: rows as string[][],
+    };
+  } finally {
+    await host.stop();
   }
-  await clickhouse.command({
-    query: `
-      INSERT INTO orders (event_id, occurred_at, schema_version, order_id, customer_id, status, placed_at, total,
-                          refunded_amount, currency, fx_rate, channel, payment_method, items, source_partition, source_offset)
-      SELECT generateUUIDv4(cityHash64(c, k)), placed, 1, concat('o', toString(c), '-', toString(k)), concat('c', toString(c)),
-             'delivered', placed, toDecimal64(if(k = 0, greatest(first, 1), mbar), 4), 0, 'USD', 1, 'web', 'credit', [], 0, c
-      FROM
-      (
-        SELECT c, k, mbar, first,
-               toDateTime64({as_of:DateTime64(3, 'UTC')}, 3, 'UTC')
-                 - toIntervalDay(T - if(x = 0, 0, toUInt32(round(k * t_x / x)))) - toIntervalSecond(1 + cityHash64(c, k) % 3600) AS placed
-        FROM bench_customers
-        ARRAY JOIN range(x + 1) AS k
-      )`,
-    query_params: { as_of: Date.parse(AS_OF) / 1000 },
-    clickhouse_settings: { wait_end_of_query: 1 },
-  });
-  const [{ n: generated }] = (await (await clickhouse.query({ query: 'SELECT count() AS n FROM orders', format: 'JSONEachRow' })).json<{ n: number }>()) as [{ n: number }];
-  const generateSeconds = (Date.now() - started) / 1000;
-  await clickhouse.close();
+}
 
-  say('scoring…');
-  const scoringStarted = Date.now();
-  const output = await new Promise<string>((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'bench/score-once.ts')], {
-      cwd: REPO_ROOT,
-      env: { ...process.env, CLICKHOUSE_URL: host.url, AS_OF, LOG_LEVEL: 'info' },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => {
-      out += d.toString();
-      for (const line of d.toString().split('\n')) if (line.includes('"phase"')) say(`  ${JSON.parse(line).phase}: ${JSON.parse(line).ms} ms`);
-    });
-    child.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`scoring exited with ${code}`))));
-  });
-  const wall = (Date.now() - scoringStarted) / 1000;
-  const result = JSON.parse(output.trim().split('\n').at(-1)!) as {
-    ms: number; customers: number; buyers: number; maxRssMiB: number;
-    fits: { model: string; params: Record<string, number>; ll: number; groups: number }[];
-    failures: { model: string; error: string }[];
-  };
-  const hostPid = host.pid;
-  const rows = [
-    ['machine', `${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(1)} GiB, Node ${process.version}`],
-    ['orders generated', `${Number(generated).toLocaleString()} in ${generateSeconds.toFixed(1)} s`],
-    ['customers scored', `${result.customers.toLocaleString()} (${result.buyers.toLocaleString()} buyers)`],
-    ['true parameters', `mbgnbd ${JSON.stringify({ ...truth.mbgnbd, alpha: truth.mbgnbd.alpha / scale })}, gamma_gamma ${JSON.stringify(truth.gammaGamma)}`],
-    ['scoring run (in process)', `${(result.ms / 1000).toFixed(1)} s`],
-    ['scoring process wall (incl. start-up)', `${wall.toFixed(1)} s`],
-    ['scoring process peak RSS', `${result.maxRssMiB.toFixed(0)} MiB`],
-    ...(hostPid ? [['ClickHouse host peak RSS', `${(peakRssMiB(hostPid)).toFixed(0)} MiB`]] : []),
-    ...result.fits.map((f) => [
-      `fit ${f.model}`,
-      `${Object.entries(f.params).map(([k, v]) => `${k}=${v.toPrecision(4)}`).join(' ')} LL=${f.ll.toFixed(0)} (${f.groups.toLocaleString()} groups)`,
-    ]),
-    ...result.failures.map((f) => [`fit ${f.model}`, `FAILED: ${f.error}`]),
-  ];
-  const width = Math.max(...rows.map((r) => r[0]!.length));
-  process.stdout.write(`\n${rows.map(([k, v]) => `${k!.padEnd(width)}  ${v}`).join('\n')}\n`);
-} finally {
-  await host.stop();
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const { values } = parseArgs({ options: { customers: { type: 'string', default: '1000000' }, orders: { type: 'string', default: '10000000' } } });
+  const result = await measureScoring(Number(values.customers), Number(values.orders), (line) => process.stderr.write(`${line}\n`));
+  const width = Math.max(...result.rows.map((r) => r[0]!.length));
+  process.stdout.write(`\n${result.rows.map(([k, v]) => `${k!.padEnd(width)}  ${v}`).join('\n')}\n`);
 }

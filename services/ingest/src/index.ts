@@ -3,3 +3,4 @@ export * from './ingest.js';
 export * from './process-batch.js';
 export * from './decode-message.js';
 export * from './streams.js';
+export { STREAMS, type AnyStream } from './streams.js';

@@ -1,0 +1,203 @@
+/**
+ * Ingest against its limits, on one topic set holding the same load:
+ * - the load: `generateLoad` (heavy-tailed customers, daily and weekly
+ *   seasonality, all four kinds, JSON and Avro, ~0.5 % malformed), produced first;
+ * - ingest end to end: an ingest process from start until it has committed
+ *   every message — it commits only after the rows are written, so that is
+ *   when they are queryable — then the rows are checked exactly;
+ * - the bare consumer: the same topics read by a kafkajs consumer that does
+ *   nothing with the messages (the Kafka side of the limit);
+ * - direct insert: the same rows inserted straight into ClickHouse in
+ *   ingest's batch size (the ClickHouse side of the limit).
+ */
+import type { Kafka } from 'kafkajs';
+import { createProducer, groupId, type TopicNames } from '@crm/kafka';
+import { createClickHouse, migrate, type ClickHouseClient } from '@crm/clickhouse';
+import { decodeMessage, STREAMS } from '@crm/ingest';
+import { generateLoad, type LoadOptions } from '@crm/sample-data';
+import { spawnService } from '../test/support/processes.js';
+import { committedMessages } from '../test/support/kafka.js';
+import { peakRssMiB } from './ephemeral-stack.js';
+
+export const INPUT_KINDS = ['orders', 'clicks', 'tickets', 'surveys'] as const;
+type Kind = (typeof INPUT_KINDS)[number];
+
+export interface ProducedLoad {
+  messages: number;
+  malformed: number;
+  redeliveries: number;
+  valid: Record<Kind, Set<string>>;
+  seconds: number;
+  options: LoadOptions;
+}
+
+/** Produces the load (only the `kinds` given, if any) and records what is valid. */
+export async function produceLoad(
+  kafka: Kafka,
+  topics: TopicNames,
+  options: LoadOptions,
+  say: (line: string) => void,
+  kinds: readonly Kind[] = INPUT_KINDS,
+): Promise<ProducedLoad> {
+  const producer = createProducer(kafka);
+  await producer.connect();
+  const valid = { orders: new Set<string>(), clicks: new Set<string>(), tickets: new Set<string>(), surveys: new Set<string>() };
+  let messages = 0;
+  let malformed = 0;
+  let redeliveries = 0;
+  const started = Date.now();
+  try {
+    for (const chunk of generateLoad(options)) {
+      const byTopic = new Map<Kind, { key: string; value: Buffer; headers: Record<string, string> }[]>();
+      for (const m of chunk.messages) {
+        if (!kinds.includes(m.topic)) continue;
+        if (m.valid) {
+          valid[m.topic].add(m.eventId);
+          if (m.redelivery) redeliveries++;
+        } else malformed++;
+        const list = byTopic.get(m.topic) ?? [];
+        list.push({ key: m.key, value: m.value, headers: m.headers });
+        byTopic.set(m.topic, list);
+      }
+      await producer.sendBatch({ acks: -1, topicMessages: [...byTopic].map(([kind, msgs]) => ({ topic: topics[kind], messages: msgs })) });
+      messages += [...byTopic.values()].reduce((n, msgs) => n + msgs.length, 0);
+      if (chunk.index % 10 === 9) say(`  produced ${messages.toLocaleString()} messages`);
+    }
+  } finally {
+    await producer.disconnect();
+  }
+  return { messages, malformed, redeliveries, valid, seconds: (Date.now() - started) / 1000, options };
+}
+
+export interface IngestMeasurement {
+  seconds: number;
+  messagesPerSecond: number;
+  peakRssMiB: number;
+  /** Unique event ids per table, against the valid ones produced. */
+  exact: boolean;
+  counts: Record<Kind, number>;
+}
+
+export async function measureIngest(
+  kafka: Kafka,
+  env: { brokers: string; clickhouseUrl: string; namespace: string; database: string },
+  topics: TopicNames,
+  load: ProducedLoad,
+  say: (line: string) => void,
+): Promise<IngestMeasurement> {
+  const inputTopics = INPUT_KINDS.map((k) => topics[k]);
+  const started = Date.now();
+  const ingest = spawnService('services/ingest/src/main.ts', {
+    KAFKA_BROKERS: env.brokers,
+    CLICKHOUSE_URL: env.clickhouseUrl,
+    CLICKHOUSE_DATABASE: env.database,
+    CRM_TOPIC_NAMESPACE: env.namespace,
+    INGEST_HEALTH_PORT: '0',
+    LOG_LEVEL: 'warn',
+  });
+  let peak = 0;
+  try {
+    for (let committed = 0; committed < load.messages; ) {
+      await new Promise((r) => setTimeout(r, 1000));
+      if (ingest.child.exitCode !== null) throw new Error(`ingest exited with ${ingest.child.exitCode}`);
+      peak = Math.max(peak, peakRssMiB(ingest.child.pid!));
+      committed = await committedMessages(kafka, groupId(env.namespace, 'crm-ingest'), inputTopics);
+      const seconds = (Date.now() - started) / 1000;
+      say(`  ingested ${committed.toLocaleString()}/${load.messages.toLocaleString()} (${Math.round(committed / seconds).toLocaleString()} messages/s)`);
+    }
+  } finally {
+    await ingest.kill('SIGTERM');
+  }
+  const seconds = (Date.now() - started) / 1000;
+  const clickhouse = createClickHouse({ CLICKHOUSE_URL: env.clickhouseUrl, CLICKHOUSE_USER: 'default', CLICKHOUSE_PASSWORD: '', CLICKHOUSE_DATABASE: env.database });
+  const counts = {} as Record<Kind, number>;
+  for (const kind of INPUT_KINDS) counts[kind] = await scalar(clickhouse, `SELECT uniqExact(event_id) AS n FROM ${kind}`);
+  await clickhouse.close();
+  return {
+    seconds,
+    messagesPerSecond: load.messages / seconds,
+    peakRssMiB: peak,
+    exact: INPUT_KINDS.every((k) => counts[k] === load.valid[k].size),
+    counts,
+  };
+}
+
+/** A consumer that reads every message of the input topics and does nothing with them. */
+export async function measureBareConsumer(kafka: Kafka, topics: TopicNames, messages: number): Promise<{ seconds: number; messagesPerSecond: number }> {
+  const consumer = kafka.consumer({ groupId: `bench-bare-${Date.now()}` });
+  await consumer.connect();
+  await consumer.subscribe({ topics: INPUT_KINDS.map((k) => topics[k]), fromBeginning: true });
+  let seen = 0;
+  const started = Date.now();
+  await new Promise<void>((resolve) => {
+    void consumer.run({
+      // The same concurrency as ingest's default INGEST_PARTITIONS_CONCURRENTLY.
+      partitionsConsumedConcurrently: 4,
+      eachBatch: async ({ batch }) => {
+        seen += batch.messages.length;
+        if (seen >= messages) resolve();
+      },
+    });
+  });
+  const seconds = (Date.now() - started) / 1000;
+  await consumer.disconnect();
+  return { seconds, messagesPerSecond: messages / seconds };
+}
+
+/**
+ * The same rows straight into ClickHouse (a fresh database), in batches like
+ * ingest's; only the insert calls are timed. The load is generated again from
+ * its seed, so nothing has to be held in memory.
+ */
+export async function measureDirectInsert(
+  clickhouseUrl: string,
+  load: ProducedLoad,
+  batchSize: number,
+  say: (line: string) => void,
+): Promise<{ seconds: number; rowsPerSecond: number; messagesPerSecond: number; rows: number }> {
+  const database = `bench_direct_${Date.now()}`;
+  const admin = createClickHouse({ CLICKHOUSE_URL: clickhouseUrl, CLICKHOUSE_USER: 'default', CLICKHOUSE_PASSWORD: '', CLICKHOUSE_DATABASE: database }, { database: false });
+  await migrate(admin, database);
+  await admin.close();
+  const clickhouse = createClickHouse({ CLICKHOUSE_URL: clickhouseUrl, CLICKHOUSE_USER: 'default', CLICKHOUSE_PASSWORD: '', CLICKHOUSE_DATABASE: database });
+  const streams = new Map(STREAMS.map((s) => [s.topic, s]));
+  const context = { now: Date.now(), maxFutureSkewMs: 300_000, maxMessageBytes: 1_048_576, reportingCurrency: 'USD', fxRates: { USD: 1 } };
+  const pending = new Map<string, unknown[]>();
+  let rows = 0;
+  let insertMs = 0;
+  const flush = async (table: string) => {
+    const values = pending.get(table) ?? [];
+    if (values.length === 0) return;
+    pending.set(table, []);
+    const t = performance.now();
+    await clickhouse.insert({ table, values, format: 'JSONEachRow' });
+    insertMs += performance.now() - t;
+    rows += values.length;
+  };
+  let offset = 0;
+  try {
+    for (const chunk of generateLoad(load.options)) {
+      for (const m of chunk.messages) {
+        const mapped = decodeMessage(streams.get(m.topic)!, { value: m.value, headers: m.headers, partition: 0, offset: String(offset++) }, context);
+        if (!mapped.ok) continue;
+        for (const { table, row } of mapped.rows) {
+          const list = pending.get(table) ?? [];
+          list.push(row);
+          pending.set(table, list);
+          if (list.length >= batchSize) await flush(table);
+        }
+      }
+      if (chunk.index % 20 === 19) say(`  inserted ${rows.toLocaleString()} rows directly`);
+    }
+    for (const table of [...pending.keys()]) await flush(table);
+  } finally {
+    await clickhouse.command({ query: `DROP DATABASE IF EXISTS ${database}` }).catch(() => undefined);
+    await clickhouse.close();
+  }
+  const seconds = insertMs / 1000;
+  return { seconds, rowsPerSecond: rows / seconds, messagesPerSecond: load.messages / seconds, rows };
+}
+
+async function scalar(clickhouse: ClickHouseClient, query: string): Promise<number> {
+  return Number((await (await clickhouse.query({ query, format: 'JSONEachRow' })).json<{ n: string }>())[0]!.n);
+}
