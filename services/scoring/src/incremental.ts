@@ -92,13 +92,21 @@ export async function startIncrementalUpdates(deps: {
           state.generation++;
           state.commits = Promise.resolve();
           logger.error({ err: error, topic, partition }, 'incremental re-scoring failed; reading the batch again');
-          consumer.seek({ topic, partition, offset: first });
+          try {
+            consumer.seek({ topic, partition, offset: first });
+          } catch (seekError) {
+            // Stopping or rebalancing: whoever owns the partition next starts from its committed offset.
+            logger.warn({ err: seekError, topic, partition }, 'could not seek back; the committed offset stands');
+          }
         });
     },
   });
   logger.info({ topics: [...streamByTopic.keys()] }, 'incremental updates running');
   return {
     stop: async () => {
+      await consumer.stop();
+      // Let re-scores in flight finish and commit, within reason; what does not is re-read next time.
+      await Promise.race([Promise.all([...partitions.values()].map((p) => p.commits)), sleep(10_000)]);
       await consumer.disconnect();
       await admin.disconnect();
     },

@@ -58,7 +58,7 @@ function runContext(clickhouse: ClickHouseClient, logger?: Logger) {
       phaseStarted = Date.now();
     },
     async dropAll(): Promise<void> {
-      for (const name of tables) await command(`DROP TABLE IF EXISTS ${name}`).catch(() => undefined);
+      await Promise.all(tables.map((name) => command(`DROP TABLE IF EXISTS ${name}`).catch(() => undefined)));
     },
   };
 }
@@ -254,8 +254,7 @@ export async function rescoreCustomers(
     await ctx.command(
       `CREATE TABLE ${anonymousTable} ENGINE = Memory AS SELECT DISTINCT anonymous_id FROM identity_links WHERE customer_id IN ${scopeTable}`,
     );
-    const [{ database } = { database: 'crm' }] = await ctx.select<{ database: string }>('SELECT currentDatabase() AS database');
-    ctx.filterReads(scopedReadFilters(database, scopeTable, anonymousTable));
+    ctx.filterReads(scopedReadFilters(await databaseOf(clickhouse), scopeTable, anonymousTable));
     const scored = await scoreTables(ctx, asOf, parameters, { scopeTable, models: basis.models });
     const rows = await profileRows(ctx, { ...scored, scopeTable }, asOf, basis.asOf, parameters);
     await writeResults(ctx, lock, rows, asOf, parameters, { profiles: true, history: false });
@@ -263,6 +262,26 @@ export async function rescoreCustomers(
   } finally {
     await ctx.dropAll();
   }
+}
+
+const databases = new WeakMap<ClickHouseClient, Promise<string>>();
+
+/** The client's database, asked once per client. */
+function databaseOf(clickhouse: ClickHouseClient): Promise<string> {
+  if (!databases.has(clickhouse)) {
+    databases.set(
+      clickhouse,
+      clickhouse
+        .query({ query: 'SELECT currentDatabase() AS database', format: 'JSONEachRow' })
+        .then((r) => r.json<{ database: string }>())
+        .then(([row]) => row!.database)
+        .catch((error: unknown) => {
+          databases.delete(clickhouse);
+          throw error;
+        }),
+    );
+  }
+  return databases.get(clickhouse)!;
 }
 
 /** The newest full run's as_of and fitted parameters. */
