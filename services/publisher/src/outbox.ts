@@ -75,6 +75,12 @@ export const CUSTOMER_AT_RISK: OutboxStream<'customer-at-risk'> = {
   }),
 };
 
+/** The newest commit mark of the outbox ('' before the first). */
+export async function newestCommit(clickhouse: ClickHouseClient): Promise<string> {
+  const result = await clickhouse.query({ query: 'SELECT toString(max(changed_at)) AS at FROM outbox_commits HAVING count() > 0', format: 'JSONEachRow' });
+  return (await result.json<{ at: string }>())[0]?.at ?? '';
+}
+
 export async function readCursor(clickhouse: ClickHouseClient, stream: OutboxStream): Promise<Cursor> {
   const result = await clickhouse.query({
     query: `SELECT toString(argMax(changed_at, updated_at)) AS changed_at, argMax(event_id, updated_at) AS event_id

@@ -55,6 +55,12 @@ export async function startIncrementalUpdates(deps: {
     }
   });
 
+  // Asked at most once a second: every partition's batch needs it, and it changes once a run.
+  let newestRunAt = { value: Promise.resolve(0), asked: 0 };
+  const newestRun = () => {
+    if (Date.now() - newestRunAt.asked > 1000) newestRunAt = { value: newestRunMs(clickhouse), asked: Date.now() };
+    return newestRunAt.value;
+  };
   // Per partition: the chain of commits (in offset order) and a generation that a failure bumps.
   const partitions = new Map<string, { commits: Promise<void>; generation: number }>();
 
@@ -68,7 +74,7 @@ export async function startIncrementalUpdates(deps: {
       const { topic, partition } = batch;
       const first = batch.firstOffset()!;
       const next = (BigInt(batch.lastOffset()) + 1n).toString();
-      const coveredUntil = (await newestRunMs(clickhouse)) - FULL_RUN_OVERLAP_MS;
+      const coveredUntil = (await newestRun()) - FULL_RUN_OVERLAP_MS;
       const customers = changedCustomers(streamByTopic.get(topic)!, batch.messages, coveredUntil);
       // Fetching goes on at once; the commit waits for the re-score, so a crash re-scores again.
       resolveOffset(batch.lastOffset());

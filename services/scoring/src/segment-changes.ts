@@ -37,16 +37,14 @@ const lastRecorded = (types: string) => `
   GROUP BY customer_id, segment_type`;
 
 /**
- * Change detection into the `segment_changes` outbox: for each customer of
+ * Change detection: for each customer of
  * the rows table and each segmentation (rfm, lifecycle, tier), a row when the
  * new value differs from the last one recorded (`from` null on first
  * assignment) and the rows are newer than it. An unchanged customer produces
- * nothing, so a run with no new data records nothing. Parameters: as_of,
- * changed_at.
+ * nothing, so a run with no new data records nothing.
  */
-export function segmentChangesSql(rowsTable: string): string {
+function segmentChangesSelect(rowsTable: string): string {
   return `
-    INSERT INTO segment_changes (${OUTBOX_COLUMNS})
     SELECT ${EVENT_ID_SQL}, customer_id, segment_type, from_value, to_value, as_of, {changed_at:DateTime64(3, 'UTC')},
            r_score, f_score, m_score, rfm_segment, lifecycle_stage, value_tier, churn_probability, clv_12m, []
     FROM
@@ -57,27 +55,24 @@ export function segmentChangesSql(rowsTable: string): string {
       ARRAY JOIN [('rfm', r.rfm_segment), ('lifecycle', r.lifecycle_stage), ('tier', ifNull(r.value_tier, ''))] AS seg
       LEFT JOIN (${lastRecorded("'rfm', 'lifecycle', 'tier'")}) AS last ON last.customer_id = r.customer_id AND last.segment_type = seg.1
       WHERE seg.2 != '' AND (last.value IS NULL OR (last.value != seg.2 AND r.as_of > last.recorded_as_of))
-    )
-    SETTINGS join_use_nulls = 1`;
+    )`;
 }
 
 /**
- * At-risk decisions into the outbox as segment_type 'risk' (DESIGN.md
+ * At-risk decisions, recorded as segment_type 'risk' (DESIGN.md
  * "Output events", rules in docs/METRICS.md). A customer not at risk enters
  * (`to` at_risk) when worth keeping (tier ≥ the minimum) and churn_probability
  * reaches the risk threshold, or — the real-time path — when of a tier ≥ the
  * real-time minimum with an open complaint or a detractor as last NPS answer.
  * An at-risk customer recovers (`to` recovered) only when churn_probability is
  * below the lower recovery threshold, no complaint is open and the last NPS
- * answer is not a detractor's; until then nothing repeats. Parameters: as_of,
- * changed_at and riskParameters().
+ * answer is not a detractor's; until then nothing repeats.
  */
-export function riskChangesSql(rowsTable: string): string {
+function riskChangesSelect(rowsTable: string): string {
   const churn = 'ifNull(r.churn_probability, 0)';
   const detractor = 'ifNull(r.last_nps, 10) <= 6';
   const tierRank = `indexOf([${VALUE_TIERS.map((t) => `'${t}'`).join(', ')}], ifNull(r.value_tier, ''))`;
   return `
-    INSERT INTO segment_changes (${OUTBOX_COLUMNS})
     SELECT ${EVENT_ID_SQL}, customer_id, segment_type, from_value, to_value, as_of, {changed_at:DateTime64(3, 'UTC')},
            r_score, f_score, m_score, rfm_segment, lifecycle_stage, value_tier, churn_probability, clv_12m,
            if(to_value = 'at_risk', drivers, [])
@@ -100,11 +95,23 @@ export function riskChangesSql(rowsTable: string): string {
       FROM (SELECT * FROM ${rowsTable} WHERE ${NOT_SUPERSEDED}) AS r
       LEFT JOIN (${lastRecorded("'risk'")}) AS last ON last.customer_id = r.customer_id
     )
-    WHERE to_value != '' AND (recorded_as_of IS NULL OR as_of > recorded_as_of)
+    WHERE to_value != '' AND (recorded_as_of IS NULL OR as_of > recorded_as_of)`;
+}
+
+/**
+ * Segment changes and risk decisions of the rows table into the outbox, in
+ * one statement. Parameters: as_of, changed_at and riskParameters().
+ */
+export function outboxChangesSql(rowsTable: string): string {
+  return `
+    INSERT INTO segment_changes (${OUTBOX_COLUMNS})
+    ${segmentChangesSelect(rowsTable)}
+    UNION ALL
+    ${riskChangesSelect(rowsTable)}
     SETTINGS join_use_nulls = 1`;
 }
 
-/** The query parameters of riskChangesSql. */
+/** The risk rules as query parameters of outboxChangesSql. */
 export function riskParameters(rules: RiskRules): Record<string, number> {
   return {
     risk_min_rank: VALUE_TIERS.indexOf(rules.minTier) + 1,

@@ -6,7 +6,7 @@ import { startClickHouseHost, type ClickHouseHost } from '@crm/clickhouse-host';
 import { createClickHouse, migrate, type ClickHouseClient } from '@crm/clickhouse';
 import { nameBasedUuid } from '@crm/events';
 import { DEFAULT_SCORING_PARAMETERS, loadScoringParameters } from '../src/parameters.js';
-import { riskChangesSql, riskParameters } from '../src/segment-changes.js';
+import { outboxChangesSql, riskParameters } from '../src/segment-changes.js';
 
 let host: ClickHouseHost;
 let dir: string;
@@ -61,7 +61,7 @@ async function decide(asOf: number, scored: Scored[], parameters = DEFAULT_SCORI
   });
   const changedAt = (T + step * 1000) / 1000;
   await clickhouse.command({
-    query: riskChangesSql(rows),
+    query: outboxChangesSql(rows),
     query_params: { as_of: (asOf / 1000).toFixed(3), changed_at: changedAt.toFixed(3), ...riskParameters(parameters.risk) },
   });
   const result = await clickhouse.query({
