@@ -6,10 +6,10 @@
  * monetary count purchases placed in (T − W, T]; m̄ is the mean value of the
  * repeat purchase days (every purchase day but the first).
  */
-export function customerStatsSql(table: string, purchases: string): string {
+export function customerStatsSql(table: string, purchases: string, engine = 'MergeTree ORDER BY customer_id'): string {
   const T = "{as_of:DateTime64(3, 'UTC')}";
   return `
-    CREATE TABLE ${table} ENGINE = MergeTree ORDER BY customer_id AS
+    CREATE TABLE ${table} ENGINE = ${engine} AS
     SELECT
       customer_id,
       toUInt32(count() - 1) AS x,

@@ -11,10 +11,16 @@ const CSAT_WINDOW_DAYS = 365;
 /**
  * Every customer with any event at or before T and their signals, each from
  * the point-in-time view that defines it (purchases_as_of — materialised once
- * per run as `purchases` —, attributed_clicks_as_of, ticket_states_as_of,
- * survey_responses_as_of).
+ * per full run as `purchases` —, order_states_as_of, attributed_clicks_as_of,
+ * ticket_states_as_of, survey_responses_as_of). Each view is read once: its
+ * rows are tagged by source in one union and every signal is one conditional
+ * aggregate over it (a subquery per signal would evaluate the views again).
  */
-const signalsSql = (purchases: string, only: string) => `
+const signalsSql = (purchases: string, only: string) => {
+  const none = (type: string) => `CAST(NULL AS Nullable(${type}))`;
+  const open = "status IN ('opened', 'pending', 'reopened')";
+  const csat = `src = 's' AND kind = 'csat' AND ${daysBefore('last_at')} < ${CSAT_WINDOW_DAYS}`;
+  return `
   SELECT
     seen.customer_id AS customer_id,
     seen.first_seen_at AS first_seen_at,
@@ -24,23 +30,46 @@ const signalsSql = (purchases: string, only: string) => `
     ifNull(bought.n, 0) AS purchases_total,
     ifNull(bought.revenue, toDecimal128(0, 4)) AS revenue_total,
     if(ifNull(bought.n, 0) = 0, NULL, CAST(round(bought.revenue / toDecimal128(bought.n, 0), 4) AS Decimal(38, 4))) AS avg_order_value,
-    ifNull(clk.clicks, 0) AS clicks_30d,
-    ifNull(clk.sessions, 0) AS sessions_30d,
-    clk.last_click AS last_click_at,
-    ifNull(tk.open, 0) AS open_tickets,
-    ifNull(tk.complaints, 0) AS complaints_90d,
-    ifNull(tk.open_complaints, 0) AS open_complaints,
-    sv.csat_share AS csat,
-    sv.nps AS last_nps
+    seen.clicks_30d AS clicks_30d,
+    seen.sessions_30d AS sessions_30d,
+    seen.last_click_at AS last_click_at,
+    seen.open_tickets AS open_tickets,
+    seen.complaints_90d AS complaints_90d,
+    seen.open_complaints AS open_complaints,
+    seen.csat AS csat,
+    seen.last_nps AS last_nps
   FROM
   (
-    SELECT customer_id, min(first_at) AS first_seen_at, max(last_at) AS last_seen_at
+    SELECT
+      customer_id,
+      min(first_at) AS first_seen_at,
+      max(last_at) AS last_seen_at,
+      countIf(src = 'c' AND ${daysBefore('last_at')} < 30) AS clicks_30d,
+      uniqExactIf(session_id, src = 'c' AND ${daysBefore('last_at')} < 30) AS sessions_30d,
+      if(countIf(src = 'c') = 0, NULL, maxIf(last_at, src = 'c')) AS last_click_at,
+      countIf(src = 't' AND ${open}) AS open_tickets,
+      countIf(src = 't' AND category = 'complaint' AND ${daysBefore('first_at')} < 90) AS complaints_90d,
+      countIf(src = 't' AND category = 'complaint' AND ${open}) AS open_complaints,
+      if(countIf(${csat}) = 0, NULL, 100 * countIf(${csat} AND score >= scale_max - 1) / countIf(${csat})) AS csat,
+      if(countIf(src = 's' AND kind = 'nps') = 0, NULL, argMaxIf(score, (last_at, response_id), src = 's' AND kind = 'nps')) AS last_nps
     FROM
     (
-      SELECT customer_id, first_event_at AS first_at, last_event_at AS last_at FROM order_states_as_of(as_of = ${T})
-      UNION ALL SELECT customer_id, occurred_at, occurred_at FROM attributed_clicks_as_of(as_of = ${T})
-      UNION ALL SELECT customer_id, opened_at, updated_at FROM ticket_states_as_of(as_of = ${T})
-      UNION ALL SELECT customer_id, answered_at, answered_at FROM survey_responses_as_of(as_of = ${T})
+      SELECT customer_id, first_event_at AS first_at, last_event_at AS last_at, 'o' AS src, ${none('String')} AS session_id,
+             ${none('String')} AS status, ${none('String')} AS category, ${none('String')} AS kind, ${none('UInt8')} AS score,
+             ${none('UInt8')} AS scale_max, ${none('String')} AS response_id
+      FROM order_states_as_of(as_of = ${T})
+      UNION ALL
+      SELECT customer_id, occurred_at, occurred_at, 'c', toNullable(session_id), ${none('String')}, ${none('String')}, ${none('String')},
+             ${none('UInt8')}, ${none('UInt8')}, ${none('String')}
+      FROM attributed_clicks_as_of(as_of = ${T})
+      UNION ALL
+      SELECT customer_id, opened_at, updated_at, 't', ${none('String')}, toNullable(toString(status)), toNullable(toString(category)),
+             ${none('String')}, ${none('UInt8')}, ${none('UInt8')}, ${none('String')}
+      FROM ticket_states_as_of(as_of = ${T})
+      UNION ALL
+      SELECT customer_id, answered_at, answered_at, 's', ${none('String')}, ${none('String')}, ${none('String')}, toNullable(toString(kind)),
+             toNullable(score), toNullable(scale_max), toNullable(response_id)
+      FROM survey_responses_as_of(as_of = ${T})
     )
     ${only}
     GROUP BY customer_id
@@ -55,38 +84,8 @@ const signalsSql = (purchases: string, only: string) => `
     FROM ${purchases}
     ${only}
     GROUP BY customer_id
-  ) AS bought ON bought.customer_id = seen.customer_id
-  LEFT JOIN
-  (
-    SELECT customer_id,
-           toNullable(countIf(${daysBefore('occurred_at')} < 30)) AS clicks,
-           toNullable(uniqExactIf(session_id, ${daysBefore('occurred_at')} < 30)) AS sessions,
-           toNullable(max(occurred_at)) AS last_click
-    FROM attributed_clicks_as_of(as_of = ${T})
-    ${only}
-    GROUP BY customer_id
-  ) AS clk ON clk.customer_id = seen.customer_id
-  LEFT JOIN
-  (
-    SELECT customer_id,
-           toNullable(countIf(status IN ('opened', 'pending', 'reopened'))) AS open,
-           toNullable(countIf(category = 'complaint' AND ${daysBefore('opened_at')} < 90)) AS complaints,
-           toNullable(countIf(category = 'complaint' AND status IN ('opened', 'pending', 'reopened'))) AS open_complaints
-    FROM ticket_states_as_of(as_of = ${T})
-    ${only}
-    GROUP BY customer_id
-  ) AS tk ON tk.customer_id = seen.customer_id
-  LEFT JOIN
-  (
-    SELECT customer_id,
-           if(countIf(kind = 'csat' AND ${daysBefore('answered_at')} < ${CSAT_WINDOW_DAYS}) = 0, NULL,
-              100 * countIf(kind = 'csat' AND ${daysBefore('answered_at')} < ${CSAT_WINDOW_DAYS} AND score >= scale_max - 1)
-                  / countIf(kind = 'csat' AND ${daysBefore('answered_at')} < ${CSAT_WINDOW_DAYS})) AS csat_share,
-           if(countIf(kind = 'nps') = 0, NULL, argMaxIf(score, (answered_at, response_id), kind = 'nps')) AS nps
-    FROM survey_responses_as_of(as_of = ${T})
-    ${only}
-    GROUP BY customer_id
-  ) AS sv ON sv.customer_id = seen.customer_id`;
+  ) AS bought ON bought.customer_id = seen.customer_id`;
+};
 
 /**
  * DESIGN.md's lifecycle stages, first match wins. "Reactivated": a purchase
@@ -140,13 +139,15 @@ export const onlyCustomers = (scopeTable?: string) => (scopeTable ? `WHERE custo
  */
 export function profileRowsSql(scoresTable: string, purchases: string, scopeTable?: string): string {
   const only = onlyCustomers(scopeTable);
-  const cuts = "(SELECT r_cuts, f_cuts, m_cuts, tier_cuts FROM scoring_runs FINAL WHERE as_of = {basis_as_of:DateTime64(3, 'UTC')})";
+  // One scalar subquery for the four cut-point arrays (each subquery is a query of its own).
+  const cuts = "(SELECT (r_cuts, f_cuts, m_cuts, tier_cuts) FROM scoring_runs FINAL WHERE as_of = {basis_as_of:DateTime64(3, 'UTC')})";
   return `
     WITH
-      (SELECT r_cuts FROM ${cuts}) AS r_cuts,
-      (SELECT f_cuts FROM ${cuts}) AS f_cuts,
-      (SELECT m_cuts FROM ${cuts}) AS m_cuts,
-      (SELECT tier_cuts FROM ${cuts}) AS tier_cuts
+      ${cuts} AS cuts,
+      tupleElement(cuts, 1) AS r_cuts,
+      tupleElement(cuts, 2) AS f_cuts,
+      tupleElement(cuts, 3) AS m_cuts,
+      tupleElement(cuts, 4) AS tier_cuts
     SELECT
       customer_id, first_seen_at, last_seen_at, first_purchase_at, last_purchase_at, purchases_total, revenue_total,
       avg_order_value, clicks_30d, sessions_30d, last_click_at, open_tickets, complaints_90d, open_complaints, csat, last_nps,
