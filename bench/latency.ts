@@ -191,6 +191,12 @@ export async function measureLatency(options: LatencyOptions): Promise<LatencyRe
     const jobs = services.scoring!.lines.filter((l) => l.msg === 'customers re-scored').map((l) => Number(l.ms));
     say(`incremental re-score jobs: ${jobs.length}, ${percentiles(jobs, jobs.length).p50} ms median, ${percentiles(jobs, jobs.length).p95} ms p95`);
     if (process.env.BENCH_PHASES) {
+      for (const topic of [topics.orders, topics.tickets]) {
+        const batches = services.scoring!.lines.filter((l) => l.msg === 'batch re-scored' && l.topic === topic);
+        const waited = batches.map((l) => Number(l.waitedForIngestMs));
+        const rescored = batches.map((l) => Number(l.rescoredMs));
+        say(`  ${topic}: waited for ingest p50 ${percentiles(waited, waited.length).p50} ms p95 ${percentiles(waited, waited.length).p95} ms; re-scored after p50 ${percentiles(rescored, rescored.length).p50} ms`);
+      }
       const phases = new Map<string, number[]>();
       for (const l of services.scoring!.lines.filter((x) => x.msg === 'scoring phase done')) phases.set(String(l.phase), [...(phases.get(String(l.phase)) ?? []), Number(l.ms)]);
       for (const [phase, ms] of phases) say(`  phase ${phase}: median ${percentiles(ms, ms.length).p50} ms over ${ms.length}`);

@@ -104,7 +104,10 @@ export async function writeCursor(clickhouse: ClickHouseClient, stream: OutboxSt
 /**
  * The next committed outbox rows of a stream after the cursor, oldest first
  * (so each customer's changes stay in order). Rows above the newest commit
- * mark may be half-inserted and wait for it.
+ * mark may be half-inserted and wait for it. No FINAL: a row is recorded once
+ * (a change is recorded only when newer than the last one), and were one ever
+ * stored twice it would go out twice with one event_id, which subscribers
+ * discard — while FINAL would merge the whole outbox on every poll.
  */
 export async function nextEvents<N extends 'segment-changes' | 'customer-at-risk'>(
   clickhouse: ClickHouseClient,
@@ -117,7 +120,7 @@ export async function nextEvents<N extends 'segment-changes' | 'customer-at-risk
     query: `SELECT toString(event_id) AS id, customer_id, segment_type, \`from\`, \`to\`,
                    toString(as_of) AS as_of_text, toString(changed_at) AS changed_at_text, r_score, f_score, m_score,
                    rfm_segment, lifecycle_stage, value_tier, churn_probability, clv_12m, drivers
-            FROM segment_changes FINAL
+            FROM segment_changes
             WHERE ${stream.where}
               AND (changed_at, toString(event_id)) > ({changed_at:DateTime64(3, 'UTC')}, {event_id:String})
               AND changed_at <= (SELECT max(changed_at) FROM outbox_commits)

@@ -4,7 +4,7 @@ import { brokerList, createKafka, createProducer, topicNames, type TopicNames } 
 import { classifyClickHouseError, createClickHouse, migrateOnStart, type ClickHouseClient } from '@crm/clickhouse';
 import { sleep, startHealthServer, type Logger } from '@crm/runtime';
 import type { PublisherConfig } from './config.js';
-import { CUSTOMER_AT_RISK, newestCommit, nextEvents, readCursor, SEGMENT_CHANGES, writeCursor, type OutboxStream } from './outbox.js';
+import { CUSTOMER_AT_RISK, newestCommit, nextEvents, readCursor, SEGMENT_CHANGES, writeCursor, type Cursor, type OutboxStream } from './outbox.js';
 
 const STREAMS: readonly OutboxStream[] = [SEGMENT_CHANGES, CUSTOMER_AT_RISK];
 
@@ -36,15 +36,22 @@ export async function startPublisher(config: PublisherConfig, logger: Logger): P
 
   const loop = (async () => {
     // The outbox is read only when a new commit mark appeared: polling stays one tiny query.
+    // Cursors are read once and then kept: this publisher is the only one that moves them.
     let published: string | undefined;
+    const cursors = new Map<OutboxStream, Cursor>();
     while (!stopping.signal.aborted) {
       try {
         const committed = await newestCommit(clickhouse);
         if (committed !== published) {
-          for (const stream of STREAMS) await publishPending(stream, target);
+          for (const stream of STREAMS) {
+            const cursor = cursors.get(stream) ?? (await readCursor(clickhouse, stream));
+            cursors.set(stream, await publishPending(stream, cursor, target));
+          }
           published = committed;
         }
       } catch (error) {
+        // After a failure the cursors are read again: what was recorded is what stands.
+        cursors.clear();
         logger.error({ err: classifyClickHouseError(error, 'publish the outbox') }, 'publishing failed; retrying');
       }
       await sleep(config.PUBLISHER_POLL_MS, stopping.signal);
@@ -63,9 +70,10 @@ export async function startPublisher(config: PublisherConfig, logger: Logger): P
   };
 }
 
-/** Everything committed to one stream's outbox since its cursor, batch by batch. */
+/** Everything committed to one stream's outbox since its cursor, batch by batch; returns the new cursor. */
 async function publishPending(
   stream: OutboxStream,
+  from: Cursor,
   target: {
     clickhouse: ClickHouseClient;
     producer: Producer;
@@ -75,11 +83,11 @@ async function publishPending(
     delayAfterSendMs: number;
     logger: Logger;
   },
-): Promise<void> {
-  let cursor = await readCursor(target.clickhouse, stream);
+): Promise<Cursor> {
+  let cursor = from;
   for (;;) {
     const batch = await nextEvents(target.clickhouse, stream, cursor, target.batchSize);
-    if (batch.events.length === 0) return;
+    if (batch.events.length === 0) return cursor;
     await target.producer.send({
       topic: target.topics[stream.topic],
       acks: -1,
@@ -93,5 +101,7 @@ async function publishPending(
     await writeCursor(target.clickhouse, stream, batch.cursor);
     cursor = batch.cursor;
     target.logger.info({ stream: stream.name, published: batch.events.length }, 'events published');
+    // A short batch was the last one up to the commit mark.
+    if (batch.events.length < target.batchSize) return cursor;
   }
 }

@@ -84,9 +84,12 @@ export async function startIncrementalUpdates(deps: {
       const generation = state.generation;
       const work = (async () => {
         if (customers.length === 0) return;
+        const fetched = Date.now();
         const written = await waitForIngest(admin, ingestGroup, topic, partition, BigInt(next), config.SCORING_INCREMENTAL_WAIT_MS);
         if (!written) logger.warn({ topic, partition }, 'ingest has not written the batch in time; re-scoring with what is there');
+        const ingested = Date.now();
         await rescoring.submit(customers);
+        logger.debug({ topic, customers: customers.length, waitedForIngestMs: ingested - fetched, rescoredMs: Date.now() - ingested }, 'batch re-scored');
       })();
       state.commits = Promise.all([state.commits, work])
         .then(async () => {
