@@ -59,7 +59,11 @@ export async function produceLoad(
         list.push({ key: m.key, value: m.value, headers: m.headers });
         byTopic.set(m.topic, list);
       }
-      await producer.sendBatch({ acks: -1, topicMessages: [...byTopic].map(([kind, msgs]) => ({ topic: topics[kind], messages: msgs })) });
+      // Slices keep each partition's record batch under the broker's 1 MB limit, even when one
+      // heavy customer's events (one key, one partition) crowd a chunk.
+      for (const [kind, msgs] of byTopic) {
+        for (let i = 0; i < msgs.length; i += 1000) await producer.send({ acks: -1, topic: topics[kind], messages: msgs.slice(i, i + 1000) });
+      }
       messages += [...byTopic.values()].reduce((n, msgs) => n + msgs.length, 0);
       if (chunk.index % 10 === 9) say(`  produced ${messages.toLocaleString()} messages`);
     }

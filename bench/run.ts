@@ -13,6 +13,7 @@
  * and prints one table, also written as JSON to .bench/ (ignored by git).
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { cpus, totalmem, release } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -43,7 +44,9 @@ const row = (name: string, value: string) => {
 };
 const int = (n: number) => Math.round(n).toLocaleString('en-US');
 
-const packageVersion = (dir: string) => (JSON.parse(readFileSync(join(REPO_ROOT, dir, 'package.json'), 'utf8')) as { version: string }).version;
+/** A dependency's version, resolved from the workspace package that depends on it. */
+const packageVersion = (name: string, from = '.') =>
+  (JSON.parse(readFileSync(createRequire(join(REPO_ROOT, from, 'package.json')).resolve(`${name}/package.json`), 'utf8')) as { version: string }).version;
 const kafkaVersion = /<kafka\.version>([^<]+)</.exec(readFileSync(join(REPO_ROOT, 'infra/kafka/pom.xml'), 'utf8'))?.[1] ?? '?';
 
 const stack = await startEphemeralStack(say);
@@ -56,9 +59,9 @@ try {
     kernel: release(),
     node: process.version,
     kafka: kafkaVersion,
-    chdb: packageVersion('node_modules/chdb'),
+    chdb: packageVersion('chdb', 'services/clickhouse-host'),
     clickhouse: clickhouseVersion,
-    kafkajs: packageVersion('node_modules/kafkajs'),
+    kafkajs: packageVersion('kafkajs'),
   };
   results.machine = machine;
   row('machine', `${machine.cores} cores (${machine.cpu}), ${machine.memoryGiB} GiB, Linux ${machine.kernel}`);
