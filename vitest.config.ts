@@ -1,5 +1,10 @@
 import { defineConfig } from 'vitest/config';
 
+// The full fault-injection suite takes minutes and runs its own broker and ClickHouse host, so it
+// joins the projects only when asked for (`pnpm test:faults`, i.e. `vitest run --project faults`);
+// `pnpm test` runs its short form (test/faults-short.kafka.test.ts) with the kafka project.
+const faultsRequested = process.argv.some((arg, i, all) => arg === '--project=faults' || (arg === '--project' && all[i + 1] === 'faults'));
+
 // Tests that need a Kafka broker are named `*.kafka.test.ts`; their project's
 // global setup starts one broker per run (or reuses KAFKA_BROKERS).
 // chDB binds one data directory per process, so test files run in forked
@@ -29,6 +34,19 @@ export default defineConfig({
           globalSetup: ['test/kafka-global-setup.ts'],
         },
       },
+      ...(faultsRequested
+        ? [
+            {
+              extends: true as const,
+              test: {
+                name: 'faults',
+                include: ['test/faults/**/*.faults.test.ts'],
+                exclude: ['**/node_modules/**'],
+                testTimeout: 40 * 60_000,
+              },
+            },
+          ]
+        : []),
     ],
   },
 });
