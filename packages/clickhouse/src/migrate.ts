@@ -55,7 +55,9 @@ export async function migrate(client: ClickHouseClient, database: string, logger
     try {
       await client.command({ query, clickhouse_settings: { wait_end_of_query: 1 } });
     } catch (error) {
-      throw new CrmError('MIGRATION_FAILED', `${what}: ${(error as Error).message}`, { cause: error });
+      // A ClickHouse that is not up yet is worth waiting for (migrateOnStart retries); bad SQL is not.
+      const retriable = classifyClickHouseError(error, what).retriable;
+      throw new CrmError('MIGRATION_FAILED', `${what}: ${(error as Error).message}`, { cause: error, retriable });
     }
   };
   await run(`CREATE DATABASE IF NOT EXISTS ${database}`, 'create database');

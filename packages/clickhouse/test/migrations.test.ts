@@ -21,3 +21,21 @@ describe('migrations', () => {
     ]);
   });
 });
+
+describe('migrate against a ClickHouse that is not up', () => {
+  it('fails with a retriable MIGRATION_FAILED, so start-up waits for it instead of exiting', async () => {
+    const { createServer } = await import('node:net');
+    const { createClickHouse } = await import('../src/client.js');
+    const { migrate } = await import('../src/migrate.js');
+    // A port that was free a moment ago: nothing listens there.
+    const port = await new Promise<number>((resolve) => {
+      const server = createServer().listen(0, '127.0.0.1', () => {
+        const { port } = server.address() as { port: number };
+        server.close(() => resolve(port));
+      });
+    });
+    const client = createClickHouse({ CLICKHOUSE_URL: `http://127.0.0.1:${port}`, CLICKHOUSE_USER: 'default', CLICKHOUSE_PASSWORD: '', CLICKHOUSE_DATABASE: 'crm' }, { database: false });
+    await expect(migrate(client, 'crm')).rejects.toMatchObject({ code: 'MIGRATION_FAILED', retriable: true });
+    await client.close();
+  });
+});
