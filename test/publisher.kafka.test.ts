@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import type { KafkaMessage } from 'kafkajs';
-import type { SegmentChangeEvent } from '@crm/events';
+import { decodeEvent, type SegmentChangeEvent } from '@crm/events';
 import { createClickHouse, migrateOnStart } from '@crm/clickhouse';
 import { createLogger, sleep } from '@crm/runtime';
 import { runScoring } from '@crm/scoring';
 import { rawOrderRow } from '@crm/sample-data';
 import { loadPublisherConfig, startPublisher } from '@crm/publisher';
 import { useTestInfrastructure } from './support/harness.js';
-import { createTestTopics, decodeOutput, readTopic } from './support/kafka.js';
+import { createTestTopics, header, readTopic } from './support/kafka.js';
 import { runCli } from './support/cli.js';
 
 const infra = useTestInfrastructure();
@@ -29,9 +29,11 @@ describe('publisher: segment_changes outbox → crm.segment-changes.v1', () => {
         format: 'JSONEachRow',
       })).json<{ event_id: string; customer_id: string; segment_type: string; from: string | null; to: string }>();
     const decoded = (messages: KafkaMessage[]) =>
-      decodeOutput('segment-changes', messages).map(({ key, event }) => {
-        expect(key).toBe(event.customer_id);
-        return event;
+      messages.map((m) => {
+        const result = decodeEvent('segment-changes', m.value!, header(m, 'content-type')!);
+        if (!result.ok) throw new Error(result.rejection.message);
+        expect(m.key!.toString()).toBe(result.event.customer_id);
+        return result.event as SegmentChangeEvent;
       });
     const asKey = (c: { event_id: string; customer_id: string; segment_type: string; from: string | null; to: string }) =>
       `${c.event_id} ${c.customer_id} ${c.segment_type} ${c.from} ${c.to}`;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { KafkaMessage } from 'kafkajs';
-import type { CustomerAtRiskEvent, SegmentChangeEvent } from '@crm/events';
+import { decodeEvent, type CustomerAtRiskEvent, type SegmentChangeEvent } from '@crm/events';
 import { createClickHouse } from '@crm/clickhouse';
 import { createLogger, sleep } from '@crm/runtime';
 import { loadScoringConfig, startScoring } from '@crm/scoring';
@@ -8,14 +8,19 @@ import { loadIngestConfig, startIngest } from '@crm/ingest';
 import { loadPublisherConfig, startPublisher } from '@crm/publisher';
 import { generateOrderEvents } from '@crm/sample-data';
 import { useTestInfrastructure } from './support/harness.js';
-import { createTestTopics, decodeOutput, produce, readTopic } from './support/kafka.js';
+import { createTestTopics, header, produce, readTopic } from './support/kafka.js';
 import { asMessages, orderEvent, ticketEvent } from './support/events.js';
 import { waitUntil } from './support/wait.js';
 
 const infra = useTestInfrastructure();
 const DAY = 86_400_000;
 
-const decode = <E>(schema: 'segment-changes' | 'customer-at-risk', messages: KafkaMessage[]) => decodeOutput(schema, messages).map(({ event }) => event as E);
+const decode = <E>(schema: 'segment-changes' | 'customer-at-risk', messages: KafkaMessage[]) =>
+  messages.map((m) => {
+    const decoded = decodeEvent(schema, m.value!, header(m, 'content-type')!);
+    if (!decoded.ok) throw new Error(decoded.rejection.message);
+    return decoded.event as E;
+  });
 
 describe('real-time path: incremental re-scoring and at-risk events without a scoring run', () => {
   it('turns a complaint for a platinum customer into one at-risk event within seconds, and an order of a churned customer into a segment change', { timeout: 240_000 }, async () => {

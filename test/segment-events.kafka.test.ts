@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { KafkaMessage } from 'kafkajs';
-import type { CustomerAtRiskEvent, OrderEvent, SegmentChangeEvent } from '@crm/events';
+import { decodeEvent, type CustomerAtRiskEvent, type OrderEvent, type SegmentChangeEvent } from '@crm/events';
 import { createClickHouse, type ClickHouseClient } from '@crm/clickhouse';
 import { createLogger, sleep } from '@crm/runtime';
 import { DEFAULT_SCORING_PARAMETERS, runScoring } from '@crm/scoring';
@@ -8,7 +8,7 @@ import { loadIngestConfig, startIngest } from '@crm/ingest';
 import { loadPublisherConfig, startPublisher } from '@crm/publisher';
 import { generateOrderEvents } from '@crm/sample-data';
 import { useTestInfrastructure } from './support/harness.js';
-import { createTestTopics, decodeOutput, produce, readTopic } from './support/kafka.js';
+import { createTestTopics, header, produce, readTopic } from './support/kafka.js';
 import { asMessages, orderEvent } from './support/events.js';
 import { waitUntil } from './support/wait.js';
 
@@ -121,9 +121,11 @@ describe('segment-change and customer-at-risk events, end to end', () => {
       expect(expected.filter((c) => c.customer === 'regular' && c.from !== null)).toEqual([]);
 
       const decode = <E>(schema: 'segment-changes' | 'customer-at-risk', messages: KafkaMessage[]) =>
-        decodeOutput(schema, messages).map(({ key, event }) => {
-          expect(key).toBe(event.customer_id);
-          return event as E;
+        messages.map((m) => {
+          const decoded = decodeEvent(schema, m.value!, header(m, 'content-type')!);
+          if (!decoded.ok) throw new Error(decoded.rejection.message);
+          expect(m.key!.toString()).toBe((decoded.event as { customer_id: string }).customer_id);
+          return decoded.event as E;
         });
       const distinct = <E extends { event_id: string }>(events: E[]) => [...new Map(events.map((e) => [e.event_id, e])).values()];
       const published = async () =>

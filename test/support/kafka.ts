@@ -2,7 +2,6 @@ import { inject } from 'vitest';
 import type { Kafka, KafkaMessage } from 'kafkajs';
 import { createKafka, createProducer, ensureTopics, topicNames, type TopicNames } from '@crm/kafka';
 import { createLogger } from '@crm/runtime';
-import { decodeEvent, type EventsByName } from '@crm/events';
 
 export function testKafka(): Kafka {
   return createKafka({ brokers: inject('kafkaBrokers').split(','), clientId: 'crm-test', logger: createLogger('test', 'error') });
@@ -84,13 +83,4 @@ export async function committedMessages(kafka: Kafka, groupId: string, topics: s
   } finally {
     await admin.disconnect();
   }
-}
-
-/** Output messages decoded by their content-type, each with its Kafka key; a message subscribers could not read throws. */
-export function decodeOutput<N extends 'segment-changes' | 'customer-at-risk'>(schema: N, messages: readonly KafkaMessage[]): { key: string | undefined; event: EventsByName[N] }[] {
-  return messages.map((m) => {
-    const decoded = decodeEvent(schema, m.value!, header(m, 'content-type')!);
-    if (!decoded.ok) throw new Error(decoded.rejection.message);
-    return { key: m.key?.toString(), event: decoded.event };
-  });
 }

@@ -4,7 +4,6 @@ import { classifyClickHouseError, type ClickHouseClient } from '@crm/clickhouse'
 import { sleep, type Logger } from '@crm/runtime';
 import { changedCustomers, RESCORING_STREAMS, type RescoringStream } from './changed-customers.js';
 import { createCoalescingQueue } from './coalescing-queue.js';
-import { latestMs } from './latest.js';
 import type { ScoringConfig } from './config.js';
 import type { ScoringParameters } from './parameters.js';
 import { rescoreCustomers } from './run.js';
@@ -49,7 +48,7 @@ export async function startIncrementalUpdates(deps: {
   const ingestGroup = groupId(config.CRM_TOPIC_NAMESPACE, config.INGEST_GROUP_ID);
   const rescoring = createCoalescingQueue<string>(async (customers) => {
     try {
-      const result = await rescoreCustomers(clickhouse, config.CLICKHOUSE_DATABASE, customers, new Date(), parameters, lock, logger);
+      const result = await rescoreCustomers(clickhouse, customers, new Date(), parameters, lock, logger);
       logger.info({ customers: result.customers, ms: result.ms }, 'customers re-scored');
     } catch (error) {
       throw classifyClickHouseError(error, 'incremental re-scoring');
@@ -59,7 +58,7 @@ export async function startIncrementalUpdates(deps: {
   // Asked at most once a second: every partition's batch needs it, and it changes once a run.
   let newestRunAt = { value: Promise.resolve(0), asked: 0 };
   const newestRun = () => {
-    if (Date.now() - newestRunAt.asked > 1000) newestRunAt = { value: latestMs(clickhouse, 'scoring_runs', 'as_of'), asked: Date.now() };
+    if (Date.now() - newestRunAt.asked > 1000) newestRunAt = { value: newestRunMs(clickhouse), asked: Date.now() };
     return newestRunAt.value;
   };
   // Per partition: the chain of commits (in offset order) and a generation that a failure bumps.
@@ -121,6 +120,12 @@ export async function startIncrementalUpdates(deps: {
       await admin.disconnect();
     },
   };
+}
+
+async function newestRunMs(clickhouse: ClickHouseClient): Promise<number> {
+  const result = await clickhouse.query({ query: 'SELECT toUnixTimestamp64Milli(max(as_of)) AS ms FROM scoring_runs', format: 'JSONEachRow' });
+  const [row] = await result.json<{ ms: string | number }>();
+  return Number(row?.ms ?? 0);
 }
 
 /** Whether ingest's committed offset reached `next` on this partition before the deadline. */

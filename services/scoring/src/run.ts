@@ -246,8 +246,6 @@ export async function scoreCustomers(
  */
 export async function rescoreCustomers(
   clickhouse: ClickHouseClient,
-  /** The client's database: read filters name tables with it. */
-  database: string,
   customers: readonly string[],
   asOf: Date,
   parameters: ScoringParameters,
@@ -266,7 +264,7 @@ export async function rescoreCustomers(
     await ctx.command(
       `CREATE TABLE ${anonymousTable} ENGINE = Memory AS SELECT DISTINCT anonymous_id FROM identity_links WHERE customer_id IN ${scopeTable}`,
     );
-    ctx.filterReads(scopedReadFilters(database, scopeTable, anonymousTable));
+    ctx.filterReads(scopedReadFilters(await databaseOf(clickhouse), scopeTable, anonymousTable));
     const scored = await scoreTables(ctx, asOf, parameters, { scopeTable, models: basis.models });
     const rows = await profileRows(ctx, { ...scored, scopeTable }, asOf, basis.asOf, parameters);
     await writeResults(ctx, lock, rows, asOf, parameters, { profiles: true, history: false });
@@ -274,6 +272,26 @@ export async function rescoreCustomers(
   } finally {
     await ctx.dropAll();
   }
+}
+
+const databases = new WeakMap<ClickHouseClient, Promise<string>>();
+
+/** The client's database, asked once per client. */
+function databaseOf(clickhouse: ClickHouseClient): Promise<string> {
+  if (!databases.has(clickhouse)) {
+    databases.set(
+      clickhouse,
+      clickhouse
+        .query({ query: 'SELECT currentDatabase() AS database', format: 'JSONEachRow' })
+        .then((r) => r.json<{ database: string }>())
+        .then(([row]) => row!.database)
+        .catch((error: unknown) => {
+          databases.delete(clickhouse);
+          throw error;
+        }),
+    );
+  }
+  return databases.get(clickhouse)!;
 }
 
 /** The newest full run's as_of and fitted parameters. */

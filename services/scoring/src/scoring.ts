@@ -3,7 +3,6 @@ import { classifyClickHouseError, createClickHouse, migrateOnStart, type ClickHo
 import type { ScoringConfig } from './config.js';
 import { DEFAULT_SCORING_PARAMETERS, scoringParameters, type ScoringParameters } from './parameters.js';
 import { startIncrementalUpdates } from './incremental.js';
-import { latestMs } from './latest.js';
 import { scoreCustomers, type ScoringRun } from './run.js';
 import { createWriteLock, type WriteLock } from './write-lock.js';
 
@@ -26,7 +25,7 @@ export async function startScoring(config: ScoringConfig, logger: Logger): Promi
   await migrateOnStart(config, logger);
   const clickhouse = createClickHouse(config);
   const parameters = scoringParameters(config);
-  const lock = createWriteLock(await latestMs(clickhouse, 'outbox_commits', 'changed_at'));
+  const lock = createWriteLock(await lastCommittedChange(clickhouse));
   const incremental = config.SCORING_INCREMENTAL
     ? await startIncrementalUpdates({ config, clickhouse, lock, parameters, logger })
     : undefined;
@@ -56,4 +55,10 @@ export async function startScoring(config: ScoringConfig, logger: Logger): Promi
       await health.close();
     },
   };
+}
+
+async function lastCommittedChange(clickhouse: ClickHouseClient): Promise<number> {
+  const result = await clickhouse.query({ query: 'SELECT toUnixTimestamp64Milli(max(changed_at)) AS ms FROM outbox_commits', format: 'JSONEachRow' });
+  const [row] = await result.json<{ ms: string | number }>();
+  return Number(row?.ms ?? 0);
 }
