@@ -14,6 +14,8 @@ need mvn "install Apache Maven (Debian: apt-get install maven)"
 node -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 20 ? 0 : 1)' \
   || { echo "bootstrap: Node.js $(node --version) is too old; install Node.js 20 or newer" >&2; exit 1; }
 
+need python3 "install Python 3 (Debian: apt-get install python3)"
+
 # corepack's signature check fails on some machines; a pinned global install does not.
 if [ "$(pnpm --version 2>/dev/null || true)" != "$PNPM_VERSION" ]; then
   echo "bootstrap: installing pnpm $PNPM_VERSION" >&2
@@ -22,3 +24,19 @@ fi
 
 pnpm install --frozen-lockfile --reporter=append-only 2>&1 | grep -v '^Progress' >&2 || true
 test -d node_modules/.pnpm || { echo "bootstrap: pnpm install failed" >&2; exit 1; }
+
+# The codec tests produce as platforms do, with librdkafka (confluent-kafka for Python; its
+# wheels carry librdkafka with every codec). Installed into .local/python with --target, so
+# neither a virtualenv nor a system site (PEP 668 on Debian) is needed.
+if ! PYTHONPATH=.local/python python3 -c 'import confluent_kafka' >/dev/null 2>&1; then
+  if ! python3 -m pip --version >/dev/null 2>&1; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+      echo "bootstrap: installing python3-pip" >&2
+      (apt-get update -qq && apt-get install -y -qq python3-pip) >&2
+    else
+      echo "bootstrap: pip for Python 3 is missing (Debian: apt-get install python3-pip)" >&2; exit 1
+    fi
+  fi
+  echo "bootstrap: installing confluent-kafka into .local/python" >&2
+  python3 -m pip install --quiet --disable-pip-version-check --target .local/python 'confluent-kafka>=2.3,<3' >&2
+fi

@@ -1,5 +1,6 @@
 import { Kafka, Partitioners, logLevel, type Producer, type logCreator } from 'kafkajs';
 import type { Logger } from '@crm/runtime';
+import { registerCompressionCodecs } from './codecs.js';
 
 /** kafkajs logs through the service's pino logger, so every line is structured. */
 function pinoLogCreator(logger: Logger): logCreator {
@@ -14,7 +15,9 @@ function pinoLogCreator(logger: Logger): logCreator {
     };
 }
 
+/** Every client the project makes comes from here, so each one reads batches in every codec Kafka has. */
 export function createKafka(options: { brokers: string[]; clientId: string; logger: Logger }): Kafka {
+  registerCompressionCodecs();
   return new Kafka({
     clientId: options.clientId,
     brokers: options.brokers,

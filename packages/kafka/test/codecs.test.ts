@@ -1,0 +1,33 @@
+import { randomBytes } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import * as snappy from 'snappyjs';
+import { lz4Codec, snappyCodec, zstdCodec } from '../src/codecs.js';
+
+// A record batch's payload: repetitive enough to compress, with random parts.
+const payload = Buffer.concat(Array.from({ length: 200 }, (_, i) => Buffer.concat([Buffer.from(`{"event_id":"${i}","total":12.5}`), randomBytes(8)])));
+
+describe('compression codecs', () => {
+  it('snappy and lz4 round-trip what they compress', async () => {
+    for (const codec of [snappyCodec, lz4Codec]) expect((await codec.decompress(await codec.compress({ buffer: payload })))).toEqual(payload);
+  });
+
+  it('snappy reads the xerial framing Java producers write (magic, versions, length-prefixed blocks)', async () => {
+    const header = Buffer.from([0x82, 0x53, 0x4e, 0x41, 0x50, 0x50, 0x59, 0x00, 0, 0, 0, 1, 0, 0, 0, 1]);
+    const blocks = [payload.subarray(0, 1000), payload.subarray(1000)].map((part) => {
+      const compressed = Buffer.from(snappy.compress(part));
+      const size = Buffer.alloc(4);
+      size.writeUInt32BE(compressed.length);
+      return Buffer.concat([size, compressed]);
+    });
+    expect(await snappyCodec.decompress(Buffer.concat([header, ...blocks]))).toEqual(payload);
+  });
+
+  it('zstd reads a frame and refuses one that claims more than the bound before allocating', async () => {
+    // zstd frame: magic, descriptor (single segment, 1-byte size), a raw block holding "hello".
+    const frame = Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 0x20, 5, 0x29, 0, 0, ...Buffer.from('hello')]);
+    expect((await zstdCodec.decompress(frame)).toString()).toBe('hello');
+    // Same frame with an 8-byte content size of 2^40.
+    const huge = Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 0xe0, 0, 0, 0, 0, 0, 1, 0, 0, 0x29, 0, 0, ...Buffer.from('hello')]);
+    await expect(zstdCodec.decompress(huge)).rejects.toThrow(/claims 1099511627776 bytes/);
+  });
+});
