@@ -11,7 +11,13 @@ export function toAvroForm(record: AvroNamed, value: unknown): unknown {
 }
 
 export function fromAvroForm(record: AvroNamed, value: unknown): unknown {
-  return convertRecord(record, value, (ms) => (typeof ms === 'number' ? new Date(ms).toISOString() : ms));
+  return convertRecord(record, value, (ms) => (typeof ms === 'number' ? isoText(ms) : ms));
+}
+
+/** Epoch milliseconds beyond what a Date holds (±8.64e15) become the extreme instants, which the validator refuses as out of range. */
+function isoText(ms: number): string {
+  if (Number.isFinite(new Date(ms).getTime())) return new Date(ms).toISOString();
+  return ms < 0 ? '0000-01-01T00:00:00.000Z' : '9999-12-31T23:59:59.999Z';
 }
 
 type Instant = (value: unknown) => unknown;

@@ -1,5 +1,6 @@
 import { SCHEMAS, schemaByFingerprint, type EventSchema, type SchemaName } from './registry.js';
 import { fromAvroForm, toAvroForm } from './avro-form.js';
+import { checkAvroBounds } from './avro-bounds.js';
 import { rejectionFromZod, type Rejection } from './rejection.js';
 import type { EventsByName } from './types.js';
 
@@ -69,8 +70,11 @@ function avroDatum(expected: EventSchema, bytes: Buffer): Decoded<unknown> {
   const schema = schemaByFingerprint(fingerprint);
   if (schema === undefined) return fail('unknown_schema', '', `no schema has fingerprint ${fingerprint.toString(16).padStart(16, '0')}`);
   if (schema !== expected) return fail('unknown_schema', '', `schema ${schema.name} is not accepted on ${expected.topic}`);
+  const datum = bytes.subarray(10);
+  const unbounded = checkAvroBounds(schema.source, datum);
+  if (unbounded !== undefined) return { ok: false, rejection: unbounded };
   try {
-    return { ok: true, event: fromAvroForm(schema.source, schema.avro.fromBuffer(bytes.subarray(10))) };
+    return { ok: true, event: fromAvroForm(schema.source, schema.avro.fromBuffer(datum)) };
   } catch (error) {
     return fail('invalid_encoding', '', `Avro datum does not match ${schema.name}: ${(error as Error).message}`);
   }

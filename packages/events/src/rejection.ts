@@ -16,7 +16,8 @@ export const REJECTION_CODES = {
   invalid_amount: 'an amount is negative, too precise, or refunded_amount exceeds total',
   unknown_currency: 'the currency is not an ISO 4217 code',
   missing_fx_rate: 'no conversion rate to the reporting currency is configured for the currency',
-  timestamp_out_of_range: 'occurred_at is further in the future than the allowed clock skew',
+  timestamp_out_of_range: 'an instant is outside what can be stored (1970 to 2286), or occurred_at is further in the future than the allowed clock skew',
+  storage_rejected: 'ClickHouse refused the row (its error code is in the message); nothing else in the batch was held back',
 } as const;
 
 export type RejectionCode = keyof typeof REJECTION_CODES;

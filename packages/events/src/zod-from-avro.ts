@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Annotations, AvroField, AvroNamed, AvroType } from './avro-schema.js';
-import { currencyCode, isoInstant } from './common.js';
+import { currencyCode, isoInstant, WELL_FORMED_MESSAGE, wellFormedText } from './common.js';
 import type { RejectionCode } from './rejection.js';
 
 /**
@@ -103,9 +103,10 @@ function compileType(type: AvroType, notes: Annotations): z.ZodType {
 
 function compilePrimitive(type: string, logicalType: string | undefined, notes: Annotations): z.ZodType {
   if (type === 'string') {
-    if (logicalType === 'uuid') return z.uuid({ message: 'expected a UUID' });
+    // Any canonical 8-4-4-4-12 hex text, as ClickHouse's UUID type takes it (RFC version bits not required).
+    if (logicalType === 'uuid') return z.guid({ message: 'expected a UUID (8-4-4-4-12 hex digits)' });
     if (notes['x-format'] === 'iso4217') return currencyCode;
-    let s = z.string();
+    let s = z.string().refine(wellFormedText, WELL_FORMED_MESSAGE);
     if (notes['x-minLength'] !== undefined) s = s.min(notes['x-minLength'], notes['x-minLength'] === 1 ? 'must not be empty' : `shorter than ${notes['x-minLength']}`);
     if (notes['x-maxLength'] !== undefined) s = s.max(notes['x-maxLength'], `longer than ${notes['x-maxLength']} characters`);
     return s;

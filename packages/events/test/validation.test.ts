@@ -29,6 +29,13 @@ describe('orders.v1 validation (JSON form, derived from schemas/orders.v1.avsc)'
     expect(rejection({ ...valid, total: 0, refunded_amount: 0, items: [] })).toBeUndefined();
   });
 
+  it('accepts what ClickHouse stores: any canonical-text UUID, the first and last storable instants, a surrogate pair', () => {
+    expect(rejection({ ...valid, event_id: '00000000-0000-0000-0000-000000000000' })).toBeUndefined();
+    expect(rejection({ ...valid, event_id: 'ABCDEF01-2345-6789-ABCD-EF0123456789' })).toBeUndefined();
+    expect(rejection({ ...valid, placed_at: '1970-01-01T00:00:00Z', occurred_at: '2286-11-20T17:46:39.999Z' })).toBeUndefined();
+    expect(rejection({ ...valid, customer_id: 'c\ud83d\ude00' })).toBeUndefined();
+  });
+
   it.each([
     [{ ...valid, status: 'lost' }, 'unknown_enum_value', 'status'],
     [{ ...valid, channel: 'fax' }, 'unknown_enum_value', 'channel'],
@@ -45,6 +52,12 @@ describe('orders.v1 validation (JSON form, derived from schemas/orders.v1.avsc)'
     [{ ...valid, schema_version: 2 }, 'invalid_value', 'schema_version'],
     [{ ...valid, order_id: '' }, 'invalid_value', 'order_id'],
     [{ ...valid, items: [{ sku: 's', category: 'c', quantity: 0, unit_price: 1 }] }, 'invalid_value', 'items.0.quantity'],
+    [{ ...valid, customer_id: 'c\ud800' }, 'invalid_value', 'customer_id'],
+    [{ ...valid, items: [{ sku: '\udc00', category: 'c', quantity: 1, unit_price: 1 }] }, 'invalid_value', 'items.0.sku'],
+    [{ ...valid, placed_at: '1000-01-01T00:00:00Z' }, 'timestamp_out_of_range', 'placed_at'],
+    [{ ...valid, occurred_at: '2300-01-01T00:00:00Z' }, 'timestamp_out_of_range', 'occurred_at'],
+    [{ ...valid, occurred_at: '1970-01-01T00:30:00+01:00' }, 'timestamp_out_of_range', 'occurred_at'],
+    [{ ...valid, event_id: '0b7c8d2e-1f4a-4c3b-9d2e-7a6b5c4d3e2' }, 'invalid_value', 'event_id'],
   ])('rejects %j as %s at %s', (event, code, path) => {
     expect(rejection(event)).toMatchObject({ code, path });
   });

@@ -16,6 +16,7 @@ export const ingestConfigSchema = z.object({
   CRM_FX_RATES: fxRatesSetting,
   /** Events whose occurred_at is further in the future than this are rejected (producer clock skew). */
   INGEST_MAX_FUTURE_SKEW_SECONDS: setting.positiveInt(300),
+  /** Largest message accepted, counting its key, value and headers; larger ones are dead-lettered as message_too_large. */
   INGEST_MAX_MESSAGE_BYTES: setting.positiveInt(1_048_576),
   /** Partitions handled at once; their writes overlap, each still committed only after its own write. */
   INGEST_PARTITIONS_CONCURRENTLY: setting.positiveInt(4),

@@ -9,6 +9,7 @@ export interface DecodeContext extends StreamContext {
 }
 
 export interface RawMessage {
+  key?: Buffer | null;
   value: Buffer | null;
   headers?: IHeaders | undefined;
   partition: number;
@@ -20,8 +21,9 @@ const reject = (code: Rejection['code'], path: string, message: string): Mapped 
 /** One Kafka message to the rows it becomes, or the reason it must be dead-lettered. */
 export function decodeMessage(stream: AnyStream, message: RawMessage, ctx: DecodeContext): Mapped {
   const bytes = message.value ?? Buffer.alloc(0);
-  if (bytes.length > ctx.maxMessageBytes) {
-    return reject('message_too_large', '', `${bytes.length} bytes exceeds the limit of ${ctx.maxMessageBytes}`);
+  const size = messageBytes(message);
+  if (size > ctx.maxMessageBytes) {
+    return reject('message_too_large', '', `${size} bytes (key, value and headers) exceeds the limit of ${ctx.maxMessageBytes}`);
   }
   const decoded = decodeEvent(stream.schema, bytes, contentTypeHeader(message.headers));
   if (!decoded.ok) return { ok: false, rejection: decoded.rejection };
@@ -31,4 +33,13 @@ export function decodeMessage(stream: AnyStream, message: RawMessage, ctx: Decod
   const source = { partition: message.partition, offset: message.offset };
   // The union of streams is narrowed by the schema name at run time; TypeScript cannot follow it.
   return (stream.toRows as (e: unknown, s: typeof source, c: StreamContext) => Mapped)(decoded.event, source, ctx);
+}
+
+/** What a message weighs as the limit counts it: key, value, and every header's name and value(s). */
+export function messageBytes(message: Pick<RawMessage, 'key' | 'value' | 'headers'>): number {
+  let size = (message.key?.length ?? 0) + (message.value?.length ?? 0);
+  for (const [name, value] of Object.entries(message.headers ?? {})) {
+    for (const v of Array.isArray(value) ? value : [value]) size += Buffer.byteLength(name) + (v === undefined ? 0 : Buffer.byteLength(v));
+  }
+  return size;
 }

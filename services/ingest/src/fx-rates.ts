@@ -1,5 +1,9 @@
 import { z } from 'zod';
 
+/** The range of `orders.fx_rate Decimal(18, 8)`. */
+export const FX_RATE_MIN = 1e-8;
+export const FX_RATE_LIMIT = 1e10;
+
 export const fxRatesSetting = z
   .string()
   .default('{}')
@@ -11,7 +15,13 @@ export const fxRatesSetting = z
       return z.NEVER;
     }
   })
-  .pipe(z.record(z.string().regex(/^[A-Z]{3}$/, 'keys are ISO 4217 codes'), z.number().positive('rates are positive')));
+  .pipe(
+    z.record(
+      z.string().regex(/^[A-Z]{3}$/, 'keys are ISO 4217 codes'),
+      // orders.fx_rate is Decimal(18, 8): a smaller rate would be stored as 0, a larger one refused.
+      z.number().min(FX_RATE_MIN, `rates are at least ${FX_RATE_MIN}`).lt(FX_RATE_LIMIT, `rates are below ${FX_RATE_LIMIT}`),
+    ),
+  );
 
 /** Rate to the reporting currency; the reporting currency itself is always 1. */
 export function fxRateFor(currency: string, reporting: string, rates: Readonly<Record<string, number>>): number | undefined {

@@ -38,6 +38,16 @@ const message = (value: unknown, headers: Record<string, string> = { 'content-ty
 });
 
 describe('decodeMessage (orders)', () => {
+  it('counts the key and the headers against INGEST_MAX_MESSAGE_BYTES, not only the value', () => {
+    const small = message(event);
+    const room = ctx.maxMessageBytes - small.value.length;
+    expect(decodeOrder(small, ctx).ok).toBe(true);
+    const bigKey = { ...small, key: Buffer.alloc(room, 0x61) };
+    expect(decodeOrder(bigKey, ctx)).toMatchObject({ ok: false, rejection: { code: 'message_too_large' } });
+    const bigHeader = { ...small, headers: { ...small.headers, trace: 'x'.repeat(room) } };
+    expect(decodeOrder(bigHeader, ctx)).toMatchObject({ ok: false, rejection: { code: 'message_too_large' } });
+  });
+
   it('accepts the same order in Avro single-object encoding, with the same row', () => {
     const avro = { value: encodeEvent('orders', event as OrderEvent, 'avro'), headers: { 'content-type': 'application/avro' }, partition: 2, offset: '41' };
     const fromAvro = decodeOrder(avro, ctx);
