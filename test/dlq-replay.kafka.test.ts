@@ -58,7 +58,7 @@ describe('crm dlq replay', () => {
       // Delivery is at-least-once: a letter may exist twice; what counts is its source and reason.
       const before = await readTopic(infra.kafka, topics.deadLetter, (all) => all.length >= 2, 3_000);
       const first = await replayDeadLetters(infra.kafka, { deadLetterTopic: topics.deadLetter, namespace });
-      expect(first).toEqual({ scanned: before.length, replayed: before.length, byTopic: { [topics.orders]: before.length } });
+      expect(first).toEqual({ scanned: before.length, replayed: before.length, byTopic: { [topics.orders]: before.length }, refused: {} });
 
       const stored = async () => {
         const r = await clickhouse.query({ query: 'SELECT count() AS rows, uniqExact(event_id) AS events, toString(sum(total * fx_rate)) AS usd FROM orders FINAL', format: 'JSONEachRow' });
@@ -85,5 +85,28 @@ describe('crm dlq replay', () => {
       await ingest.stop();
       await clickhouse.close();
     }
+  });
+
+  it('writes only to the namespace\'s input topics: a letter naming any other topic in dlq.source.topic is refused, and so is one cut to a prefix', async () => {
+    const namespace = uniqueName('dlq');
+    const topics = await createTestTopics(infra.kafka, namespace);
+    const letter = (source: string, extra: Record<string, string> = {}) => ({
+      key: 'k',
+      value: JSON.stringify(order('USD', 1)),
+      headers: { 'content-type': 'application/json', 'dlq.source.topic': source, 'dlq.reason.code': 'invalid_value', ...extra },
+    });
+    await produce(infra.kafka, topics.deadLetter, [
+      letter(topics.segmentChanges),
+      letter('crm.orders.v1'), // another namespace's input topic
+      letter(topics.orders, { 'dlq.truncated': 'true' }),
+      letter(topics.clicks),
+    ]);
+    const result = await replayDeadLetters(infra.kafka, { deadLetterTopic: topics.deadLetter, namespace });
+    expect(result).toEqual({ scanned: 4, replayed: 1, byTopic: { [topics.clicks]: 1 }, refused: { not_an_input_topic: 2, truncated: 1 } });
+    const admin = infra.kafka.admin();
+    await admin.connect();
+    const ends = async (topic: string) => (await admin.fetchTopicOffsets(topic)).reduce((n, p) => n + Number(p.high), 0);
+    expect({ segmentChanges: await ends(topics.segmentChanges), orders: await ends(topics.orders), clicks: await ends(topics.clicks) }).toEqual({ segmentChanges: 0, orders: 0, clicks: 1 });
+    await admin.disconnect();
   });
 });

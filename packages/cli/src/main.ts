@@ -180,6 +180,8 @@ async function main(argv: string[]): Promise<number> {
       });
       say(`replayed ${result.replayed} of ${result.scanned} dead letters${values.reason ? ` with reason ${values.reason}` : ''}`);
       for (const [topic, n] of Object.entries(result.byTopic)) say(`  ${topic}: ${n}`);
+      if (result.refused.not_an_input_topic) say(`  not replayed: ${result.refused.not_an_input_topic} whose dlq.source.topic is not an input topic of this namespace`);
+      if (result.refused.truncated) say(`  not replayed: ${result.refused.truncated} cut to a prefix (dlq.truncated; the original bytes are gone)`);
       return 0;
     }
     default:

@@ -30,11 +30,34 @@ export function createClickHouse(config: ClickHouseConfig, options: { database?:
  */
 const RETRIABLE_CLICKHOUSE_CODES = new Set(['3', '159', '164', '202', '209', '210', '241', '242', '252', '425', '999']);
 
+/**
+ * Codes that blame the inserted data, not the query or the server: a value that
+ * cannot be parsed or held by its column. Ingest isolates the rows behind them.
+ */
+const DATA_REJECTION_CODES = new Set([
+  '6', // CANNOT_PARSE_TEXT
+  '25', // CANNOT_PARSE_ESCAPE_SEQUENCE (a lone surrogate's \u escape)
+  '26', // CANNOT_PARSE_QUOTED_STRING
+  '27', // CANNOT_PARSE_INPUT_ASSERTION_FAILED
+  '38', // CANNOT_PARSE_DATE
+  '41', // CANNOT_PARSE_DATETIME (instants before 1970 or from 2286)
+  '53', // TYPE_MISMATCH
+  '69', // ARGUMENT_OUT_OF_BOUND
+  '70', // CANNOT_CONVERT_TYPE
+  '72', // CANNOT_PARSE_NUMBER
+  '117', // INCORRECT_DATA
+  '131', // TOO_LARGE_STRING_SIZE
+  '321', // VALUE_IS_OUT_OF_RANGE_OF_DATA_TYPE
+  '376', // CANNOT_PARSE_UUID
+  '407', // DECIMAL_OVERFLOW
+  '469', // VIOLATED_CONSTRAINT (a table's CHECK constraint refuses the row)
+]);
+
 /** Wraps a ClickHouse failure in a CrmError that says whether a retry can help. */
 export function classifyClickHouseError(error: unknown, what: string): CrmError {
   if (error instanceof CrmError) return error;
   if (error instanceof ClickHouseError) {
-    return new CrmError('CLICKHOUSE_QUERY_FAILED', `${what}: ClickHouse error ${error.code} (${error.type}): ${error.message}`, {
+    return new CrmError(DATA_REJECTION_CODES.has(error.code) ? 'CLICKHOUSE_DATA_REJECTED' : 'CLICKHOUSE_QUERY_FAILED', `${what}: ClickHouse error ${error.code} (${error.type}): ${error.message}`, {
       retriable: RETRIABLE_CLICKHOUSE_CODES.has(error.code),
       cause: error,
     });

@@ -21,3 +21,22 @@ export async function ensureTopics(kafka: Kafka, topics: readonly string[], numP
     await admin.disconnect();
   }
 }
+
+/**
+ * A topic's `max.message.bytes` (the largest record batch the broker takes for it), or
+ * undefined when it cannot be read (the topic does not exist yet, or ACLs forbid it).
+ */
+export async function topicMaxMessageBytes(kafka: Kafka, topic: string): Promise<number | undefined> {
+  const admin = kafka.admin();
+  try {
+    await admin.connect();
+    // 2 is ConfigResourceTypes.TOPIC; kafkajs's enum is not reachable from ESM.
+    const described = await admin.describeConfigs({ includeSynonyms: false, resources: [{ type: 2, name: topic, configNames: ['max.message.bytes'] }] });
+    const value = described.resources[0]?.configEntries.find((e) => e.configName === 'max.message.bytes')?.configValue;
+    return value === undefined ? undefined : Number(value);
+  } catch {
+    return undefined;
+  } finally {
+    await admin.disconnect();
+  }
+}

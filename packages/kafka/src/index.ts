@@ -3,3 +3,4 @@ export * from './settings.js';
 export * from './client.js';
 export * from './admin.js';
 export * from './codecs.js';
+export * from './bounded-send.js';

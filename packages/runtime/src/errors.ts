@@ -10,6 +10,7 @@ export const ERROR_CODES = {
   KAFKA_PROVISION_FAILED: 'the local Kafka broker could not be provisioned or started',
   CLICKHOUSE_UNAVAILABLE: 'ClickHouse could not be reached',
   CLICKHOUSE_QUERY_FAILED: 'ClickHouse rejected a query',
+  CLICKHOUSE_DATA_REJECTED: 'ClickHouse refused the data of an insert (a value it cannot parse or hold)',
   MIGRATION_FAILED: 'a schema migration could not be applied',
   PREREQUISITE_MISSING: 'a tool the project needs is not installed',
   TIMEOUT: 'an operation did not finish in time',

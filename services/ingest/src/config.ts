@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { loadConfig, setting, type Env } from '@crm/runtime';
-import { ingestGroupSettings, kafkaSettings } from '@crm/kafka';
+import { DEFAULT_MAX_SEND_BYTES, ingestGroupSettings, kafkaSettings } from '@crm/kafka';
 import { clickhouseSettings } from '@crm/clickhouse';
 import { fxRatesSetting } from './fx-rates.js';
 
@@ -18,6 +18,11 @@ export const ingestConfigSchema = z.object({
   INGEST_MAX_FUTURE_SKEW_SECONDS: setting.positiveInt(300),
   /** Largest message accepted, counting its key, value and headers; larger ones are dead-lettered as message_too_large. */
   INGEST_MAX_MESSAGE_BYTES: setting.positiveInt(1_048_576),
+  /**
+   * Largest dead-letter send in bytes; the dead-letter topic's max.message.bytes, read at start,
+   * lowers it further. A dead letter larger than it keeps a prefix of its value (dlq.truncated).
+   */
+  INGEST_DEAD_LETTER_MAX_SEND_BYTES: setting.positiveInt(DEFAULT_MAX_SEND_BYTES),
   /** Partitions handled at once; their writes overlap, each still committed only after its own write. */
   INGEST_PARTITIONS_CONCURRENTLY: setting.positiveInt(4),
   /** Port of /healthz, /readyz and /metrics; 0 picks a free one. */

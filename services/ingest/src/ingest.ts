@@ -1,6 +1,6 @@
 import type { Consumer, Producer } from 'kafkajs';
 import { retry, sleep, startHealthServer, type HealthServer, type Logger } from '@crm/runtime';
-import { brokerList, createKafka, createProducer, groupId, topicNames } from '@crm/kafka';
+import { brokerList, createKafka, createProducer, groupId, topicMaxMessageBytes, topicNames } from '@crm/kafka';
 import { classifyClickHouseError, createClickHouse, migrateOnStart, type ClickHouseClient } from '@crm/clickhouse';
 import type { IngestConfig } from './config.js';
 import { createIngestMetrics } from './metrics.js';
@@ -44,6 +44,9 @@ export async function startIngest(
   });
   await producer.connect();
   await consumer.connect();
+  // Dead letters are sent in requests the broker takes: under the topic's own limit when it has one.
+  const topicLimit = await topicMaxMessageBytes(kafka, topics.deadLetter);
+  const maxDeadLetterSendBytes = Math.min(config.INGEST_DEAD_LETTER_MAX_SEND_BYTES, topicLimit === undefined ? Infinity : Math.floor(topicLimit * 0.95));
   const streamByTopic = new Map<string, AnyStream>(STREAMS.map((stream) => [topics[stream.topic], stream]));
   await consumer.subscribe({ topics: [...streamByTopic.keys()], fromBeginning: true });
 
@@ -65,6 +68,7 @@ export async function startIngest(
           maxMessageBytes: config.INGEST_MAX_MESSAGE_BYTES,
           reportingCurrency: config.CRM_REPORTING_CURRENCY,
           fxRates: config.CRM_FX_RATES,
+          maxDeadLetterSendBytes,
         },
         {
           beforeWrite: async () => {
@@ -84,6 +88,8 @@ export async function startIngest(
       );
       metrics.events.inc({ topic: batch.topic, outcome: 'accepted', reason: '' }, result.accepted);
       for (const { code } of result.deadLettered) metrics.events.inc({ topic: batch.topic, outcome: 'dead_lettered', reason: code });
+      const refused = result.deadLettered.filter((d) => d.code === 'storage_rejected').length;
+      if (refused > 0) logger.warn({ topic: batch.topic, partition: batch.partition, refused }, 'ClickHouse refused rows that passed validation; dead-lettered as storage_rejected');
       metrics.lag.set({ topic: batch.topic, partition: String(batch.partition) }, Number(batch.offsetLag()));
       logger.info(
         { topic: batch.topic, partition: batch.partition, accepted: result.accepted, deadLettered: result.deadLettered.length },

@@ -1,11 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { processBatch, type BatchEffects } from '../src/process-batch.js';
-import type { DecodeContext } from '../src/decode-message.js';
+import { processBatch, type BatchContext, type BatchEffects } from '../src/process-batch.js';
+import { createHash } from 'node:crypto';
+import { CrmError } from '@crm/runtime';
+import { recordBytes } from '@crm/kafka';
+import type { Message } from 'kafkajs';
 import { STREAMS } from '../src/streams.js';
 
 const orders = STREAMS.find((s) => s.schema === 'orders')!;
 
-const ctx: DecodeContext = { now: Date.parse('2026-05-01T00:00:00Z'), maxFutureSkewMs: 0, maxMessageBytes: 1e6, reportingCurrency: 'USD', fxRates: {} };
+const ctx: BatchContext = { now: Date.parse('2026-05-01T00:00:00Z'), maxFutureSkewMs: 0, maxMessageBytes: 1e6, reportingCurrency: 'USD', fxRates: {}, maxDeadLetterSendBytes: 1_000_000 };
 const good = (n: number) =>
   JSON.stringify({
     event_id: `0b7c8d2e-1f4a-4c3b-9d2e-7a6b5c4d3e${String(n).padStart(2, '0')}`,
@@ -77,5 +80,57 @@ describe('processBatch', () => {
       'dlq.source.offset': '100',
       'dlq.reason.code': 'invalid_encoding',
     });
+  });
+
+  it('isolates the rows ClickHouse refuses by halving the insert, dead-letters them as storage_rejected and stores the rest', async () => {
+    const refused = new Set(['o3', 'o6']);
+    const writes: number[] = [];
+    const stored: string[] = [];
+    const letters: Message[] = [];
+    const { effects } = recordingEffects();
+    const result = await processBatch(orders, batch(Array.from({ length: 8 }, (_, i) => good(i))), ctx, {
+      ...effects,
+      writeRows: async (_table, rows) => {
+        writes.push(rows.length);
+        if (rows.some((r) => refused.has(r.order_id as string))) throw new CrmError('CLICKHOUSE_DATA_REJECTED', 'ClickHouse error 41 (CANNOT_PARSE_DATETIME): bad');
+        stored.push(...rows.map((r) => r.order_id as string));
+      },
+      sendDeadLetters: async (m) => void letters.push(...m),
+    });
+    expect(stored.sort()).toEqual(['o0', 'o1', 'o2', 'o4', 'o5', 'o7']);
+    expect(letters.map((l) => [l.headers!['dlq.source.offset'], l.headers!['dlq.reason.code']])).toEqual([['103', 'storage_rejected'], ['106', 'storage_rejected']]);
+    expect(String(letters[0]!.headers!['dlq.reason.message'])).toContain('ClickHouse error 41');
+    expect(result).toEqual({ accepted: 6, deadLettered: [{ code: 'storage_rejected' }, { code: 'storage_rejected' }] });
+    expect(writes.length).toBeLessThanOrEqual(2 * 2 * Math.ceil(Math.log2(8)) + 1);
+  });
+
+  it('fails the batch, committing nothing, on an error that does not blame the data', async () => {
+    const { calls, effects } = recordingEffects();
+    const failing = { ...effects, writeRows: async () => Promise.reject(new CrmError('CLICKHOUSE_QUERY_FAILED', 'ClickHouse error 60: no table')) };
+    await expect(processBatch(orders, batch([good(1), good(2)]), ctx, failing)).rejects.toThrow('no table');
+    expect(calls).toEqual([]);
+  });
+
+  it('sends dead letters in requests under the size limit, a burst of small ones and one near the limit alike', async () => {
+    const limit = 50_000;
+    const sends: Message[][] = [];
+    const { effects } = recordingEffects();
+    const huge = Buffer.alloc(60_000, 0x7b);
+    await processBatch(orders, batch([...Array.from({ length: 500 }, (_, i) => `bad ${i} ${'x'.repeat(200)}`), huge.toString()]), { ...ctx, maxDeadLetterSendBytes: limit }, {
+      ...effects,
+      sendDeadLetters: async (m) => void sends.push(m),
+    });
+    expect(sends.flat()).toHaveLength(501);
+    expect(sends.length).toBeGreaterThan(2);
+    for (const send of sends) expect(send.reduce((n, m) => n + recordBytes(m), 0)).toBeLessThanOrEqual(limit);
+    const cut = sends.flat().at(-1)!;
+    expect(cut.headers).toMatchObject({
+      'dlq.truncated': 'true',
+      'dlq.original.value_bytes': String(huge.length),
+      'dlq.original.value_sha256': createHash('sha256').update(huge).digest('hex'),
+      'dlq.reason.code': 'invalid_encoding',
+    });
+    expect(huge.subarray(0, (cut.value as Buffer).length).equals(cut.value as Buffer)).toBe(true);
+    expect((cut.value as Buffer).length).toBeGreaterThan(limit / 2);
   });
 });

@@ -1,6 +1,6 @@
 import type { Kafka } from 'kafkajs';
-import { createProducer, groupId } from '@crm/kafka';
-import { replayTarget } from './replay-message.js';
+import { chunkBySize, createProducer, DEFAULT_MAX_SEND_BYTES, groupId, topicNames } from '@crm/kafka';
+import { replayTarget, type ReplayTarget, type Unreplayable } from './replay-message.js';
 
 export interface ReplayOptions {
   deadLetterTopic: string;
@@ -14,7 +14,12 @@ export interface ReplayResult {
   scanned: number;
   replayed: number;
   byTopic: Record<string, number>;
+  /** Letters matching the filter that were not replayed, by why. */
+  refused: Partial<Record<Unreplayable, number>>;
 }
+
+/** The topics a replay may write to: the namespace's input topics, nothing else. */
+const INPUT_TOPICS = ['orders', 'clicks', 'tickets', 'surveys'] as const;
 
 /**
  * Re-injects dead letters into their source topics, up to the end of the
@@ -35,7 +40,9 @@ export async function replayDeadLetters(kafka: Kafka, options: ReplayOptions): P
   const starts = new Map(committed[0]!.partitions.map((p) => [p.partition, BigInt(p.offset === '-1' ? 0 : p.offset)]));
   const remaining = new Set([...ends].filter(([partition, end]) => (starts.get(partition) ?? 0n) < end).map(([p]) => p));
   const total = [...ends].reduce((n, [p, end]) => n + Number(end - (starts.get(p) ?? 0n)), 0);
-  const result: ReplayResult = { scanned: 0, replayed: 0, byTopic: {} };
+  const result: ReplayResult = { scanned: 0, replayed: 0, byTopic: {}, refused: {} };
+  const names = topicNames(options.namespace);
+  const inputTopics = new Set(INPUT_TOPICS.map((k) => names[k]));
   if (remaining.size === 0) return result;
 
   const producer = createProducer(kafka);
@@ -53,11 +60,18 @@ export async function replayDeadLetters(kafka: Kafka, options: ReplayOptions): P
     eachBatch: async ({ batch }) => {
       const end = ends.get(batch.partition) ?? 0n;
       const inRange = batch.messages.filter((m) => BigInt(m.offset) < end);
-      const targets = inRange.map((m) => replayTarget(m, batch.partition, options.reason)).filter((t) => t !== undefined);
-      const byTopic = new Map<string, typeof targets>();
+      const targets: ReplayTarget[] = [];
+      for (const m of inRange) {
+        const outcome = replayTarget(m, batch.partition, options.reason, inputTopics);
+        if (outcome === undefined) continue;
+        if ('refused' in outcome) result.refused[outcome.refused] = (result.refused[outcome.refused] ?? 0) + 1;
+        else targets.push(outcome);
+      }
+      const byTopic = new Map<string, ReplayTarget[]>();
       for (const t of targets) byTopic.set(t.topic, [...(byTopic.get(t.topic) ?? []), t]);
-      if (byTopic.size > 0) {
-        await producer.sendBatch({ acks: -1, topicMessages: [...byTopic].map(([topic, ts]) => ({ topic, messages: ts.map((t) => t.message) })) });
+      // In requests the broker takes: a fetched batch of dead letters can hold many megabytes.
+      for (const [topic, ts] of byTopic) {
+        for (const messages of chunkBySize(ts.map((t) => t.message), DEFAULT_MAX_SEND_BYTES)) await producer.send({ topic, acks: -1, messages });
       }
       for (const [topic, ts] of byTopic) result.byTopic[topic] = (result.byTopic[topic] ?? 0) + ts.length;
       result.scanned += inRange.length;
