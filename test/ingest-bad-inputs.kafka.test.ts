@@ -72,6 +72,19 @@ describe('no single message stops ingest', () => {
       json({ ...base('y1969-json'), occurred_at: '1969-12-31T23:59:59Z' }),
     ]);
     expect(codes(letters)).toEqual(['y1000-json timestamp_out_of_range placed_at', 'y1969-json timestamp_out_of_range occurred_at', 'y2300-avro timestamp_out_of_range placed_at']);
+    // The first and the last storable instant are stored, exactly, in both encodings.
+    const edges = [
+      json({ ...base('edge-first-json'), placed_at: '1970-01-01T00:00:00Z', occurred_at: '1970-01-01T00:00:00.001Z' }),
+      avro({ ...base('edge-last-avro'), placed_at: '2286-11-20T17:46:39.999Z' }),
+    ];
+    await produce(infra.kafka, topics.orders, edges);
+    produced += edges.length;
+    await waitUntil(() => storedFor(['edge-first-json', 'edge-last-avro']), (n) => n === 2);
+    const instants = await (await clickhouse.query({ query: "SELECT customer_id, toString(placed_at) AS placed, toString(occurred_at) AS occurred FROM orders WHERE customer_id LIKE 'edge-%' ORDER BY customer_id", format: 'JSONEachRow' })).json();
+    expect(instants).toEqual([
+      { customer_id: 'edge-first-json', placed: '1970-01-01 00:00:00.000', occurred: '1970-01-01 00:00:00.001' },
+      { customer_id: 'edge-last-avro', placed: '2286-11-20 17:46:39.999', occurred: '2026-03-01 10:00:00.000' },
+    ]);
   });
 
   it('a lone UTF-16 surrogate ("\\ud800") in any string is dead-lettered as invalid_value', async () => {

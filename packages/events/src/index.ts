@@ -5,3 +5,4 @@ export * from './registry.js';
 export * from './codec.js';
 export { rabinFingerprint } from './rabin.js';
 export { nameBasedUuid } from './name-based-uuid.js';
+export type { AvroField, AvroNamed, AvroType } from './avro-schema.js';

@@ -8,9 +8,13 @@ export interface SourcePosition {
 
 export type Row = Record<string, unknown>;
 
-/** DateTime64(3) parses "seconds.millis" exactly, whatever the server's timezone. */
-export function epochText(iso: string): string {
-  return (Date.parse(iso) / 1000).toFixed(3);
+/**
+ * UTC ISO-8601 with milliseconds and `Z`: DateTime64(3) parses it exactly, whatever the
+ * server's timezone. (Epoch "seconds.millis" text, used before, is misread by best-effort
+ * parsing when it has few digits: 1970-01-01T00:00:00Z as "0.000" failed with error 41.)
+ */
+export function instantText(iso: string): string {
+  return new Date(Date.parse(iso)).toISOString();
 }
 
 /** Amounts travel as decimal text so no float rounds them on the way to Decimal columns. */
@@ -26,7 +30,7 @@ export function decimalText(n: number): string {
  */
 const envelope = (e: { event_id: string; occurred_at: string; schema_version: number }, source: SourcePosition) => ({
   event_id: e.event_id,
-  occurred_at: epochText(e.occurred_at),
+  occurred_at: instantText(e.occurred_at),
   schema_version: e.schema_version,
   source_partition: source.partition,
   source_offset: source.offset,
@@ -37,7 +41,7 @@ export function orderRow(e: OrderEvent, fxRate: number, source: SourcePosition):
     order_id: e.order_id,
     customer_id: e.customer_id,
     status: e.status,
-    placed_at: epochText(e.placed_at),
+    placed_at: instantText(e.placed_at),
     total: decimalText(e.total),
     refunded_amount: decimalText(e.refunded_amount),
     currency: e.currency,
@@ -67,7 +71,7 @@ export function clickRow(e: ClickEvent, source: SourcePosition): Row {
 
 /** A click carrying both ids links them (identity stitching). */
 export function identityLinkRow(e: ClickEvent & { customer_id: string }): Row {
-  return { anonymous_id: e.anonymous_id, customer_id: e.customer_id, linked_at: epochText(e.occurred_at), event_id: e.event_id };
+  return { anonymous_id: e.anonymous_id, customer_id: e.customer_id, linked_at: instantText(e.occurred_at), event_id: e.event_id };
 }
 
 export function ticketRow(e: TicketEvent, source: SourcePosition): Row {
