@@ -1,6 +1,6 @@
-import { describe, expect, it } from 'vitest';
+import { describe, it } from 'vitest';
 import { useTestInfrastructure } from './support/harness.js';
-import { formatFuzzReport, runIngestFuzz, type FuzzReport } from './support/fuzz-run.js';
+import { expectAccountedFor, formatFuzzReport, runIngestFuzz } from './support/fuzz-run.js';
 
 /**
  * The ingest fuzzer's short form (the long one, ≥ 100 000 messages: `pnpm test:faults`,
@@ -8,18 +8,6 @@ import { formatFuzzReport, runIngestFuzz, type FuzzReport } from './support/fuzz
  */
 const infra = useTestInfrastructure();
 const seed = Number(process.env.FUZZ_SEED ?? 20261201);
-
-export function expectAccountedFor(report: FuzzReport): void {
-  expect(report.fatal).toEqual([]);
-  expect(report.readyStatus).toBe(200);
-  expect({ missing: report.missing.slice(0, 10), doubled: report.doubled.slice(0, 10) }).toEqual({ missing: [], doubled: [] });
-  expect(report.rows + report.deadLetters).toBe(report.produced);
-  // Validation equals what storage accepts: ingest's decoder decides alone, ClickHouse refuses nothing.
-  expect(report.rows).toBe(report.expectedAccepted);
-  expect(report.byReason.storage_rejected ?? 0).toBe(0);
-  expect(report.rows).toBeGreaterThan(0);
-  expect(report.deadLetters).toBeGreaterThan(0);
-}
 
 describe('ingest fuzzer (short form)', () => {
   it('mutated events in both encodings: ingest stays alive and every message is one row or one dead letter', { timeout: 120_000 }, async () => {

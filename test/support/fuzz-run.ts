@@ -1,3 +1,4 @@
+import { expect } from 'vitest';
 import type { Kafka, Message } from 'kafkajs';
 import { createClickHouse } from '@crm/clickhouse';
 import { chunkBySize, createProducer, ensureTopics, topicNames } from '@crm/kafka';
@@ -83,7 +84,7 @@ export async function runIngestFuzz(options: {
     const inputTopics = FUZZ_TOPICS.map((t) => topics[t]);
     const ends = new Map<string, number>();
     for (const topic of inputTopics) for (const p of await admin.fetchTopicOffsets(topic)) ends.set(`${topic}/${p.partition}`, Number(p.high));
-    const deadline = Date.now() + Math.max(180_000, count * 5);
+    const deadline = Date.now() + Math.max(300_000, count * 20);
     for (;;) {
       const committed = await admin.fetchOffsets({ groupId: `${options.env.CRM_TOPIC_NAMESPACE}.crm-ingest`, topics: inputTopics });
       const done = committed.every((t) => t.partitions.every((p) => Number(p.offset) >= (ends.get(`${t.topic}/${p.partition}`) ?? 0)));
@@ -163,4 +164,17 @@ export function formatFuzzReport(r: FuzzReport): string {
     `  missing ${r.missing.length}, doubled ${r.doubled.length}, fatal ${r.fatal.length}, /readyz ${r.readyStatus}`,
     `  seconds: produce ${r.seconds.produce.toFixed(1)}, ingest after produce ${r.seconds.ingest.toFixed(1)}, total ${r.seconds.total.toFixed(1)}`,
   ].join('\n');
+}
+
+/** What every fuzz run must show, short or long. */
+export function expectAccountedFor(report: FuzzReport): void {
+  expect(report.fatal).toEqual([]);
+  expect(report.readyStatus).toBe(200);
+  expect({ missing: report.missing.slice(0, 10), doubled: report.doubled.slice(0, 10) }).toEqual({ missing: [], doubled: [] });
+  expect(report.rows + report.deadLetters).toBe(report.produced);
+  // Validation equals what storage accepts: ingest's decoder decides alone, ClickHouse refuses nothing.
+  expect(report.rows).toBe(report.expectedAccepted);
+  expect(report.byReason.storage_rejected ?? 0).toBe(0);
+  expect(report.rows).toBeGreaterThan(0);
+  expect(report.deadLetters).toBeGreaterThan(0);
 }
