@@ -3,7 +3,6 @@ import * as zlib from 'node:zlib';
 import kafkajs from 'kafkajs';
 import * as snappy from 'snappyjs';
 import * as lz4 from 'lz4js';
-import { hash as xxh32 } from 'lz4js/xxh32.js';
 import { decompress as zstdDecompress } from 'fzstd';
 
 /**
@@ -52,7 +51,11 @@ export const snappyCodec: Codec = {
 
 /** Kafka's LZ4 is the LZ4 frame format (magic 04 22 4D 18) since message format v1 fixed the header checksum. */
 export const lz4Codec: Codec = {
-  compress: async ({ buffer }) => lz4Frame(buffer),
+  // lz4js writes frames the broker refuses (dependent blocks; with independent ones, offsets
+  // Kafka's decoder rejects), and we never produce lz4 ourselves: only reading is offered.
+  compress: async () => {
+    throw new Error('lz4 compression is not supported for producing; use gzip or snappy (every codec is read)');
+  },
   decompress: async (buffer) => {
     const bound = lz4.decompressBound(buffer);
     if (!(bound >= 0 && bound <= MAX_DECOMPRESSED_BATCH_BYTES)) throw new Error(`lz4: frame claims ${bound} bytes, more than ${MAX_DECOMPRESSED_BATCH_BYTES}`);
@@ -60,38 +63,6 @@ export const lz4Codec: Codec = {
     return out.subarray(0, lz4.decompressFrame(buffer, out));
   },
 };
-
-/** lz4js's hash table size (1 << 16 entries); a fresh one per block keeps blocks independent. */
-const LZ4_HASH_ENTRIES = 1 << 16;
-const LZ4_BLOCK_BYTES = 64 * 1024;
-
-/**
- * An LZ4 frame with independent 64 KiB blocks, as Kafka's own LZ4 stream writes it: the broker
- * refuses frames whose blocks depend on each other ("Dependent block stream is unsupported"),
- * which is what lz4js's compress() makes.
- */
-function lz4Frame(input: Buffer): Buffer {
-  const parts: Buffer[] = [];
-  // Magic, FLG (version 01, block independence), BD (64 KiB blocks), header checksum.
-  const header = Buffer.from([0x04, 0x22, 0x4d, 0x18, 0x60, 0x40, 0]);
-  header[6] = (xxh32(0, header, 4, 2) >>> 8) & 0xff;
-  parts.push(header);
-  const scratch = Buffer.alloc(lz4.compressBound(LZ4_BLOCK_BYTES));
-  for (let at = 0; at < input.length; at += LZ4_BLOCK_BYTES) {
-    const block = input.subarray(at, Math.min(at + LZ4_BLOCK_BYTES, input.length));
-    const size = lz4.compressBlock(block, scratch, 0, block.length, new Uint32Array(LZ4_HASH_ENTRIES));
-    const length = Buffer.alloc(4);
-    if (size === 0 || size >= block.length) {
-      length.writeUInt32LE((0x80000000 | block.length) >>> 0);
-      parts.push(length, Buffer.from(block));
-    } else {
-      length.writeUInt32LE(size);
-      parts.push(length, Buffer.from(scratch.subarray(0, size)));
-    }
-  }
-  parts.push(Buffer.alloc(4));
-  return Buffer.concat(parts);
-}
 
 export const zstdCodec: Codec = {
   // Node 20 has no zstd compressor (zlib gains one in 22.15); we never produce zstd ourselves.

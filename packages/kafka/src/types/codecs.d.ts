@@ -5,12 +5,7 @@ declare module 'snappyjs' {
 }
 
 declare module 'lz4js' {
-  export function compressBound(n: number): number;
-  export function compressBlock(src: Uint8Array, dst: Uint8Array, sIndex: number, sLength: number, hashTable: Uint32Array): number;
   export function decompressBound(input: Uint8Array): number;
   export function decompressFrame(input: Uint8Array, output: Uint8Array): number;
 }
 
-declare module 'lz4js/xxh32.js' {
-  export function hash(seed: number, src: Uint8Array, index: number, length: number): number;
-}
