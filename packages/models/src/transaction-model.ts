@@ -233,8 +233,20 @@ export function transactionExpectedPurchases(
 ): number {
   const pAlive = transactionProbabilityAlive(spec, params, c);
   if (pAlive === 0 || t === 0) return 0;
+  return pAlive * transactionExpectedPurchasesIfAlive(spec, params, c, t);
+}
+
+/** E[X(t) | alive at T, x, t_x, T]: the expected purchases in the next t of this customer if still alive. */
+export function transactionExpectedPurchasesIfAlive(
+  spec: TransactionModelSpec,
+  params: TransactionParams,
+  c: CustomerSummary,
+  t: number,
+): number {
+  validateTransactionParams(params);
+  validateCustomer(c);
   const { r, alpha, a, b } = params;
-  return pAlive * expectedPurchasesWhileAlive(r + c.x, alpha + c.T, a, b + c.x + spec.betaOffset, t);
+  return expectedPurchasesWhileAlive(r + c.x, alpha + c.T, a, b + c.x + spec.betaOffset, t);
 }
 
 interface CompiledData {
