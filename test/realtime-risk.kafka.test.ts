@@ -56,8 +56,21 @@ describe('real-time path: incremental re-scoring and at-risk events without a sc
           query_params: { c: customer },
           format: 'JSONEachRow',
         })).json<{ value_tier: string | null; lifecycle_stage: string; open_complaints: number }>())[0];
+      // The positive signal: the start-up run scored the population with a model and is the basis of updates
+      // (incremental updates that arrived before it wrote nothing, so no score-less profile can be the newest).
+      const basis = async () =>
+        Number((await (await clickhouse.query({
+          query: 'SELECT count() AS n FROM scoring_runs FINAL WHERE customers > 0 AND mbgnbd_fit_as_of IS NOT NULL',
+          format: 'JSONEachRow',
+        })).json<{ n: string }>())[0]!.n);
+      await waitUntil(basis, (n) => n > 0, 60_000);
       await waitUntil(() => profile('vip'), (p) => p !== undefined, 60_000);
       expect(await profile('vip')).toMatchObject({ value_tier: 'platinum', open_complaints: 0 });
+      const scoreless = await (await clickhouse.query({
+        query: 'SELECT count() AS n FROM customer_profiles FINAL WHERE purchases_total > 0 AND (p_alive IS NULL OR clv_12m IS NULL OR value_tier IS NULL)',
+        format: 'JSONEachRow',
+      })).json<{ n: string }>();
+      expect(Number(scoreless[0]!.n)).toBe(0);
       const atRiskFor = async (customer: string, waitMs: number, enough = 1) =>
         decode<CustomerAtRiskEvent>('customer-at-risk', await readTopic(infra.kafka, topics.customerAtRisk, (m) => m.filter((x) => x.key?.toString() === customer).length >= enough, waitMs)).filter(
           (e) => e.customer_id === customer,

@@ -26,10 +26,11 @@ export interface ModelFits {
 }
 
 /**
- * Fits all three models with standard errors (inverse Hessian at the
- * optimum). A fit counts as converged only at a strict maximum inside the
- * parameter space (the models throw otherwise); a failure is reported and
- * the model is not used.
+ * Fits all three models with standard errors (inverse Hessian at the optimum,
+ * where it is positive definite: a ridge optimum — e.g. Gamma-Gamma's q, v → ∞
+ * when spend hardly varies between customers — still predicts well and has
+ * none). A fit that did not converge, or converged onto the boundary, throws
+ * in @crm/models; it is reported as a failure and not used.
  */
 export function fitModels(groups: CustomerGroup[], spend: SpendRow[]): ModelFits {
   const fits: ModelFits = { failures: [] };
@@ -44,13 +45,13 @@ export function fitModels(groups: CustomerGroup[], spend: SpendRow[]): ModelFits
   };
   if (groups.length > 0) {
     // A bounded search: on data the model does not describe, a failed fit must fail fast.
-    const bgnbd = attempt('bgnbd', count(groups), () => fitBgnbd(groups, { maxIterations: 300 }));
-    const mbgnbd = attempt('mbgnbd', count(groups), () => fitMbgnbd(groups, { maxIterations: 300 }));
+    const bgnbd = attempt('bgnbd', count(groups), () => fitBgnbd(groups, { maxIterations: 300, standardErrors: 'when-identified' }));
+    const mbgnbd = attempt('mbgnbd', count(groups), () => fitMbgnbd(groups, { maxIterations: 300, standardErrors: 'when-identified' }));
     if (bgnbd) fits.bgnbd = bgnbd;
     if (mbgnbd) fits.mbgnbd = mbgnbd;
   }
   if (spend.length > 0) {
-    const gg = attempt('gamma_gamma', count(spend), () => fitGammaGamma(spend, { maxIterations: 300 }));
+    const gg = attempt('gamma_gamma', count(spend), () => fitGammaGamma(spend, { maxIterations: 300, standardErrors: 'when-identified' }));
     if (gg) fits.gammaGamma = gg;
   }
   return fits;

@@ -1,35 +1,16 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startClickHouseHost, type ClickHouseHost } from '@crm/clickhouse-host';
-import { createClickHouse, migrate, type ClickHouseClient } from '@crm/clickhouse';
+import { describe, expect, it } from 'vitest';
+import { createClickHouse, type ClickHouseClient } from '@crm/clickhouse';
 import { runScoring, LIFECYCLE_STAGE_SQL, valueTierSql, rfmSegment } from '../src/index.js';
 import { LIFECYCLE_STAGE_SQL as LIFECYCLE, valueTierSql as tierSql } from '../src/profiles.js';
 import { nameBasedUuid } from '@crm/events';
 import { rawOrderRow } from '@crm/sample-data';
+import { useScoringEngine } from './engine.js';
 
-let host: ClickHouseHost;
-let dir: string;
-beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'crm-scoring-'));
-  host = await startClickHouseHost({ dataDir: dir, port: 0 });
-});
-afterAll(async () => {
-  await host?.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+const engine = useScoringEngine('crm-scoring-');
+const database = (name: string) => engine.database(name);
 
 const DAY = 86_400_000;
 const T = Date.parse('2026-06-30T00:00:00Z');
-
-async function database(name: string): Promise<ClickHouseClient> {
-  const config = { CLICKHOUSE_URL: host.url, CLICKHOUSE_USER: 'default', CLICKHOUSE_PASSWORD: '', CLICKHOUSE_DATABASE: name };
-  const admin = createClickHouse(config, { database: false });
-  await migrate(admin, name);
-  await admin.close();
-  return createClickHouse(config);
-}
 
 const order = rawOrderRow;
 
@@ -178,7 +159,7 @@ describe('lifecycle stages and value tiers (the SQL, evaluated by the engine)', 
   const base: Row = { purchases_total: 3, days_since_first: 200, recency_days: 40, days_since_reactivation: null, previous_stage: 'active', churn_probability: 0.1, frequency: 3 };
 
   async function stage(row: Partial<Row>): Promise<string> {
-    const clickhouse = createClickHouse({ CLICKHOUSE_URL: host.url, CLICKHOUSE_USER: 'default', CLICKHOUSE_PASSWORD: '', CLICKHOUSE_DATABASE: 'default' });
+    const clickhouse = createClickHouse({ CLICKHOUSE_URL: engine.host.url, CLICKHOUSE_USER: 'default', CLICKHOUSE_PASSWORD: '', CLICKHOUSE_DATABASE: 'default' });
     const r = { ...base, ...row };
     const result = await clickhouse.query({
       query: `SELECT ${LIFECYCLE} AS stage FROM (SELECT {pt:UInt64} AS purchases_total, {dsf:UInt32} AS days_since_first, {rd:UInt32} AS recency_days,
@@ -226,7 +207,7 @@ describe('lifecycle stages and value tiers (the SQL, evaluated by the engine)', 
     [30.01, 'platinum'],
     [null, null],
   ])('clv %s → tier %s (cuts 10 / 20 / 30)', async (clv, tier) => {
-    const clickhouse = createClickHouse({ CLICKHOUSE_URL: host.url, CLICKHOUSE_USER: 'default', CLICKHOUSE_PASSWORD: '', CLICKHOUSE_DATABASE: 'default' });
+    const clickhouse = createClickHouse({ CLICKHOUSE_URL: engine.host.url, CLICKHOUSE_USER: 'default', CLICKHOUSE_PASSWORD: '', CLICKHOUSE_DATABASE: 'default' });
     const result = await clickhouse.query({
       query: `SELECT ${tierSql('clv', '[10., 20., 30.]')} AS tier FROM (SELECT 1 AS purchases_total, {clv:Nullable(Float64)} AS clv)`,
       query_params: { clv },
