@@ -263,18 +263,30 @@ describe('reactivated ends', () => {
     const clickhouse = await database('reactivation');
     await clickhouse.insert({
       table: 'orders',
-      values: [...population('r', 300, 21), ...[520, 500, 480].map((d) => rawOrderRow('back', T - d * DAY, 60))],
+      values: [
+        ...population('r', 300, 21),
+        ...[520, 500, 480].map((d) => rawOrderRow('back', T - d * DAY, 60)),
+        // Churned by the model, not by the window: frequent buying that stopped 330 days ago.
+        ...[360, 355, 350, 345, 340, 335, 330].map((d) => rawOrderRow('lapsed', T - d * DAY, 60)),
+      ],
       format: 'JSONEachRow',
     });
     await runScoring(clickhouse, new Date(T));
     expect((await profiles(clickhouse)).get('back')!.lifecycle_stage).toBe('churned');
+    expect((await profiles(clickhouse)).get('lapsed')!.lifecycle_stage).toBe('churned');
     // Back, and buying every ten days.
     const returned = [1, 11, 21, 31, 41].map((d) => rawOrderRow('back', T + d * DAY + HOUR, 60));
-    await clickhouse.insert({ table: 'orders', values: returned, format: 'JSONEachRow' });
+    // An incremental update sees the return at once.
+    await clickhouse.insert({ table: 'orders', values: [returned[0]!, rawOrderRow('lapsed', T + DAY, 60)], format: 'JSONEachRow' });
+    const update = await rescoreCustomers(clickhouse, ['back', 'lapsed'], new Date(T + DAY + 2 * HOUR), DEFAULT_SCORING_PARAMETERS, createWriteLock());
+    expect(update.basisAsOf).toEqual(new Date(T));
+    expect((await profiles(clickhouse)).get('back')!.lifecycle_stage).toBe('reactivated');
+    expect((await profiles(clickhouse)).get('lapsed')!.lifecycle_stage).toBe('reactivated');
     const stageAt = async (day: number) => {
       await runScoring(clickhouse, new Date(T + day * DAY + 2 * HOUR));
       return (await profiles(clickhouse)).get('back')!.lifecycle_stage;
     };
+    await clickhouse.insert({ table: 'orders', values: returned.slice(1), format: 'JSONEachRow' });
     expect(await stageAt(1)).toBe('reactivated');
     expect(await stageAt(21)).toBe('reactivated');
     expect(await stageAt(30)).toBe('reactivated');
