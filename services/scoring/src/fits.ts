@@ -78,22 +78,17 @@ const gammaGammaParams = (p: Record<string, number>): GammaGammaParams => ({ p: 
 
 /** Each model from this run's converged fit, else the newest converged stored one; a model with neither stays out. */
 export function chooseModels(asOf: Date, fits: ModelFits | undefined, stored: StoredFits): ChosenModels {
-  const chosen: ChosenModels = { models: {} };
-  if (fits?.mbgnbd) Object.assign(chosen, { models: { ...chosen.models, mbgnbd: fits.mbgnbd.params }, mbgnbdAsOf: asOf });
-  else if (stored.newestConverged.mbgnbd) {
-    Object.assign(chosen, {
-      models: { ...chosen.models, mbgnbd: transactionParams(stored.newestConverged.mbgnbd.params) },
-      mbgnbdAsOf: stored.newestConverged.mbgnbd.asOf,
-    });
-  }
-  if (fits?.gammaGamma) Object.assign(chosen, { models: { ...chosen.models, gammaGamma: fits.gammaGamma.params }, gammaGammaAsOf: asOf });
-  else if (stored.newestConverged.gamma_gamma) {
-    Object.assign(chosen, {
-      models: { ...chosen.models, gammaGamma: gammaGammaParams(stored.newestConverged.gamma_gamma.params) },
-      gammaGammaAsOf: stored.newestConverged.gamma_gamma.asOf,
-    });
-  }
-  return chosen;
+  const storedMbgnbd = stored.newestConverged.mbgnbd;
+  const storedGammaGamma = stored.newestConverged.gamma_gamma;
+  const mbgnbd = fits?.mbgnbd ? { params: fits.mbgnbd.params, asOf } : storedMbgnbd && { params: transactionParams(storedMbgnbd.params), asOf: storedMbgnbd.asOf };
+  const gammaGamma = fits?.gammaGamma
+    ? { params: fits.gammaGamma.params, asOf }
+    : storedGammaGamma && { params: gammaGammaParams(storedGammaGamma.params), asOf: storedGammaGamma.asOf };
+  return {
+    models: { ...(mbgnbd && { mbgnbd: mbgnbd.params }), ...(gammaGamma && { gammaGamma: gammaGamma.params }) },
+    ...(mbgnbd && { mbgnbdAsOf: mbgnbd.asOf }),
+    ...(gammaGamma && { gammaGammaAsOf: gammaGamma.asOf }),
+  };
 }
 
 /** The parameters of the fits a run used (see scoring_runs.*_fit_as_of). */
