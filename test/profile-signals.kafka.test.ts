@@ -145,6 +145,15 @@ describe('profile signals: identity stitching, engagement, service, satisfaction
           purchases_total: 0,
         },
       ]);
+
+      // last_nps counts for SCORING_NPS_WINDOW_DAYS (180): the answer of day T − 2 until day T + 177, then none.
+      const lastNps = async (asOf: number) => {
+        await runScoring(clickhouse, new Date(asOf));
+        const r = await clickhouse.query({ query: "SELECT last_nps FROM customer_profiles FINAL WHERE customer_id = 'c1'", format: 'JSONEachRow' });
+        return (await r.json<{ last_nps: number | null }>())[0]!.last_nps;
+      };
+      expect(await lastNps(T + 177 * DAY)).toBe(3);
+      expect(await lastNps(T + 178 * DAY)).toBeNull();
     } finally {
       await ingest.stop();
       await clickhouse.close();

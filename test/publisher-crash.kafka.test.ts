@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Kafka } from 'kafkajs';
 import { createClickHouse } from '@crm/clickhouse';
 import { loadPublisherConfig } from '@crm/publisher';
-import { runScoring } from '@crm/scoring';
+import { loadScoringParameters, runScoring } from '@crm/scoring';
 import { migrateOnStart } from '@crm/clickhouse';
 import { createLogger, sleep } from '@crm/runtime';
 import { rawOrderRow, seededRandom } from '@crm/sample-data';
@@ -53,7 +53,8 @@ describe('publisher under SIGKILL', () => {
       for (let o = 0; o < 6; o++) rows.push(rawOrderRow(`lapsed${c}`, T - (200 + c * 3 + o * 20) * DAY, 4_000));
     }
     await clickhouse.insert({ table: 'orders', values: rows, format: 'JSONEachRow' });
-    const run = await runScoring(clickhouse, new Date(T));
+    // The first run is the baseline: its at-risk entries are sent only when configured so.
+    const run = await runScoring(clickhouse, new Date(T), loadScoringParameters({ RISK_ALERT_ON_BASELINE: 'true' }));
     expect(run.fits.failures).toEqual([]);
     const outbox = new Map(
       (await (await clickhouse.query({

@@ -3,7 +3,7 @@ import type { KafkaMessage } from 'kafkajs';
 import { decodeEvent, type CustomerAtRiskEvent, type OrderEvent, type SegmentChangeEvent } from '@crm/events';
 import { createClickHouse, type ClickHouseClient } from '@crm/clickhouse';
 import { createLogger, sleep } from '@crm/runtime';
-import { DEFAULT_SCORING_PARAMETERS, runScoring } from '@crm/scoring';
+import { DEFAULT_SCORING_PARAMETERS, loadScoringParameters, runScoring } from '@crm/scoring';
 import { loadIngestConfig, startIngest } from '@crm/ingest';
 import { loadPublisherConfig, startPublisher } from '@crm/publisher';
 import { generateOrderEvents } from '@crm/sample-data';
@@ -27,11 +27,15 @@ interface Snapshot {
   lifecycle_stage: string;
   value_tier: string | null;
   churn_probability: number | null;
+  /** Worth keeping: clv_alive_12m above the run's median (the worth-keeping tier iron or higher). */
+  worth_keeping: boolean;
 }
 
 async function snapshot(clickhouse: ClickHouseClient, asOf: number): Promise<Map<string, Snapshot>> {
   const result = await clickhouse.query({
-    query: `SELECT customer_id, rfm_segment, lifecycle_stage, value_tier, churn_probability FROM customer_scores_history FINAL
+    query: `SELECT customer_id, rfm_segment, lifecycle_stage, value_tier, churn_probability,
+                   ifNull(clv_alive_12m > (SELECT keep_cuts[1] FROM scoring_runs FINAL WHERE as_of = {as_of:DateTime64(3, 'UTC')}), false) AS worth_keeping
+            FROM customer_scores_history FINAL
             WHERE as_of = {as_of:DateTime64(3, 'UTC')}`,
     query_params: { as_of: (asOf / 1000).toFixed(3) },
     format: 'JSONEachRow',
@@ -62,7 +66,7 @@ function expectedAtRisk(runs: Map<string, Snapshot>[]): string[] {
   runs.forEach((run, i) => {
     for (const [customer, s] of run) {
       const churn = s.churn_probability ?? 0;
-      const worth = s.value_tier !== null && s.value_tier !== 'lead';
+      const worth = Boolean(s.worth_keeping);
       if (!state.get(customer) && worth && churn >= churnThreshold) {
         state.set(customer, true);
         entered.push(`${customer} run${i + 1}`);
@@ -102,7 +106,8 @@ describe('segment-change and customer-at-risk events, end to end', () => {
 
       await produce(infra.kafka, topics.orders, asMessages(beforeRun1));
       await waitUntil(ingested, (n) => n === new Set(beforeRun1.map((e) => e.event_id)).size);
-      await runScoring(clickhouse, new Date(T1));
+      // The first run is the installation's baseline: its at-risk entries go out only when configured so.
+      await runScoring(clickhouse, new Date(T1), loadScoringParameters({ RISK_ALERT_ON_BASELINE: 'true' }));
       await produce(infra.kafka, topics.orders, asMessages(beforeRun2));
       await waitUntil(ingested, (n) => n === new Set([...beforeRun1, ...beforeRun2].map((e) => e.event_id)).size);
       await runScoring(clickhouse, new Date(T2));

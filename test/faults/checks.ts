@@ -117,7 +117,7 @@ export interface OutboxRow {
 
 /**
  * The outbox rows the publisher is meant to send (segment changes of rfm,
- * lifecycle, tier; risk rows entering at_risk), split into those covered by
+ * lifecycle, tier; risk rows entering at_risk; not a baseline's unsent ones), split into those covered by
  * a commit mark and those above the newest mark (never visible to the publisher).
  */
 export async function readOutbox(clickhouse: ClickHouseClient): Promise<{ committed: OutboxRow[]; uncommitted: OutboxRow[] }> {
@@ -126,7 +126,7 @@ export async function readOutbox(clickhouse: ClickHouseClient): Promise<{ commit
     query: `SELECT toString(event_id) AS id, customer_id, segment_type, \`to\`, toString(changed_at) AS changed_at_text,
                    changed_at <= (SELECT max(changed_at) FROM outbox_commits) AS committed
             FROM segment_changes FINAL
-            WHERE segment_type IN ('rfm', 'lifecycle', 'tier') OR (segment_type = 'risk' AND \`to\` = 'at_risk')`,
+            WHERE publish AND (segment_type IN ('rfm', 'lifecycle', 'tier') OR (segment_type = 'risk' AND \`to\` = 'at_risk'))`,
     format: 'JSONEachRow',
   })).json<Omit<OutboxRow, 'changed_at'> & { changed_at_text: string }>();
   const rows: OutboxRow[] = raw.map(({ changed_at_text, ...r }) => ({ ...r, changed_at: changed_at_text }));

@@ -502,7 +502,7 @@ export class FaultScenario {
       const [target] = await (await clickhouse.query({
         // Text aliases differ from the column names: an alias would shadow the column in WHERE.
         query: `SELECT toString(changed_at) AS changed_at_text, toString(event_id) AS id, count() OVER () AS n FROM segment_changes FINAL
-                WHERE ${where} AND changed_at <= (SELECT max(changed_at) FROM outbox_commits)
+                WHERE ${where} AND publish AND changed_at <= (SELECT max(changed_at) FROM outbox_commits)
                 ORDER BY changed_at DESC, id DESC LIMIT 1`,
         format: 'JSONEachRow',
       })).json<{ changed_at_text: string; id: string; n: number | string }>();

@@ -39,9 +39,11 @@ export interface GammaGammaFitOptions {
   /**
    * Compute standard errors from the numerical Hessian (default true); the fit
    * then also throws NOT_IDENTIFIABLE when the Hessian is not positive definite
-   * or a parameter's log has a standard error above 10.
+   * or a parameter's log has a standard error above 10. 'when-identified':
+   * report them where they exist and never throw for them (an optimum on a
+   * ridge still predicts: e.g. q, v → ∞ with v/q fixed).
    */
-  standardErrors?: boolean;
+  standardErrors?: boolean | 'when-identified';
   /** 'bfgs' (default; analytic gradient, Nelder–Mead as fallback) or 'nelder-mead'. */
   optimizer?: Optimizer;
 }
@@ -255,9 +257,14 @@ export function fitGammaGamma(rows: readonly SpendRow[], options: GammaGammaFitO
     customers,
     groups: n,
   };
+  const standardErrorsOf = ([p = Number.NaN, q = Number.NaN, v = Number.NaN]: readonly number[]): GammaGammaParams => ({ p, q, v: v * scale });
   if (options.standardErrors ?? true) {
     const errors = logScaleStandardErrors(numericalHessianFromGradient(negativeTotal, result.x, 1e-4), result.x);
     const flat = errors?.findIndex((se, i) => se / Math.exp(result.x[i] ?? 0) > MAX_LOG_STANDARD_ERROR) ?? 0;
+    if (options.standardErrors === 'when-identified' && (!errors || flat >= 0)) {
+      if (errors) fit.standardErrors = standardErrorsOf(errors);
+      return fit;
+    }
     if (!errors || flat >= 0) {
       throw new ModelError(
         'NOT_IDENTIFIABLE',
@@ -270,8 +277,7 @@ export function fitGammaGamma(rows: readonly SpendRow[], options: GammaGammaFitO
           `: these ${customers} customers do not identify all three parameters`,
       );
     }
-    const [p = Number.NaN, q = Number.NaN, v = Number.NaN] = errors;
-    fit.standardErrors = { p, q, v: v * scale };
+    fit.standardErrors = standardErrorsOf(errors);
   }
   return fit;
 }

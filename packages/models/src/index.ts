@@ -50,6 +50,7 @@ export {
   mbgnbdLogLikelihood,
   mbgnbdProbabilityAlive,
   mbgnbdExpectedPurchases,
+  mbgnbdExpectedPurchasesIfAlive,
   mbgnbdExpectedPurchasesNewCustomer,
   type MbgnbdParams,
 } from './mbgnbd.js';

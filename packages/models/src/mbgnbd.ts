@@ -15,6 +15,7 @@ import { digamma, logGamma } from './special-functions.js';
 import {
   fitTransactionModel,
   transactionExpectedPurchases,
+  transactionExpectedPurchasesIfAlive,
   transactionLogLikelihood,
   transactionProbabilityAlive,
   type CustomerGroup,
@@ -79,6 +80,11 @@ export function mbgnbdProbabilityAlive(params: MbgnbdParams, customer: CustomerS
  */
 export function mbgnbdExpectedPurchases(params: MbgnbdParams, customer: CustomerSummary, t: number): number {
   return transactionExpectedPurchases(mbgnbdSpec, params, customer, t);
+}
+
+/** E[X(T, T+t] | alive at T, x, t_x, T]: the expected purchases if the customer is still alive (no P(alive) factor). */
+export function mbgnbdExpectedPurchasesIfAlive(params: MbgnbdParams, customer: CustomerSummary, t: number): number {
+  return transactionExpectedPurchasesIfAlive(mbgnbdSpec, params, customer, t);
 }
 
 /**

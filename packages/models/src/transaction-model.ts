@@ -51,8 +51,9 @@ export interface TransactionFitOptions {
    * then also throws NOT_IDENTIFIABLE when the Hessian is not positive
    * definite (a flat or saddle optimum) or a parameter's log has a standard
    * error above 10 (a nearly flat ridge): skip this to get the raw optimum.
+   * 'when-identified': report them where they exist and never throw for them.
    */
-  standardErrors?: boolean;
+  standardErrors?: boolean | 'when-identified';
   /** 'bfgs' (default; analytic gradient, Nelder–Mead as fallback) or 'nelder-mead'. */
   optimizer?: Optimizer;
 }
@@ -233,8 +234,20 @@ export function transactionExpectedPurchases(
 ): number {
   const pAlive = transactionProbabilityAlive(spec, params, c);
   if (pAlive === 0 || t === 0) return 0;
+  return pAlive * transactionExpectedPurchasesIfAlive(spec, params, c, t);
+}
+
+/** E[X(t) | alive at T, x, t_x, T]: the expected purchases in the next t of this customer if still alive. */
+export function transactionExpectedPurchasesIfAlive(
+  spec: TransactionModelSpec,
+  params: TransactionParams,
+  c: CustomerSummary,
+  t: number,
+): number {
+  validateTransactionParams(params);
+  validateCustomer(c);
   const { r, alpha, a, b } = params;
-  return pAlive * expectedPurchasesWhileAlive(r + c.x, alpha + c.T, a, b + c.x + spec.betaOffset, t);
+  return expectedPurchasesWhileAlive(r + c.x, alpha + c.T, a, b + c.x + spec.betaOffset, t);
 }
 
 interface CompiledData {
@@ -508,10 +521,20 @@ export function fitTransactionModel(
     customers: data.customers,
     groups: data.groups,
   };
+  const standardErrorsOf = ([r = Number.NaN, alpha = Number.NaN, a = Number.NaN, b = Number.NaN]: readonly number[]): TransactionParams => ({
+    r,
+    alpha: alpha * scale,
+    a,
+    b,
+  });
   if (options.standardErrors ?? true) {
     const errors = logScaleStandardErrors(numericalHessianFromGradient(negativeTotal, result.x, 1e-4), result.x);
     // Not identified: a flat or saddle optimum, or one so flat that ln θ is uncertain by more than ±MAX_LOG_SE.
     const flat = errors?.findIndex((se, i) => se / Math.exp(result.x[i] ?? 0) > MAX_LOG_STANDARD_ERROR) ?? 0;
+    if (options.standardErrors === 'when-identified' && (!errors || flat >= 0)) {
+      if (errors) fit.standardErrors = standardErrorsOf(errors);
+      return fit;
+    }
     if (!errors || flat >= 0) {
       throw new ModelError(
         'NOT_IDENTIFIABLE',
@@ -524,8 +547,7 @@ export function fitTransactionModel(
           `: these ${data.customers} customers do not identify all four parameters`,
       );
     }
-    const [r = Number.NaN, alpha = Number.NaN, a = Number.NaN, b = Number.NaN] = errors;
-    fit.standardErrors = { r, alpha: alpha * scale, a, b };
+    fit.standardErrors = standardErrorsOf(errors);
   }
   return fit;
 }

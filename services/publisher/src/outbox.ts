@@ -121,7 +121,7 @@ export async function nextEvents<N extends 'segment-changes' | 'customer-at-risk
                    toString(as_of) AS as_of_text, toString(changed_at) AS changed_at_text, r_score, f_score, m_score,
                    rfm_segment, lifecycle_stage, value_tier, churn_probability, clv_12m, drivers
             FROM segment_changes
-            WHERE ${stream.where}
+            WHERE ${stream.where} AND publish
               AND (changed_at, toString(event_id)) > ({changed_at:DateTime64(3, 'UTC')}, {event_id:String})
               AND changed_at <= (SELECT max(changed_at) FROM outbox_commits)
             ORDER BY changed_at, toString(event_id)

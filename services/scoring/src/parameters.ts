@@ -4,6 +4,16 @@ import { VALUE_TIERS } from './segments.js';
 
 const probability = (fallback: number) => z.coerce.number().gt(0).lte(1).default(fallback);
 
+const DURATION_UNITS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86_400 };
+/** A duration in seconds: a number of seconds, or a number with s, m, h or d (e.g. `12h`, `1d`); 0 means always. */
+const duration = (fallback: string) =>
+  z
+    .string()
+    .trim()
+    .regex(/^\d+(\.\d+)?[smhd]?$/, 'must be a duration such as 3600, 30m, 12h or 1d')
+    .default(fallback)
+    .transform((text) => Number(text.replace(/[smhd]$/, '')) * (DURATION_UNITS[text.at(-1)!] ?? 1));
+
 /** The metric definitions' tunables (DESIGN.md) and the at-risk rules; defaults are the design's. */
 export const scoringParameterSettings = {
   SCORING_WINDOW_DAYS: setting.positiveInt(365),
@@ -11,6 +21,14 @@ export const scoringParameterSettings = {
   SCORING_REACTIVATION_DAYS: setting.positiveInt(30),
   SCORING_CHURN_THRESHOLD: probability(0.8),
   SCORING_AT_RISK_THRESHOLD: probability(0.5),
+  /** Leaving at_risk or churned needs churn_probability this far below the stage's threshold (hysteresis). */
+  SCORING_STAGE_HYSTERESIS: z.coerce.number().min(0).lt(1).default(0.1),
+  /** A customer's last NPS answer counts (alerts, blocks recovery, shows as last_nps) for this many days. */
+  SCORING_NPS_WINDOW_DAYS: setting.positiveInt(180),
+  /** Full runs refit the models when the newest fit is older than this; in between they reuse it. */
+  SCORING_REFIT_INTERVAL: duration('1d'),
+  /** ...or when the number of buyers changed by more than this fraction since that fit. */
+  SCORING_REFIT_ON_GROWTH: z.coerce.number().positive().default(0.1),
   CLV_MARGIN: z.coerce.number().positive().default(1),
   CLV_ANNUAL_DISCOUNT_RATE: z.coerce.number().gt(-1).default(0.1),
   /** A customer worth keeping whose churn probability reaches this is at risk (the scoring path). */
@@ -23,10 +41,18 @@ export const scoringParameterSettings = {
   RISK_REALTIME_MIN_TIER: z.enum(VALUE_TIERS).default('gold'),
   /** CSAT (% satisfied) below this adds the low_csat driver. */
   RISK_LOW_CSAT: z.coerce.number().min(0).max(100).default(50),
+  /** Send the at-risk entries of an installation's first run (its baseline); by default they are only recorded. */
+  RISK_ALERT_ON_BASELINE: setting.boolean(false),
 };
 
 /** Checks across settings, for every schema that includes scoringParameterSettings. */
-export function checkRiskThresholds(p: { RISK_RECOVERY_THRESHOLD: number; RISK_CHURN_THRESHOLD: number }, ctx: z.RefinementCtx): void {
+export function checkRiskThresholds(
+  p: { RISK_RECOVERY_THRESHOLD: number; RISK_CHURN_THRESHOLD: number; SCORING_STAGE_HYSTERESIS: number; SCORING_AT_RISK_THRESHOLD: number },
+  ctx: z.RefinementCtx,
+): void {
+  if (p.SCORING_STAGE_HYSTERESIS >= p.SCORING_AT_RISK_THRESHOLD) {
+    ctx.addIssue({ code: 'custom', path: ['SCORING_STAGE_HYSTERESIS'], message: 'must be below SCORING_AT_RISK_THRESHOLD' });
+  }
   if (p.RISK_RECOVERY_THRESHOLD >= p.RISK_CHURN_THRESHOLD) {
     ctx.addIssue({
       code: 'custom',
@@ -44,6 +70,10 @@ export interface ScoringParameters {
   reactivationDays: number;
   churnThreshold: number;
   atRiskThreshold: number;
+  stageHysteresis: number;
+  npsWindowDays: number;
+  refitIntervalSeconds: number;
+  refitOnGrowth: number;
   clvMargin: number;
   clvAnnualDiscountRate: number;
   risk: RiskRules;
@@ -55,6 +85,7 @@ export interface RiskRules {
   minTier: (typeof VALUE_TIERS)[number];
   realtimeMinTier: (typeof VALUE_TIERS)[number];
   lowCsat: number;
+  alertOnBaseline: boolean;
 }
 
 type ParameterSettings = z.infer<typeof parametersSchema>;
@@ -66,6 +97,10 @@ export function scoringParameters(config: ParameterSettings): ScoringParameters 
     reactivationDays: config.SCORING_REACTIVATION_DAYS,
     churnThreshold: config.SCORING_CHURN_THRESHOLD,
     atRiskThreshold: config.SCORING_AT_RISK_THRESHOLD,
+    stageHysteresis: config.SCORING_STAGE_HYSTERESIS,
+    npsWindowDays: config.SCORING_NPS_WINDOW_DAYS,
+    refitIntervalSeconds: config.SCORING_REFIT_INTERVAL,
+    refitOnGrowth: config.SCORING_REFIT_ON_GROWTH,
     clvMargin: config.CLV_MARGIN,
     clvAnnualDiscountRate: config.CLV_ANNUAL_DISCOUNT_RATE,
     risk: Object.freeze({
@@ -74,6 +109,7 @@ export function scoringParameters(config: ParameterSettings): ScoringParameters 
       minTier: config.RISK_MIN_TIER,
       realtimeMinTier: config.RISK_REALTIME_MIN_TIER,
       lowCsat: config.RISK_LOW_CSAT,
+      alertOnBaseline: config.RISK_ALERT_ON_BASELINE,
     }),
   });
 }

@@ -3,7 +3,8 @@ import type { ClickHouseClient, ClickHouseSettings } from '@crm/clickhouse';
 import type { CustomerGroup, SpendRow } from '@crm/models';
 import type { Logger } from '@crm/runtime';
 import { customerStatsSql } from './customer-stats.js';
-import { fitModels, predictGroups, scoringModels, type ModelFits, type ScoringModels } from './model-stage.js';
+import { chooseModels, fitsOfRun, recordFits, refitDue, storedFits, type ChosenModels } from './fits.js';
+import { fitModels, predictGroups, type ModelFits, type ScoringModels } from './model-stage.js';
 import { DEFAULT_SCORING_PARAMETERS, type ScoringParameters } from './parameters.js';
 import { HISTORY_COLUMNS, onlyCustomers, PROFILE_COLUMNS, profileRowsSql, recordCutPointsSql } from './profiles.js';
 import { scopedReadFilters } from './scope.js';
@@ -17,7 +18,12 @@ export interface ScoringRun {
   buyers: number;
   /** False when a later run already wrote the profiles: then only history is written. */
   profilesWritten: boolean;
+  /** This run's fit attempts; empty when it reused the newest fits (see SCORING_REFIT_INTERVAL). */
   fits: ModelFits;
+  /** The runs whose MBG/NBD and Gamma-Gamma fits scored this one (undefined: no converged fit yet). */
+  fitsAsOf: { mbgnbd?: Date; gammaGamma?: Date };
+  /** The installation's first run with buyers: its at-risk entries are recorded, not sent (unless RISK_ALERT_ON_BASELINE). */
+  baseline: boolean;
 }
 
 export interface Rescore {
@@ -81,7 +87,7 @@ async function scoreTables(
   asOf: Date,
   parameters: ScoringParameters,
   options: { scopeTable?: string; models?: ScoringModels; logger?: Logger },
-): Promise<{ purchases: string; scores: string; buyers: number; fits?: ModelFits }> {
+): Promise<{ purchases: string; scores: string; buyers: number; fits?: ModelFits; chosen?: ChosenModels }> {
   const [stats, groupsTable, scores] = ['stats', 'groups', 'scores'].map((n) => ctx.table(n)) as [string, string, string];
   const asOfParam = dateParam(asOf);
   // A few customers' intermediates live in memory: no parts to write, a cheaper statement each.
@@ -105,23 +111,28 @@ async function scoreTables(
   const buyers = groups.reduce((n, g) => n + (g.count ?? 1), 0);
 
   let fits: ModelFits | undefined;
+  let chosen: ChosenModels | undefined;
   let models = options.models;
   if (!models) {
     const spend = (await ctx.select<{ x: number; mbar: number; count: string | number }>(
       `SELECT x, m_bar AS mbar, count() AS count FROM ${stats} WHERE x >= 1 AND m_bar > 0 GROUP BY x, m_bar`,
     )).map((r): SpendRow => ({ x: r.x, mbar: r.mbar, count: Number(r.count) }));
+    const stored = await storedFits(ctx.select, asOf);
     ctx.phase('read fit inputs');
-    const fitStarted = Date.now();
-    fits = fitModels(groups, spend);
-    for (const failure of fits.failures) options.logger?.error({ model: failure.model, error: failure.error }, 'model fit failed; its scores stay empty');
-    options.logger?.info({ ms: Date.now() - fitStarted, groups: groups.length, spendRows: spend.length }, 'models fitted');
-    await recordFits(ctx.clickhouse, asOf, fits);
-    models = scoringModels(fits);
-    ctx.phase('fit models');
+    // Refitting on every run would move every score with the fit's wobble; the cadence keeps them still.
+    if (refitDue(stored, { asOf, buyers, repeatBuyers: spend.length }, parameters)) {
+      const fitStarted = Date.now();
+      fits = fitModels(groups, spend);
+      for (const failure of fits.failures) options.logger?.error({ model: failure.model, error: failure.error }, 'model fit failed; the newest converged fit is used');
+      options.logger?.info({ ms: Date.now() - fitStarted, groups: groups.length, spendRows: spend.length }, 'models fitted');
+      await recordFits(ctx.clickhouse, asOf, fits);
+      ctx.phase('fit models');
+    }
+    chosen = chooseModels(asOf, fits, stored);
+    models = chosen.models;
   }
-
   await ctx.command(
-    `CREATE TABLE ${groupsTable} (x UInt32, t_x UInt32, T_c UInt32, p_alive Float64, expected_90d Float64, clv_factor Float64)
+    `CREATE TABLE ${groupsTable} (x UInt32, t_x UInt32, T_c UInt32, p_alive Float64, expected_90d Float64, clv_factor Float64, clv_alive_factor Float64)
      ENGINE = ${engine('(x, t_x, T_c)')}`,
   );
   if (models.mbgnbd) {
@@ -137,10 +148,12 @@ async function scoreTables(
   await ctx.command(
     `CREATE TABLE ${scores} ENGINE = ${engine('customer_id')} AS
      SELECT s.*, g.p_alive AS p_alive, g.expected_90d AS expected_90d,
-            if(g.clv_factor IS NULL OR NOT {gg_ok:Bool}, NULL,
-               g.clv_factor * if(s.x = 0, {gg_mean:Float64},
+            if(NOT {gg_ok:Bool}, NULL,
+               if(s.x = 0, {gg_mean:Float64},
                  ({gg_q:Float64} - 1) / ({gg_p:Float64} * s.x + {gg_q:Float64} - 1) * {gg_mean:Float64}
-                 + ({gg_p:Float64} * s.x) / ({gg_p:Float64} * s.x + {gg_q:Float64} - 1) * s.m_bar)) AS clv
+                 + ({gg_p:Float64} * s.x) / ({gg_p:Float64} * s.x + {gg_q:Float64} - 1) * s.m_bar)) AS expected_value,
+            g.clv_factor * expected_value AS clv,
+            g.clv_alive_factor * expected_value AS clv_alive
      FROM ${stats} AS s
      LEFT JOIN ${groupsTable} AS g ON g.x = s.x AND g.t_x = s.t_x AND g.T_c = s.T_c
      SETTINGS join_use_nulls = 1`,
@@ -153,7 +166,7 @@ async function scoreTables(
     },
   );
   ctx.phase('per-customer scores');
-  return { purchases, scores, buyers, ...(fits && { fits }) };
+  return { purchases, scores, buyers, ...(fits && { fits }), ...(chosen && { chosen }) };
 }
 
 /** The profile rows (signals, segments, tiers, stages) in a table; cut points are those of the run `basisAsOf`. */
@@ -174,6 +187,8 @@ async function profileRows(
     reactivation_days: parameters.reactivationDays,
     churn_threshold: parameters.churnThreshold,
     at_risk_threshold: parameters.atRiskThreshold,
+    stage_hysteresis: parameters.stageHysteresis,
+    nps_window_days: parameters.npsWindowDays,
   });
   ctx.phase('profile rows (signals, segments, tiers, stages)');
   return rows;
@@ -190,10 +205,10 @@ async function writeResults(
   rows: string,
   asOf: Date,
   parameters: ScoringParameters,
-  what: { profiles: boolean; history: boolean },
+  what: { profiles: boolean; history: boolean; baseline: boolean },
 ): Promise<void> {
   await lock.exclusive(async (changedAt) => {
-    const params = { as_of: dateParam(asOf), changed_at: dateParam(changedAt), ...riskParameters(parameters.risk) };
+    const params = { as_of: dateParam(asOf), changed_at: dateParam(changedAt), ...riskParameters(parameters.risk, what.baseline) };
     const columns = PROFILE_COLUMNS.join(', ');
     if (what.profiles) await ctx.command(`INSERT INTO customer_profiles (${columns}) SELECT ${columns} FROM ${rows} WHERE ${NOT_SUPERSEDED}`, params);
     if (what.history) await ctx.command(`INSERT INTO customer_scores_history (${HISTORY_COLUMNS.join(', ')}) SELECT ${HISTORY_COLUMNS.join(', ')} FROM ${rows}`);
@@ -222,7 +237,19 @@ export async function scoreCustomers(
   const ctx = runContext(clickhouse, logger);
   try {
     const scored = await scoreTables(ctx, asOf, parameters, { ...(logger && { logger }) });
-    await ctx.command(recordCutPointsSql(scored.scores), { as_of: dateParam(asOf) });
+    // The first run with buyers on an installation is its baseline (an earlier empty start-up run does not count).
+    const [earlier] = await ctx.select<{ n: string | number }>(
+      "SELECT count() AS n FROM scoring_runs WHERE customers > 0 AND as_of < {as_of:DateTime64(3, 'UTC')}",
+      { as_of: dateParam(asOf) },
+    );
+    const baseline = scored.buyers > 0 && Number(earlier?.n ?? 0) === 0;
+    const fitsAsOf = { mbgnbd: scored.chosen?.mbgnbdAsOf, gammaGamma: scored.chosen?.gammaGammaAsOf };
+    await ctx.command(recordCutPointsSql(scored.scores), {
+      as_of: dateParam(asOf),
+      mbgnbd_fit_as_of: fitsAsOf.mbgnbd ? dateParam(fitsAsOf.mbgnbd) : null,
+      gamma_gamma_fit_as_of: fitsAsOf.gammaGamma ? dateParam(fitsAsOf.gammaGamma) : null,
+      baseline,
+    });
     const rows = await profileRows(ctx, scored, asOf, asOf, parameters);
     // On an empty table max(as_of) is the epoch, so the first run is always current.
     const [newest] = await ctx.select<{ current: number }>(
@@ -230,9 +257,18 @@ export async function scoreCustomers(
       { as_of: dateParam(asOf) },
     );
     const profilesWritten = Boolean(newest?.current);
-    await writeResults(ctx, lock, rows, asOf, parameters, { profiles: profilesWritten, history: true });
+    await writeResults(ctx, lock, rows, asOf, parameters, { profiles: profilesWritten, history: true, baseline });
     const [count] = await ctx.select<{ n: number }>(`SELECT count() AS n FROM ${rows}`);
-    return { asOf, ms: Date.now() - started, customers: Number(count?.n ?? 0), buyers: scored.buyers, profilesWritten, fits: scored.fits! };
+    return {
+      asOf,
+      ms: Date.now() - started,
+      customers: Number(count?.n ?? 0),
+      buyers: scored.buyers,
+      profilesWritten,
+      fits: scored.fits ?? { failures: [] },
+      fitsAsOf: { ...(fitsAsOf.mbgnbd && { mbgnbd: fitsAsOf.mbgnbd }), ...(fitsAsOf.gammaGamma && { gammaGamma: fitsAsOf.gammaGamma }) },
+      baseline,
+    };
   } finally {
     await ctx.dropAll();
   }
@@ -267,7 +303,7 @@ export async function rescoreCustomers(
     ctx.filterReads(scopedReadFilters(await databaseOf(clickhouse), scopeTable, anonymousTable));
     const scored = await scoreTables(ctx, asOf, parameters, { scopeTable, models: basis.models });
     const rows = await profileRows(ctx, { ...scored, scopeTable }, asOf, basis.asOf, parameters);
-    await writeResults(ctx, lock, rows, asOf, parameters, { profiles: true, history: false });
+    await writeResults(ctx, lock, rows, asOf, parameters, { profiles: true, history: false, baseline: false });
     return { asOf, ms: Date.now() - started, customers: customers.length, basisAsOf: basis.asOf };
   } finally {
     await ctx.dropAll();
@@ -294,46 +330,23 @@ function databaseOf(clickhouse: ClickHouseClient): Promise<string> {
   return databases.get(clickhouse)!;
 }
 
-/** The newest full run's as_of and fitted parameters. */
+/**
+ * The basis of incremental updates: the newest full run that had buyers and a
+ * converged MBG/NBD fit, with its fits. A start-up run on an empty database,
+ * or one before any fit converged, is never a basis — an update without one
+ * writes nothing and the next full run scores those customers.
+ */
 async function newestRun(ctx: RunContext): Promise<{ asOf: Date; models: ScoringModels } | undefined> {
-  // The text alias differs from the column: an alias would shadow the column in WHERE.
-  const fits = await ctx.select<{ as_of_text: string; model: string; params: Record<string, number> }>(
-    `SELECT toString(as_of) AS as_of_text, model, params FROM model_fits FINAL
-     WHERE as_of = (SELECT max(as_of) FROM scoring_runs) AND (SELECT count() FROM scoring_runs) > 0`,
+  // Text aliases differ from the columns: an alias would shadow the column in WHERE.
+  const [run] = await ctx.select<{ as_of_text: string; mbgnbd_text: string; gamma_gamma_text: string | null }>(
+    `SELECT toString(as_of) AS as_of_text, toString(assumeNotNull(mbgnbd_fit_as_of)) AS mbgnbd_text,
+            if(gamma_gamma_fit_as_of IS NULL, NULL, toString(assumeNotNull(gamma_gamma_fit_as_of))) AS gamma_gamma_text
+     FROM scoring_runs FINAL
+     WHERE customers > 0 AND mbgnbd_fit_as_of IS NOT NULL
+     ORDER BY as_of DESC
+     LIMIT 1`,
   );
-  const [first] = fits;
-  if (!first) {
-    const [run] = await ctx.select<{ as_of: string }>('SELECT toString(max(as_of)) AS as_of FROM scoring_runs HAVING count() > 0');
-    // A run whose fits all failed still has cut points; its customers get no model scores.
-    return run ? { asOf: new Date(`${run.as_of.replace(' ', 'T')}Z`), models: {} } : undefined;
-  }
-  const mbgnbd = fits.find((f) => f.model === 'mbgnbd')?.params;
-  const gammaGamma = fits.find((f) => f.model === 'gamma_gamma')?.params;
-  return {
-    asOf: new Date(`${first.as_of_text.replace(' ', 'T')}Z`),
-    models: {
-      ...(mbgnbd && { mbgnbd: { r: mbgnbd.r!, alpha: mbgnbd.alpha!, a: mbgnbd.a!, b: mbgnbd.b! } }),
-      ...(gammaGamma && { gammaGamma: { p: gammaGamma.p!, q: gammaGamma.q!, v: gammaGamma.v! } }),
-    },
-  };
-}
-
-async function recordFits(clickhouse: ClickHouseClient, asOf: Date, fits: ModelFits): Promise<void> {
-  const rows = [
-    fits.bgnbd && { model: 'bgnbd', fit: fits.bgnbd },
-    fits.mbgnbd && { model: 'mbgnbd', fit: fits.mbgnbd },
-    fits.gammaGamma && { model: 'gamma_gamma', fit: fits.gammaGamma },
-  ]
-    .filter((r) => r !== undefined)
-    .map(({ model, fit }) => ({
-      as_of: dateParam(asOf),
-      model,
-      params: fit.params,
-      log_likelihood: fit.logLikelihood,
-      customers: fit.customers,
-      groups: fit.groups,
-      iterations: fit.iterations,
-      fitted_at: (Date.now() / 1000).toFixed(3),
-    }));
-  if (rows.length > 0) await clickhouse.insert({ table: 'model_fits', values: rows, format: 'JSONEachRow' });
+  if (!run) return undefined;
+  const models = await fitsOfRun(ctx.select, { mbgnbdAsOf: run.mbgnbd_text, gammaGammaAsOf: run.gamma_gamma_text });
+  return models.mbgnbd ? { asOf: new Date(`${run.as_of_text.replace(' ', 'T')}Z`), models } : undefined;
 }

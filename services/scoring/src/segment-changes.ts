@@ -17,14 +17,18 @@ const EVENT_ID_SQL = (() => {
 })();
 
 /**
- * A customer whose profile was already written from newer data (an
- * incremental update that landed while a full run was computing) keeps it:
- * the older result writes neither their profile nor their changes.
+ * Whether a result may replace the customer's profile: not when it was
+ * already written from newer data (an incremental update that landed while a
+ * full run was computing), and not when a buyer's result has no model scores
+ * while their profile has (a result without a model never replaces one with
+ * it). Otherwise the older result writes neither the profile nor its changes.
+ * Reads the columns customer_id, p_alive and purchases_total.
  */
-export const NOT_SUPERSEDED = "customer_id NOT IN (SELECT customer_id FROM customer_profiles WHERE as_of > {as_of:DateTime64(3, 'UTC')})";
+export const NOT_SUPERSEDED = `customer_id NOT IN (SELECT customer_id FROM customer_profiles WHERE as_of > {as_of:DateTime64(3, 'UTC')})
+  AND (p_alive IS NOT NULL OR purchases_total = 0 OR customer_id NOT IN (SELECT customer_id FROM customer_profiles WHERE p_alive IS NOT NULL))`;
 
 const OUTBOX_COLUMNS = `event_id, customer_id, segment_type, \`from\`, \`to\`, as_of, changed_at, r_score, f_score, m_score,
-       rfm_segment, lifecycle_stage, value_tier, churn_probability, clv_12m, drivers`;
+       rfm_segment, lifecycle_stage, value_tier, churn_probability, clv_12m, drivers, publish`;
 
 const SCORE_COLUMNS = `r.r_score AS r_score, r.f_score AS f_score, r.m_score AS m_score, r.rfm_segment AS rfm_segment,
        r.lifecycle_stage AS lifecycle_stage, r.value_tier AS value_tier, r.churn_probability AS churn_probability, r.clv_12m AS clv_12m`;
@@ -46,7 +50,7 @@ const lastRecorded = (types: string) => `
 function segmentChangesSelect(rowsTable: string): string {
   return `
     SELECT ${EVENT_ID_SQL}, customer_id, segment_type, from_value, to_value, as_of, {changed_at:DateTime64(3, 'UTC')},
-           r_score, f_score, m_score, rfm_segment, lifecycle_stage, value_tier, churn_probability, clv_12m, []
+           r_score, f_score, m_score, rfm_segment, lifecycle_stage, value_tier, churn_probability, clv_12m, [], true
     FROM
     (
       SELECT r.customer_id AS customer_id, seg.1 AS segment_type, seg.2 AS to_value, last.value AS from_value, r.as_of AS as_of,
@@ -61,9 +65,12 @@ function segmentChangesSelect(rowsTable: string): string {
 /**
  * At-risk decisions, recorded as segment_type 'risk' (DESIGN.md
  * "Output events", rules in docs/METRICS.md). A customer not at risk enters
- * (`to` at_risk) when worth keeping (tier ≥ the minimum) and churn_probability
- * reaches the risk threshold, or — the real-time path — when of a tier ≥ the
- * real-time minimum with an open complaint or a detractor as last NPS answer.
+ * (`to` at_risk) when worth keeping (worth-keeping tier ≥ the minimum: the
+ * pyramid over clv_alive_12m, which does not fall as the customer goes quiet)
+ * and churn_probability reaches the risk threshold, or — the real-time path —
+ * when of a worth-keeping tier ≥ the real-time minimum with an open complaint
+ * or a detractor as last NPS answer (within the NPS window). Entries of a
+ * baseline run are recorded with publish = false unless configured.
  * An at-risk customer recovers (`to` recovered) only when churn_probability is
  * below the lower recovery threshold, no complaint is open and the last NPS
  * answer is not a detractor's; until then nothing repeats.
@@ -71,11 +78,11 @@ function segmentChangesSelect(rowsTable: string): string {
 function riskChangesSelect(rowsTable: string): string {
   const churn = 'ifNull(r.churn_probability, 0)';
   const detractor = 'ifNull(r.last_nps, 10) <= 6';
-  const tierRank = `indexOf([${VALUE_TIERS.map((t) => `'${t}'`).join(', ')}], ifNull(r.value_tier, ''))`;
+  const tierRank = `indexOf([${VALUE_TIERS.map((t) => `'${t}'`).join(', ')}], ifNull(r.keep_tier, ''))`;
   return `
     SELECT ${EVENT_ID_SQL}, customer_id, segment_type, from_value, to_value, as_of, {changed_at:DateTime64(3, 'UTC')},
            r_score, f_score, m_score, rfm_segment, lifecycle_stage, value_tier, churn_probability, clv_12m,
-           if(to_value = 'at_risk', drivers, [])
+           if(to_value = 'at_risk', drivers, []), to_value != 'at_risk' OR {risk_publish:Bool}
     FROM
     (
       SELECT r.customer_id AS customer_id, 'risk' AS segment_type, last.value AS from_value, r.as_of AS as_of, ${SCORE_COLUMNS},
@@ -111,9 +118,10 @@ export function outboxChangesSql(rowsTable: string): string {
     SETTINGS join_use_nulls = 1`;
 }
 
-/** The risk rules as query parameters of outboxChangesSql. */
-export function riskParameters(rules: RiskRules): Record<string, number> {
+/** The risk rules as query parameters of outboxChangesSql; `baseline`: the rows are a baseline run's. */
+export function riskParameters(rules: RiskRules, baseline = false): Record<string, number | boolean> {
   return {
+    risk_publish: !baseline || rules.alertOnBaseline,
     risk_min_rank: VALUE_TIERS.indexOf(rules.minTier) + 1,
     risk_realtime_rank: VALUE_TIERS.indexOf(rules.realtimeMinTier) + 1,
     risk_churn: rules.churnThreshold,

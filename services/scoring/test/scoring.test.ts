@@ -1,35 +1,16 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startClickHouseHost, type ClickHouseHost } from '@crm/clickhouse-host';
-import { createClickHouse, migrate, type ClickHouseClient } from '@crm/clickhouse';
+import { describe, expect, it } from 'vitest';
+import { createClickHouse, type ClickHouseClient } from '@crm/clickhouse';
 import { runScoring, LIFECYCLE_STAGE_SQL, valueTierSql, rfmSegment } from '../src/index.js';
 import { LIFECYCLE_STAGE_SQL as LIFECYCLE, valueTierSql as tierSql } from '../src/profiles.js';
 import { nameBasedUuid } from '@crm/events';
 import { rawOrderRow } from '@crm/sample-data';
+import { useScoringEngine } from './engine.js';
 
-let host: ClickHouseHost;
-let dir: string;
-beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'crm-scoring-'));
-  host = await startClickHouseHost({ dataDir: dir, port: 0 });
-});
-afterAll(async () => {
-  await host?.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+const engine = useScoringEngine('crm-scoring-');
+const database = (name: string) => engine.database(name);
 
 const DAY = 86_400_000;
 const T = Date.parse('2026-06-30T00:00:00Z');
-
-async function database(name: string): Promise<ClickHouseClient> {
-  const config = { CLICKHOUSE_URL: host.url, CLICKHOUSE_USER: 'default', CLICKHOUSE_PASSWORD: '', CLICKHOUSE_DATABASE: name };
-  const admin = createClickHouse(config, { database: false });
-  await migrate(admin, name);
-  await admin.close();
-  return createClickHouse(config);
-}
 
 const order = rawOrderRow;
 
@@ -173,17 +154,17 @@ describe('segment changes (the outbox)', () => {
 });
 
 describe('lifecycle stages and value tiers (the SQL, evaluated by the engine)', () => {
-  const defaults = { new_days: 30, reactivation_days: 30, window_days: 365, churn_threshold: 0.8, at_risk_threshold: 0.5 };
-  type Row = { purchases_total: number; days_since_first: number; recency_days: number; last_gap_days: number; previous_stage: string | null; churn_probability: number | null; frequency: number };
-  const base: Row = { purchases_total: 3, days_since_first: 200, recency_days: 40, last_gap_days: 20, previous_stage: 'active', churn_probability: 0.1, frequency: 3 };
+  const defaults = { new_days: 30, reactivation_days: 30, window_days: 365, churn_threshold: 0.8, at_risk_threshold: 0.5, stage_hysteresis: 0.1 };
+  type Row = { purchases_total: number; days_since_first: number; recency_days: number; days_since_reactivation: number | null; previous_stage: string | null; churn_probability: number | null; frequency: number };
+  const base: Row = { purchases_total: 3, days_since_first: 200, recency_days: 40, days_since_reactivation: null, previous_stage: 'active', churn_probability: 0.1, frequency: 3 };
 
   async function stage(row: Partial<Row>): Promise<string> {
-    const clickhouse = createClickHouse({ CLICKHOUSE_URL: host.url, CLICKHOUSE_USER: 'default', CLICKHOUSE_PASSWORD: '', CLICKHOUSE_DATABASE: 'default' });
+    const clickhouse = createClickHouse({ CLICKHOUSE_URL: engine.host.url, CLICKHOUSE_USER: 'default', CLICKHOUSE_PASSWORD: '', CLICKHOUSE_DATABASE: 'default' });
     const r = { ...base, ...row };
     const result = await clickhouse.query({
       query: `SELECT ${LIFECYCLE} AS stage FROM (SELECT {pt:UInt64} AS purchases_total, {dsf:UInt32} AS days_since_first, {rd:UInt32} AS recency_days,
-                {gap:UInt32} AS last_gap_days, {prev:Nullable(String)} AS previous_stage, {cp:Nullable(Float64)} AS churn_probability, {f:UInt32} AS frequency)`,
-      query_params: { ...defaults, pt: r.purchases_total, dsf: r.days_since_first, rd: r.recency_days, gap: r.last_gap_days, prev: r.previous_stage, cp: r.churn_probability, f: r.frequency },
+                {dsr:Nullable(Int64)} AS days_since_reactivation, {prev:Nullable(String)} AS previous_stage, {cp:Nullable(Float64)} AS churn_probability, {f:UInt32} AS frequency)`,
+      query_params: { ...defaults, pt: r.purchases_total, dsf: r.days_since_first, rd: r.recency_days, dsr: r.days_since_reactivation, prev: r.previous_stage, cp: r.churn_probability, f: r.frequency },
       format: 'JSONEachRow',
     });
     const s = (await result.json<{ stage: string }>())[0]!.stage;
@@ -195,16 +176,24 @@ describe('lifecycle stages and value tiers (the SQL, evaluated by the engine)', 
     [{ purchases_total: 0 }, 'prospect'],
     [{ days_since_first: 29, recency_days: 29 }, 'new'],
     [{ days_since_first: 30, recency_days: 30 }, 'active'],
-    [{ recency_days: 29, last_gap_days: 366 }, 'reactivated'],
-    [{ recency_days: 29, last_gap_days: 365 }, 'active'],
-    [{ recency_days: 29, previous_stage: 'churned' }, 'reactivated'],
-    [{ recency_days: 30, previous_stage: 'churned', churn_probability: 0.1 }, 'active'],
+    [{ recency_days: 0, days_since_reactivation: 29 }, 'reactivated'],
+    // The window ends: a reactivated customer who keeps buying is judged like anyone else.
+    [{ recency_days: 0, days_since_reactivation: 30, previous_stage: 'reactivated' }, 'active'],
+    [{ recency_days: 0, days_since_reactivation: 30, previous_stage: 'reactivated', churn_probability: 0.6 }, 'at_risk'],
     [{ churn_probability: 0.8 }, 'churned'],
     [{ churn_probability: 0.7999 }, 'at_risk'],
     [{ frequency: 0, churn_probability: 0.1 }, 'churned'],
     [{ churn_probability: 0.5 }, 'at_risk'],
     [{ churn_probability: 0.4999 }, 'active'],
     [{ churn_probability: null }, 'active'],
+    // Hysteresis: leaving churned or at_risk needs the margin (0.1) below the threshold.
+    [{ churn_probability: 0.7001, previous_stage: 'churned' }, 'churned'],
+    [{ churn_probability: 0.6999, previous_stage: 'churned' }, 'at_risk'],
+    [{ churn_probability: 0.4001, previous_stage: 'at_risk' }, 'at_risk'],
+    [{ churn_probability: 0.3999, previous_stage: 'at_risk' }, 'active'],
+    [{ churn_probability: 0.4001, previous_stage: 'churned' }, 'at_risk'],
+    [{ churn_probability: 0.7999, previous_stage: 'at_risk' }, 'at_risk'],
+    [{ churn_probability: 0.4001, previous_stage: 'active' }, 'active'],
   ])('%j → %s', async (row, expected) => {
     expect(await stage(row)).toBe(expected);
   });
@@ -218,7 +207,7 @@ describe('lifecycle stages and value tiers (the SQL, evaluated by the engine)', 
     [30.01, 'platinum'],
     [null, null],
   ])('clv %s → tier %s (cuts 10 / 20 / 30)', async (clv, tier) => {
-    const clickhouse = createClickHouse({ CLICKHOUSE_URL: host.url, CLICKHOUSE_USER: 'default', CLICKHOUSE_PASSWORD: '', CLICKHOUSE_DATABASE: 'default' });
+    const clickhouse = createClickHouse({ CLICKHOUSE_URL: engine.host.url, CLICKHOUSE_USER: 'default', CLICKHOUSE_PASSWORD: '', CLICKHOUSE_DATABASE: 'default' });
     const result = await clickhouse.query({
       query: `SELECT ${tierSql('clv', '[10., 20., 30.]')} AS tier FROM (SELECT 1 AS purchases_total, {clv:Nullable(Float64)} AS clv)`,
       query_params: { clv },
