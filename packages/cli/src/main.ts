@@ -111,7 +111,7 @@ async function main(argv: string[]): Promise<number> {
       const seed = positiveInt('--seed', values.seed);
       const started = Date.now();
       await up(config, say);
-      const kafka = createKafka({ brokers: brokerList(config.KAFKA_BROKERS), clientId: 'crm-demo', logger: createLogger('crm', 'error') });
+      const kafka = createKafka({ brokers: brokerList(config.KAFKA_BROKERS), clientId: 'crm-demo', logger: createLogger('crm', 'error', 'stderr') });
       const client = clickhouse();
       const topics = topicNames(config.CRM_TOPIC_NAMESPACE);
       const parameters = loadScoringParameters();
