@@ -5,8 +5,8 @@ import { pick, seededUuid } from './random.js';
 export interface OrderSampleOptions {
   seed: number;
   customers: number;
-  /** Customers are acquired (first order) in the `days` before `end` and buy until `end`. */
   end: Date;
+  /** Customers are acquired (first order) in the `days` (default 730) before `end` and buy until `end`. */
   days?: number;
   /** Share of events sent a second time (re-delivery), 0..1. */
   duplicateShare?: number;
@@ -49,9 +49,9 @@ const MAX_ORDERS_PER_CUSTOMER = 200;
  * uniform instant in the `days` before `end`, then MBG/NBD's process cut at
  * `end`. Latent draws use @crm/models' samplers.
  */
-export function purchaseTimes(rng: Rng, process: PurchaseProcess, endMs: number, days: number): number[] {
-  const lambda = sampleGamma(rng, process.r, process.alpha);
-  const p = sampleBeta(rng, process.a, process.b);
+export function purchaseTimes(rng: Rng, model: PurchaseProcess, endMs: number, days: number): number[] {
+  const lambda = sampleGamma(rng, model.r, model.alpha);
+  const p = sampleBeta(rng, model.a, model.b);
   let at = endMs - rng.next() * days * DAY;
   const times = [at];
   while (times.length < MAX_ORDERS_PER_CUSTOMER && rng.next() >= p) {
@@ -74,13 +74,13 @@ export function generateOrderEvents(options: OrderSampleOptions): OrderEvent[] {
   const random = () => rng.next();
   const days = options.days ?? 730;
   const prefix = options.idPrefix ?? 'demo';
-  const process = options.process ?? DEFAULT_PURCHASE_PROCESS;
+  const model = options.process ?? DEFAULT_PURCHASE_PROCESS;
   const endMs = options.end.getTime();
   const events: OrderEvent[] = [];
 
   for (let c = 0; c < options.customers; c++) {
     const customerId = `${prefix}-c${String(c + 1).padStart(5, '0')}`;
-    const times = purchaseTimes(rng, process, endMs, days);
+    const times = purchaseTimes(rng, model, endMs, days);
     const channel = pick(random, ['web', 'web', 'app', 'app', 'store', 'marketplace'] as const);
     // Customers differ in how much they spend (log-normal level), as real ones do.
     const spendLevel = Math.exp(0.6 * sampleNormal(rng));
