@@ -2,12 +2,13 @@ import { parseArgs } from 'node:util';
 import { ConfigError, createLogger, errorMessage } from '@crm/runtime';
 import { TOPIC_BASE_NAMES, brokerList, createKafka, topicNames } from '@crm/kafka';
 import { createClickHouse } from '@crm/clickhouse';
-import { DEFAULT_SCORING_PARAMETERS, runScoring } from '@crm/scoring';
+import { DEFAULT_SCORING_PARAMETERS, loadScoringParameters, runScoring } from '@crm/scoring';
 import { loadStackConfig } from './stack/settings.js';
 import { down, init, status, up } from './stack/stack.js';
 import { runSql } from './commands/sql.js';
 import { runDemo } from './commands/demo.js';
 import { printSummary } from './commands/summary.js';
+import { sentAlerts, waitForPublisher } from './commands/alerts.js';
 import { replayDeadLetters } from './dead-letters/replay.js';
 import { importOrders, waitUntilIngested } from './import/import-orders.js';
 import { parseMapping } from './import/order-rows.js';
@@ -110,11 +111,14 @@ async function main(argv: string[]): Promise<number> {
       const seed = positiveInt('--seed', values.seed);
       const started = Date.now();
       await up(config, say);
-      const kafka = createKafka({ brokers: brokerList(config.KAFKA_BROKERS), clientId: 'crm-demo', logger: createLogger('crm', 'error') });
+      const kafka = createKafka({ brokers: brokerList(config.KAFKA_BROKERS), clientId: 'crm-demo', logger: createLogger('crm', 'error', 'stderr') });
       const client = clickhouse();
+      const topics = topicNames(config.CRM_TOPIC_NAMESPACE);
+      const parameters = loadScoringParameters();
       try {
-        await runDemo(kafka, client, { seed, customers, ordersTopic: topicNames(config.CRM_TOPIC_NAMESPACE).orders, timeoutMs: 300_000 }, say);
-        await printSummary(client, process.stdout);
+        await runDemo(kafka, client, { seed, customers, ordersTopic: topics.orders, timeoutMs: 300_000, parameters }, say);
+        await waitForPublisher(kafka, client, topics, { timeoutMs: 120_000, say });
+        await printSummary(client, process.stdout, { risk: parameters.risk, sent: await sentAlerts(kafka, topics) });
       } finally {
         await client.close();
       }

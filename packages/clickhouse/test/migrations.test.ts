@@ -2,9 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { loadMigrations, splitStatements } from '../src/migrate.js';
 
 describe('migrations', () => {
-  it('are numbered without gaps and every statement is idempotent', () => {
+  it('have distinct increasing numbers and every statement is idempotent', () => {
     const migrations = loadMigrations();
-    expect(migrations.map((m) => m.version)).toEqual(migrations.map((_, i) => i + 1));
+    // Branches worked on side by side take numbers from ranges of their own, so the numbers may leave gaps.
+    const versions = migrations.map((m) => m.version);
+    expect(versions[0]).toBe(1);
+    expect(versions).toEqual([...new Set(versions)].sort((a, b) => a - b));
     for (const statement of migrations.flatMap((m) => m.statements)) {
       // A repeated outbox commit mark equals the first, and materialising an index again rebuilds
       // the same index, so those statements are idempotent too.

@@ -6,8 +6,8 @@ export type { Logger };
  * Structured logs. Event payloads never go into logs: customer ids, emails and
  * free text are personal data. The redaction list is a safety net, not the plan.
  */
-export function createLogger(name: string, level: string = process.env.LOG_LEVEL ?? 'info'): Logger {
-  return pino({
+export function createLogger(name: string, level: string = process.env.LOG_LEVEL ?? 'info', to: 'stdout' | 'stderr' = 'stdout'): Logger {
+  const options = {
     name,
     level,
     base: { service: name, pid: process.pid },
@@ -16,5 +16,7 @@ export function createLogger(name: string, level: string = process.env.LOG_LEVEL
       paths: ['password', '*.password', 'customer_id', '*.customer_id', 'email', '*.email', 'comment', '*.comment'],
       censor: '[redacted]',
     },
-  });
+  };
+  // A command whose stdout is its result (crm demo's summary) logs to stderr.
+  return to === 'stdout' ? pino(options) : pino(options, pino.destination(2));
 }

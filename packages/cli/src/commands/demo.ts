@@ -3,7 +3,7 @@ import { createProducer } from '@crm/kafka';
 import { sleep } from '@crm/runtime';
 import type { ClickHouseClient } from '@crm/clickhouse';
 import { generateOrderEvents } from '@crm/sample-data';
-import { runScoring } from '@crm/scoring';
+import { runScoring, type ScoringParameters } from '@crm/scoring';
 import type { Say } from '../stack/stack.js';
 
 export interface DemoOptions {
@@ -11,6 +11,8 @@ export interface DemoOptions {
   customers: number;
   ordersTopic: string;
   timeoutMs: number;
+  /** The scoring settings the service runs with. */
+  parameters: ScoringParameters;
 }
 
 /** Produces a seeded sample, waits until ingest has it all in ClickHouse, scores, and summarises. */
@@ -52,7 +54,7 @@ export async function runDemo(kafka: Kafka, clickhouse: ClickHouseClient, option
     say(`ingested ${stored}/${unique}`);
   }
 
-  const run = await runScoring(clickhouse);
+  const run = await runScoring(clickhouse, new Date(), options.parameters);
   say(`scored ${run.customers} customers as of ${run.asOf.toISOString()} in ${run.ms} ms`);
   for (const fit of [run.fits.bgnbd, run.fits.mbgnbd, run.fits.gammaGamma]) {
     if (fit) say(`  ${fit.model}: ${Object.entries(fit.params).map(([k, v]) => `${k}=${v.toPrecision(4)}`).join(' ')}`);
