@@ -3,7 +3,7 @@ import { createProducer } from '@crm/kafka';
 import { sleep } from '@crm/runtime';
 import type { ClickHouseClient } from '@crm/clickhouse';
 import { generateOrderEvents } from '@crm/sample-data';
-import { runScoring } from '@crm/scoring';
+import { createWriteLease, loadScoringConfig, runScoring, scoringParameters, writeLeaseOptions } from '@crm/scoring';
 import type { Say } from '../stack/stack.js';
 
 export interface DemoOptions {
@@ -52,7 +52,10 @@ export async function runDemo(kafka: Kafka, clickhouse: ClickHouseClient, option
     say(`ingested ${stored}/${unique}`);
   }
 
-  const run = await runScoring(clickhouse);
+  // The same settings and the same write lease as the scoring service that `crm up` started.
+  const scoring = loadScoringConfig();
+  const lease = createWriteLease(clickhouse, writeLeaseOptions(scoring));
+  const run = await runScoring(clickhouse, new Date(), scoringParameters(scoring), undefined, lease).finally(() => lease.close());
   say(`scored ${run.customers} customers as of ${run.asOf.toISOString()} in ${run.ms} ms`);
   for (const fit of [run.fits.bgnbd, run.fits.mbgnbd, run.fits.gammaGamma]) {
     if (fit) say(`  ${fit.model}: ${Object.entries(fit.params).map(([k, v]) => `${k}=${v.toPrecision(4)}`).join(' ')}`);
