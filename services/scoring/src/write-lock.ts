@@ -120,7 +120,7 @@ export function createWriteLease(clickhouse: ClickHouseClient, options: WriteLea
     if (!lease) return;
     await clickhouse
       .command({
-        query: `INSERT INTO scoring_write_lease (epoch, kind, holder, expires_at) VALUES ({epoch:UInt64}, 'release', {holder:String}, now64(3))`,
+        query: `INSERT INTO scoring_write_lease (epoch, kind, holder, expires_at) SELECT {epoch:UInt64}, 'release', {holder:String}, now64(3)`,
         query_params: { epoch: lease.epoch, holder },
       })
       // Not released is expired after the TTL: others wait a little longer, nothing breaks.
