@@ -491,33 +491,18 @@ export class FaultScenario {
     }
   }
 
-  /** Each publisher stream's cursor against the newest committed outbox row it is meant to send. */
+  /** Per publisher stream: the commit marks it has not recorded as published yet. */
   private async publisherBehind(clickhouse: ClickHouseClient): Promise<{ stream: string; done: boolean; text: string }[]> {
-    const streams = [
-      { stream: 'segment_changes', where: "segment_type IN ('rfm', 'lifecycle', 'tier')" },
-      { stream: 'customer_at_risk', where: "segment_type = 'risk' AND `to` = 'at_risk'" },
-    ];
     const out = [];
-    for (const { stream, where } of streams) {
-      const [target] = await (await clickhouse.query({
-        // Text aliases differ from the column names: an alias would shadow the column in WHERE.
-        query: `SELECT toString(changed_at) AS changed_at_text, toString(event_id) AS id, count() OVER () AS n FROM segment_changes FINAL
-                WHERE ${where} AND publish AND changed_at <= (SELECT max(changed_at) FROM outbox_commits)
-                ORDER BY changed_at DESC, id DESC LIMIT 1`,
-        format: 'JSONEachRow',
-      })).json<{ changed_at_text: string; id: string; n: number | string }>();
-      const [cursor] = await (await clickhouse.query({
-        query: `SELECT toString(argMax(changed_at, updated_at)) AS changed_at_text, argMax(event_id, updated_at) AS id
-                FROM publisher_progress WHERE stream = {stream:String} HAVING count() > 0`,
+    for (const stream of ['segment_changes', 'customer_at_risk']) {
+      const [row] = await (await clickhouse.query({
+        query: `SELECT uniqExact(changed_at) AS marks,
+                       uniqExactIf(changed_at, changed_at NOT IN (SELECT changed_at FROM publisher_marks WHERE stream = {stream:String})) AS pending
+                FROM outbox_commits`,
         query_params: { stream },
         format: 'JSONEachRow',
-      })).json<{ changed_at_text: string; id: string }>();
-      if (!target) {
-        out.push({ stream, done: true, text: 'nothing to send' });
-        continue;
-      }
-      const done = cursor !== undefined && (cursor.changed_at_text > target.changed_at_text || (cursor.changed_at_text === target.changed_at_text && cursor.id >= target.id));
-      out.push({ stream, done, text: `${target.n} rows up to ${target.changed_at_text}, cursor at ${cursor?.changed_at_text ?? 'start'}` });
+      })).json<{ marks: number | string; pending: number | string }>();
+      out.push({ stream, done: Number(row?.pending ?? 0) === 0, text: `${row?.pending ?? 0} of ${row?.marks ?? 0} commit marks not yet published` });
     }
     return out;
   }

@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { ConfigError, createLogger, errorMessage } from '@crm/runtime';
 import { TOPIC_BASE_NAMES, brokerList, createKafka, topicNames } from '@crm/kafka';
 import { createClickHouse } from '@crm/clickhouse';
-import { DEFAULT_SCORING_PARAMETERS, loadScoringParameters, runScoring } from '@crm/scoring';
+import { createWriteLease, loadScoringConfig, runScoring, scoringParameters, writeLeaseOptions } from '@crm/scoring';
 import { loadStackConfig } from './stack/settings.js';
 import { down, init, status, up } from './stack/stack.js';
 import { runSql } from './commands/sql.js';
@@ -23,7 +23,8 @@ const USAGE = `usage: pnpm crm <command> [options]
   demo [--customers N] [--seed S]
                             start the stack, produce a seeded sample of orders, wait until all are
                             in ClickHouse, score, and print a summary
-  score [--as-of ISO]       run scoring now (or as of an instant)
+  score [--as-of ISO]       run scoring now (or as of a past instant) with the scoring service's settings
+                            (SCORING_*, CLV_*, RISK_*); waits for the write lease if the service is writing
   import orders --file F [--format csv|ndjson] [--map field=column,…] [--currency USD] [--wait]
                             backfill orders through Kafka; fields: customer_id, order_id, placed_at (ISO or
                             yyyyMMdd), total, refunded_amount, status, currency, channel, payment_method
@@ -93,15 +94,22 @@ async function main(argv: string[]): Promise<number> {
     case 'score': {
       const asOf = values['as-of'] === undefined ? new Date() : new Date(values['as-of']);
       if (Number.isNaN(asOf.getTime())) throw new UsageError(`--as-of: not an instant: ${values['as-of']}`);
+      // A future as-of would make its profiles "newest" and freeze them and their events until the clock passes it.
+      if (asOf.getTime() > Date.now()) throw new UsageError(`--as-of: ${values['as-of']} is in the future; scoring can only look at what has happened`);
+      // The service's own settings: SCORING_WINDOW_DAYS, the thresholds and the lease mean the same here.
+      const scoring = loadScoringConfig();
+      const logger = createLogger('scoring', 'warn');
       const client = clickhouse();
+      const lease = createWriteLease(client, writeLeaseOptions(scoring, logger));
       try {
-        const run = await runScoring(client, asOf, DEFAULT_SCORING_PARAMETERS, createLogger('scoring', 'warn'));
+        const run = await runScoring(client, asOf, scoringParameters(scoring), logger, lease);
         say(`scored ${run.customers} customers (${run.buyers} buyers) as of ${run.asOf.toISOString()} in ${run.ms} ms`);
         for (const fit of [run.fits.bgnbd, run.fits.mbgnbd, run.fits.gammaGamma]) {
           if (fit) say(`  ${fit.model}: ${Object.entries(fit.params).map(([k, v]) => `${k}=${v.toPrecision(4)}`).join(' ')} LL=${fit.logLikelihood.toFixed(1)} (${fit.customers} customers)`);
         }
         for (const failure of run.fits.failures) say(`  ${failure.model}: not fitted: ${failure.error}`);
       } finally {
+        await lease.close();
         await client.close();
       }
       return 0;
@@ -114,9 +122,10 @@ async function main(argv: string[]): Promise<number> {
       const kafka = createKafka({ brokers: brokerList(config.KAFKA_BROKERS), clientId: 'crm-demo', logger: createLogger('crm', 'error', 'stderr') });
       const client = clickhouse();
       const topics = topicNames(config.CRM_TOPIC_NAMESPACE);
-      const parameters = loadScoringParameters();
+      const scoring = loadScoringConfig();
+      const parameters = scoringParameters(scoring);
       try {
-        await runDemo(kafka, client, { seed, customers, ordersTopic: topics.orders, timeoutMs: 300_000, parameters }, say);
+        await runDemo(kafka, client, { seed, customers, ordersTopic: topics.orders, timeoutMs: 300_000, scoring }, say);
         await waitForPublisher(kafka, client, topics, { timeoutMs: 120_000, say });
         await printSummary(client, process.stdout, { risk: parameters.risk, sent: await sentAlerts(kafka, topics) });
       } finally {

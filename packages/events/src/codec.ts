@@ -1,4 +1,4 @@
-import { SCHEMAS, schemaByFingerprint, type EventSchema, type SchemaName } from './registry.js';
+import { earlierSchemaByFingerprint, SCHEMAS, schemaByFingerprint, type EventSchema, type SchemaName } from './registry.js';
 import { fromAvroForm, toAvroForm } from './avro-form.js';
 import { checkAvroBounds } from './avro-bounds.js';
 import { rejectionFromZod, type Rejection } from './rejection.js';
@@ -67,14 +67,15 @@ function avroDatum(expected: EventSchema, bytes: Buffer): Decoded<unknown> {
     return fail('invalid_encoding', '', 'not Avro single-object encoding (expected marker C3 01 and an 8-byte fingerprint)');
   }
   const fingerprint = bytes.readBigUInt64LE(2);
-  const schema = schemaByFingerprint(fingerprint);
+  const earlier = earlierSchemaByFingerprint(fingerprint);
+  const schema = schemaByFingerprint(fingerprint) ?? earlier?.schema;
   if (schema === undefined) return fail('unknown_schema', '', `no schema has fingerprint ${fingerprint.toString(16).padStart(16, '0')}`);
   if (schema !== expected) return fail('unknown_schema', '', `schema ${schema.name} is not accepted on ${expected.topic}`);
   const datum = bytes.subarray(10);
   const unbounded = checkAvroBounds(schema.source, datum);
   if (unbounded !== undefined) return { ok: false, rejection: unbounded };
   try {
-    return { ok: true, event: fromAvroForm(schema.source, schema.avro.fromBuffer(datum)) };
+    return { ok: true, event: fromAvroForm(schema.source, schema.avro.fromBuffer(datum, earlier?.resolver)) };
   } catch (error) {
     return fail('invalid_encoding', '', `Avro datum does not match ${schema.name}: ${(error as Error).message}`);
   }

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import avro from 'avsc';
@@ -53,4 +53,30 @@ const BY_FINGERPRINT = new Map(Object.values(SCHEMAS).map((s) => [s.fingerprint,
 
 export function schemaByFingerprint(fingerprint: bigint): EventSchema | undefined {
   return BY_FINGERPRINT.get(fingerprint);
+}
+
+/**
+ * Earlier versions of a schema (`schemas/previous/<name>.v1.<n>.avsc`), kept
+ * so messages written before a compatible change (e.g. an appended enum
+ * symbol) still decode: their fingerprint names the writer's schema, and Avro
+ * schema resolution reads them as the current one.
+ */
+export interface EarlierSchema {
+  schema: EventSchema;
+  resolver: avro.Resolver;
+}
+
+const PREVIOUS_DIR = join(SCHEMAS_DIR, 'previous');
+const EARLIER = new Map<bigint, EarlierSchema>(
+  (existsSync(PREVIOUS_DIR) ? readdirSync(PREVIOUS_DIR) : []).flatMap((file) => {
+    const name = SCHEMA_NAMES.find((n) => file.startsWith(`${n}.v1.`) && file.endsWith('.avsc'));
+    if (name === undefined) return [];
+    const writer = avro.Type.forSchema(JSON.parse(readFileSync(join(PREVIOUS_DIR, file), 'utf8')) as avro.Schema);
+    const schema = SCHEMAS[name];
+    return [[rabinFingerprint(canonicalForm(writer)), { schema, resolver: schema.avro.createResolver(writer) }] as const];
+  }),
+);
+
+export function earlierSchemaByFingerprint(fingerprint: bigint): EarlierSchema | undefined {
+  return EARLIER.get(fingerprint);
 }

@@ -61,7 +61,7 @@ export interface SurveyEvent extends Envelope {
 export interface SegmentChangeEvent {
   event_id: string;
   customer_id: string;
-  segment_type: 'rfm' | 'lifecycle' | 'tier';
+  segment_type: 'rfm' | 'lifecycle' | 'tier' | 'risk';
   from: string | null;
   to: string;
   as_of: string;

@@ -11,6 +11,13 @@ export const publisherConfigSchema = z.object({
   /** How often the outbox is polled: the floor of the latency from a scoring result to its event. */
   PUBLISHER_POLL_MS: setting.positiveInt(200),
   PUBLISHER_BATCH_SIZE: setting.positiveInt(5000),
+  /** Upper bound of one produce request's messages, in bytes; below the broker's message.max.bytes (1 MiB by default). */
+  PUBLISHER_MAX_REQUEST_BYTES: setting.positiveInt(512 * 1024),
+  /**
+   * How long after its server-side commit time a commit mark may still become visible; marks
+   * are looked for this far back from the newest one published (docs/SCORING.md).
+   */
+  PUBLISHER_LATE_MARK_GRACE_MS: setting.positiveInt(600_000),
   PUBLISHER_HEALTH_PORT: setting.port(9103),
   LOG_LEVEL: setting.logLevel(),
   /** Fault injection for tests only: wait this long between Kafka's acknowledgement and recording the cursor. */

@@ -2,13 +2,13 @@ import type { ClickHouseClient } from '@crm/clickhouse';
 import type { CustomerAtRiskEvent, RiskDriver, SegmentChangeEvent } from '@crm/events';
 import type { TopicKey } from '@crm/kafka';
 
-/** Where publishing of one stream stands: the last outbox row sent, by (changed_at, event_id). */
+/** A position among outbox rows by (changed_at, event_id). */
 export interface Cursor {
   changedAt: string;
   eventId: string;
 }
 
-const START: Cursor = { changedAt: '1970-01-01 00:00:00.000', eventId: '' };
+export const START: Cursor = { changedAt: '1970-01-01 00:00:00.000', eventId: '' };
 
 /** A row of the segment_changes outbox as the publisher reads it. */
 interface OutboxRow {
@@ -42,11 +42,12 @@ export interface OutboxStream<N extends 'segment-changes' | 'customer-at-risk' =
   toEvent(row: OutboxRow): N extends 'segment-changes' ? SegmentChangeEvent : CustomerAtRiskEvent;
 }
 
+/** Every recorded change, risk decisions included (segment_type risk: to at_risk or recovered), so a fold arrives at the profiles. */
 export const SEGMENT_CHANGES: OutboxStream<'segment-changes'> = {
   name: 'segment_changes',
   schema: 'segment-changes',
   topic: 'segmentChanges',
-  where: "segment_type IN ('rfm', 'lifecycle', 'tier')",
+  where: "segment_type IN ('rfm', 'lifecycle', 'tier', 'risk')",
   toEvent: ({ id, as_of_text, changed_at_text, drivers: _, segment_type, ...rest }) => ({
     ...rest,
     segment_type: segment_type as SegmentChangeEvent['segment_type'],
@@ -56,7 +57,7 @@ export const SEGMENT_CHANGES: OutboxStream<'segment-changes'> = {
   }),
 };
 
-/** Risk decisions are recorded as segment_type 'risk'; only entering risk is published (recovery is kept for the record). */
+/** Entering risk, as the alert marketing tools act on; recoveries end a flow on crm.segment-changes.v1 (segment_type risk). */
 export const CUSTOMER_AT_RISK: OutboxStream<'customer-at-risk'> = {
   name: 'customer_at_risk',
   schema: 'customer-at-risk',
@@ -75,13 +76,23 @@ export const CUSTOMER_AT_RISK: OutboxStream<'customer-at-risk'> = {
   }),
 };
 
-/** The newest commit mark of the outbox ('' before the first). */
-export async function newestCommit(clickhouse: ClickHouseClient): Promise<string> {
-  const result = await clickhouse.query({ query: 'SELECT toString(max(changed_at)) AS at FROM outbox_commits HAVING count() > 0', format: 'JSONEachRow' });
-  return (await result.json<{ at: string }>())[0]?.at ?? '';
+/** A commit mark: one committed write (docs/SCORING.md), named by its changed_at. */
+export interface Mark {
+  changedAt: string;
+  committedAt: string;
 }
 
-export async function readCursor(clickhouse: ClickHouseClient, stream: OutboxStream): Promise<Cursor> {
+/** Changes whenever a commit mark appears, whatever its changed_at: polling stays one tiny query. */
+export async function commitMarks(clickhouse: ClickHouseClient): Promise<string> {
+  const result = await clickhouse.query({ query: 'SELECT count() AS n FROM outbox_commits', format: 'JSONEachRow' });
+  return String((await result.json<{ n: string }>())[0]?.n ?? 0);
+}
+
+/**
+ * The publisher's position before commit marks were read by id: the last row
+ * sent by (changed_at, event_id). Marks up to it were published then.
+ */
+export async function readLegacyCursor(clickhouse: ClickHouseClient, stream: OutboxStream): Promise<Cursor> {
   const result = await clickhouse.query({
     query: `SELECT toString(argMax(changed_at, updated_at)) AS changed_at, argMax(event_id, updated_at) AS event_id
             FROM publisher_progress WHERE stream = {stream:String} HAVING count() > 0`,
@@ -92,29 +103,80 @@ export async function readCursor(clickhouse: ClickHouseClient, stream: OutboxStr
   return row ? { changedAt: row.changed_at, eventId: row.event_id } : START;
 }
 
-/** Recorded only after Kafka acknowledged the batch: a crash before it resends, never loses. */
-export async function writeCursor(clickhouse: ClickHouseClient, stream: OutboxStream, cursor: Cursor): Promise<void> {
+/**
+ * Where to look for unpublished marks: from the newest mark this stream
+ * published, minus `graceMs` — a mark becomes visible within moments of its
+ * server-side committed_at, so one older than that cannot still appear.
+ */
+export async function readLowWater(clickhouse: ClickHouseClient, stream: OutboxStream, graceMs: number): Promise<string> {
+  const result = await clickhouse.query({
+    query: `SELECT toString(max(committed_at) - toIntervalMillisecond({grace:UInt32})) AS low
+            FROM publisher_marks WHERE stream = {stream:String} HAVING count() > 0`,
+    query_params: { stream: stream.name, grace: graceMs },
+    format: 'JSONEachRow',
+  });
+  return (await result.json<{ low: string }>())[0]?.low ?? START.changedAt;
+}
+
+/**
+ * Commit marks this stream has not published yet, oldest change first —
+ * read by id, so a mark that became visible after a later one is still found.
+ */
+export async function pendingMarks(
+  clickhouse: ClickHouseClient,
+  stream: OutboxStream,
+  progress: { low: string; legacy: Cursor },
+  limit: number,
+): Promise<Mark[]> {
+  const result = await clickhouse.query({
+    // Text aliases differ from the column names: an alias would shadow the column in WHERE.
+    query: `SELECT toString(changed_at) AS changed_text, toString(min(committed_at)) AS committed_text
+            FROM outbox_commits
+            WHERE committed_at >= {low:DateTime64(3, 'UTC')} AND changed_at >= {legacy:DateTime64(3, 'UTC')}
+            GROUP BY changed_at
+            HAVING changed_at NOT IN (SELECT changed_at FROM publisher_marks WHERE stream = {stream:String} AND committed_at >= {low:DateTime64(3, 'UTC')})
+            ORDER BY changed_at
+            LIMIT {limit:UInt32}`,
+    query_params: { low: progress.low, legacy: progress.legacy.changedAt, stream: stream.name, limit },
+    format: 'JSONEachRow',
+  });
+  return (await result.json<{ changed_text: string; committed_text: string }>()).map((r) => ({ changedAt: r.changed_text, committedAt: r.committed_text }));
+}
+
+/** Recorded only after Kafka acknowledged every row of the marks: a crash before it resends them, never loses them. */
+export async function recordPublished(clickhouse: ClickHouseClient, stream: OutboxStream, marks: readonly Mark[]): Promise<void> {
+  if (marks.length === 0) return;
   await clickhouse.insert({
-    table: 'publisher_progress',
-    values: [{ stream: stream.name, changed_at: cursor.changedAt, event_id: cursor.eventId }],
+    table: 'publisher_marks',
+    values: marks.map((m) => ({ stream: stream.name, changed_at: m.changedAt, committed_at: m.committedAt })),
+    format: 'JSONEachRow',
+  });
+}
+
+/** An outbox row that could not be encoded: kept in publisher_skipped with the reason, and passed over. */
+export async function recordSkipped(clickhouse: ClickHouseClient, stream: OutboxStream, skipped: readonly { eventId: string; changedAt: string; reason: string }[]): Promise<void> {
+  if (skipped.length === 0) return;
+  await clickhouse.insert({
+    table: 'publisher_skipped',
+    values: skipped.map((s) => ({ stream: stream.name, event_id: s.eventId, changed_at: s.changedAt, reason: s.reason })),
     format: 'JSONEachRow',
   });
 }
 
 /**
- * The next committed outbox rows of a stream after the cursor, oldest first
- * (so each customer's changes stay in order). Rows above the newest commit
- * mark may be half-inserted and wait for it. No FINAL: a row is recorded once
- * (a change is recorded only when newer than the last one), and were one ever
+ * The rows of some marks after `after`, by (changed_at, event_id) — so each
+ * customer's changes stay in order. No FINAL: a row is recorded once (a
+ * change is recorded only when newer than the last one), and were one ever
  * stored twice it would go out twice with one event_id, which subscribers
  * discard — while FINAL would merge the whole outbox on every poll.
  */
-export async function nextEvents<N extends 'segment-changes' | 'customer-at-risk'>(
+export async function markEvents<N extends 'segment-changes' | 'customer-at-risk'>(
   clickhouse: ClickHouseClient,
   stream: OutboxStream<N>,
+  marks: readonly Mark[],
   after: Cursor,
   limit: number,
-): Promise<{ events: ReturnType<OutboxStream<N>['toEvent']>[]; cursor: Cursor }> {
+): Promise<{ rows: { event: ReturnType<OutboxStream<N>['toEvent']> | undefined; id: string; changedAt: string; error?: string }[]; cursor: Cursor }> {
   const result = await clickhouse.query({
     // Text aliases differ from the column names: an alias would shadow the column in WHERE.
     query: `SELECT toString(event_id) AS id, customer_id, segment_type, \`from\`, \`to\`,
@@ -122,17 +184,23 @@ export async function nextEvents<N extends 'segment-changes' | 'customer-at-risk
                    rfm_segment, lifecycle_stage, value_tier, churn_probability, clv_12m, drivers
             FROM segment_changes
             WHERE ${stream.where} AND publish
+              AND changed_at IN {marks:Array(DateTime64(3, 'UTC'))}
               AND (changed_at, toString(event_id)) > ({changed_at:DateTime64(3, 'UTC')}, {event_id:String})
-              AND changed_at <= (SELECT max(changed_at) FROM outbox_commits)
             ORDER BY changed_at, toString(event_id)
             LIMIT {limit:UInt32}`,
-    query_params: { changed_at: after.changedAt, event_id: after.eventId, limit },
+    query_params: { marks: marks.map((m) => m.changedAt), changed_at: after.changedAt, event_id: after.eventId, limit },
     format: 'JSONEachRow',
   });
   const rows = await result.json<OutboxRow>();
   const last = rows.at(-1);
   return {
-    events: rows.map((row) => stream.toEvent(row)) as ReturnType<OutboxStream<N>['toEvent']>[],
+    rows: rows.map((row) => {
+      try {
+        return { event: stream.toEvent(row) as ReturnType<OutboxStream<N>['toEvent']>, id: row.id, changedAt: row.changed_at_text };
+      } catch (error) {
+        return { event: undefined, id: row.id, changedAt: row.changed_at_text, error: (error as Error).message };
+      }
+    }),
     cursor: last ? { changedAt: last.changed_at_text, eventId: last.id } : after,
   };
 }

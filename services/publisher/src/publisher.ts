@@ -1,19 +1,42 @@
-import type { Producer } from 'kafkajs';
-import { contentTypeOf, encodeEvent, type Encoding } from '@crm/events';
+import type { Message, Producer } from 'kafkajs';
+import { contentTypeOf, encodeEvent, SCHEMAS, type Encoding } from '@crm/events';
 import { brokerList, createKafka, createProducer, topicNames, type TopicNames } from '@crm/kafka';
 import { classifyClickHouseError, createClickHouse, migrateOnStart, type ClickHouseClient } from '@crm/clickhouse';
 import { sleep, startHealthServer, type Logger } from '@crm/runtime';
 import type { PublisherConfig } from './config.js';
-import { CUSTOMER_AT_RISK, newestCommit, nextEvents, readCursor, SEGMENT_CHANGES, writeCursor, type Cursor, type OutboxStream } from './outbox.js';
+import {
+  commitMarks,
+  CUSTOMER_AT_RISK,
+  markEvents,
+  pendingMarks,
+  readLegacyCursor,
+  readLowWater,
+  recordPublished,
+  recordSkipped,
+  SEGMENT_CHANGES,
+  START,
+  type Cursor,
+  type OutboxStream,
+} from './outbox.js';
 
 const STREAMS: readonly OutboxStream[] = [SEGMENT_CHANGES, CUSTOMER_AT_RISK];
 
+/** Where one stream stands: marks before `low` are all published; marks from before leases up to `legacy`. */
+interface Progress {
+  low: string;
+  legacy: Cursor;
+}
+
+/** How many commit marks one pass takes at most: many small incremental writes go out together. */
+const MARKS_PER_PASS = 500;
+
 /**
- * Sends the segment_changes outbox to crm.segment-changes.v1 (segment
- * changes) and crm.customer-at-risk.v1 (risk decisions), keyed by customer,
- * oldest first. At least once: a stream's cursor moves only after Kafka
- * acknowledged, so a crash may resend a batch (same event_ids, same
- * payloads), never lose one.
+ * Sends the segment_changes outbox to crm.segment-changes.v1 (every change,
+ * risk decisions included) and crm.customer-at-risk.v1 (entering risk),
+ * keyed by customer, oldest first. At least once: a stream records a commit
+ * mark as published only after Kafka acknowledged all its rows, so a crash
+ * may resend (same event_ids, same payloads), never lose. Marks are read by
+ * id, so a write that commits after a later one is still sent.
  */
 export async function startPublisher(config: PublisherConfig, logger: Logger): Promise<{ healthPort: number; stop(): Promise<void> }> {
   await migrateOnStart(config, logger);
@@ -24,34 +47,38 @@ export async function startPublisher(config: PublisherConfig, logger: Logger): P
   const clickhouse = createClickHouse(config);
   const stopping = new AbortController();
   const health = await startHealthServer({ port: config.PUBLISHER_HEALTH_PORT, isReady: () => !stopping.signal.aborted });
-  const target = {
+  const target: Target = {
     clickhouse,
     producer,
     topics,
     encoding: config.PUBLISHER_ENCODING,
     batchSize: config.PUBLISHER_BATCH_SIZE,
+    maxRequestBytes: config.PUBLISHER_MAX_REQUEST_BYTES,
     delayAfterSendMs: config.PUBLISHER_TEST_DELAY_AFTER_SEND_MS,
     logger,
   };
 
   const loop = (async () => {
-    // The outbox is read only when a new commit mark appeared: polling stays one tiny query.
-    // Cursors are read once and then kept: this publisher is the only one that moves them.
-    let published: string | undefined;
-    const cursors = new Map<OutboxStream, Cursor>();
+    // The outbox is read only when the number of commit marks changed: polling stays one tiny query.
+    // Progress is read once and then kept: this publisher is the only one that moves it.
+    let seen: string | undefined;
+    const progress = new Map<OutboxStream, Progress>();
     while (!stopping.signal.aborted) {
       try {
-        const committed = await newestCommit(clickhouse);
-        if (committed !== published) {
+        const marks = await commitMarks(clickhouse);
+        if (marks !== seen) {
           for (const stream of STREAMS) {
-            const cursor = cursors.get(stream) ?? (await readCursor(clickhouse, stream));
-            cursors.set(stream, await publishPending(stream, cursor, target));
+            const from = progress.get(stream) ?? {
+              low: await readLowWater(clickhouse, stream, config.PUBLISHER_LATE_MARK_GRACE_MS),
+              legacy: await readLegacyCursor(clickhouse, stream),
+            };
+            progress.set(stream, await publishPending(stream, from, target, config.PUBLISHER_LATE_MARK_GRACE_MS));
           }
-          published = committed;
+          seen = marks;
         }
       } catch (error) {
-        // After a failure the cursors are read again: what was recorded is what stands.
-        cursors.clear();
+        // After a failure progress is read again: what was recorded is what stands.
+        progress.clear();
         logger.error({ err: classifyClickHouseError(error, 'publish the outbox') }, 'publishing failed; retrying');
       }
       await sleep(config.PUBLISHER_POLL_MS, stopping.signal);
@@ -70,38 +97,111 @@ export async function startPublisher(config: PublisherConfig, logger: Logger): P
   };
 }
 
-/** Everything committed to one stream's outbox since its cursor, batch by batch; returns the new cursor. */
-async function publishPending(
-  stream: OutboxStream,
-  from: Cursor,
-  target: {
-    clickhouse: ClickHouseClient;
-    producer: Producer;
-    topics: TopicNames;
-    encoding: Encoding;
-    batchSize: number;
-    delayAfterSendMs: number;
-    logger: Logger;
-  },
-): Promise<Cursor> {
-  let cursor = from;
+interface Target {
+  clickhouse: ClickHouseClient;
+  producer: Producer;
+  topics: TopicNames;
+  encoding: Encoding;
+  batchSize: number;
+  maxRequestBytes: number;
+  delayAfterSendMs: number;
+  logger: Logger;
+}
+
+const maxText = (a: string, b: string) => (a > b ? a : b);
+const minusMs = (text: string, ms: number) => new Date(Date.parse(`${text.replace(' ', 'T')}Z`) - ms).toISOString().replace('T', ' ').replace('Z', '');
+
+/** Every commit mark of one stream not yet published, a pass of marks at a time; returns the new progress. */
+async function publishPending(stream: OutboxStream, from: Progress, target: Target, graceMs: number): Promise<Progress> {
+  let progress = from;
   for (;;) {
-    const batch = await nextEvents(target.clickhouse, stream, cursor, target.batchSize);
-    if (batch.events.length === 0) return cursor;
-    await target.producer.send({
-      topic: target.topics[stream.topic],
-      acks: -1,
-      messages: batch.events.map((event) => ({
+    const marks = await pendingMarks(target.clickhouse, stream, progress, MARKS_PER_PASS);
+    if (marks.length === 0) return progress;
+    let cursor = START;
+    let sent = 0;
+    for (;;) {
+      const page = await markEvents(target.clickhouse, stream, marks, cursor, target.batchSize);
+      sent += await send(stream, page.rows, target);
+      cursor = page.cursor;
+      if (page.rows.length < target.batchSize) break;
+    }
+    if (target.delayAfterSendMs > 0) await sleep(target.delayAfterSendMs);
+    await recordPublished(target.clickhouse, stream, marks);
+    const newest = marks.reduce((m, mark) => maxText(m, mark.committedAt), progress.low);
+    progress = { ...progress, low: maxText(progress.low, minusMs(newest, graceMs)) };
+    if (sent > 0) target.logger.info({ stream: stream.name, published: sent, marks: marks.length }, 'events published');
+    if (marks.length < MARKS_PER_PASS) return progress;
+  }
+}
+
+/**
+ * Sends one page in requests of at most maxRequestBytes (the broker refuses
+ * oversized ones, which would stop the stream). A row that does not encode
+ * against its schema is logged with its id, recorded in publisher_skipped and
+ * passed over. Returns how many events were sent.
+ */
+async function send(
+  stream: OutboxStream,
+  rows: readonly { event: unknown; id: string; changedAt: string; error?: string }[],
+  target: Target,
+): Promise<number> {
+  const schema = SCHEMAS[stream.schema];
+  const skipped: { eventId: string; changedAt: string; reason: string }[] = [];
+  const messages: Message[] = [];
+  for (const row of rows) {
+    const reason = row.error ?? encodingProblem(schema.json, row.event);
+    if (reason !== undefined) {
+      skipped.push({ eventId: row.id, changedAt: row.changedAt, reason });
+      continue;
+    }
+    const event = row.event as { customer_id: string; event_id: string };
+    try {
+      messages.push({
         key: event.customer_id,
         value: encodeEvent(stream.schema, event as never, target.encoding),
         headers: { 'content-type': contentTypeOf(target.encoding), 'event-id': event.event_id },
-      })),
-    });
-    if (target.delayAfterSendMs > 0) await sleep(target.delayAfterSendMs);
-    await writeCursor(target.clickhouse, stream, batch.cursor);
-    cursor = batch.cursor;
-    target.logger.info({ stream: stream.name, published: batch.events.length }, 'events published');
-    // A short batch was the last one up to the commit mark.
-    if (batch.events.length < target.batchSize) return cursor;
+      });
+    } catch (error) {
+      skipped.push({ eventId: row.id, changedAt: row.changedAt, reason: (error as Error).message });
+    }
   }
+  for (const s of skipped) target.logger.error({ stream: stream.name, eventId: s.eventId, reason: s.reason }, 'outbox row cannot be encoded; skipped (see publisher_skipped)');
+  await recordSkipped(target.clickhouse, stream, skipped);
+  for (const request of byteBoundedRequests(messages, target.maxRequestBytes)) {
+    await target.producer.send({ topic: target.topics[stream.topic], acks: -1, messages: request });
+  }
+  return messages.length;
+}
+
+function encodingProblem(validator: { safeParse(value: unknown): { success: boolean; error?: { issues: { path: PropertyKey[]; message: string }[] } } }, event: unknown): string | undefined {
+  const parsed = validator.safeParse(event);
+  if (parsed.success) return undefined;
+  return parsed.error!.issues.map((i) => `${i.path.map(String).join('.') || '(event)'}: ${i.message}`).join('; ');
+}
+
+/** Consecutive slices whose keys, values and headers stay within the byte limit (a single larger message goes alone). */
+export function byteBoundedRequests(messages: readonly Message[], maxBytes: number): Message[][] {
+  const requests: Message[][] = [];
+  let current: Message[] = [];
+  let bytes = 0;
+  for (const message of messages) {
+    const size = messageBytes(message);
+    if (current.length > 0 && bytes + size > maxBytes) {
+      requests.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(message);
+    bytes += size;
+  }
+  if (current.length > 0) requests.push(current);
+  return requests;
+}
+
+function messageBytes(message: Message): number {
+  const length = (v: unknown) => (v === null || v === undefined ? 0 : Buffer.byteLength(v as string | Buffer));
+  let headers = 0;
+  for (const [name, value] of Object.entries(message.headers ?? {})) headers += Buffer.byteLength(name) + length(value);
+  // Each record's own framing (lengths, offsets, timestamps) is a few dozen bytes at most.
+  return length(message.key) + length(message.value) + headers + 64;
 }

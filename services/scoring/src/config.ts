@@ -1,8 +1,9 @@
 import { z } from 'zod';
-import { loadConfig, setting, type Env } from '@crm/runtime';
+import { loadConfig, setting, type Env, type Logger } from '@crm/runtime';
 import { clickhouseSettings } from '@crm/clickhouse';
 import { ingestGroupSettings, kafkaSettings } from '@crm/kafka';
 import { checkRiskThresholds, scoringParameterSettings } from './parameters.js';
+import type { WriteLeaseOptions } from './write-lock.js';
 
 export const scoringConfigSchema = z
   .object({
@@ -20,11 +21,27 @@ export const scoringConfigSchema = z
      */
     SCORING_INCREMENTAL_WAIT_MS: setting.positiveInt(30_000),
     SCORING_HEALTH_PORT: setting.port(9102),
+    /** The write lease (docs/SCORING.md): how long a holder that stopped renewing blocks other writers. */
+    SCORING_LEASE_TTL_MS: setting.positiveInt(30_000),
+    /** A busy holder releases the lease between writes after this long, so `crm score` and other instances get a turn. */
+    SCORING_LEASE_MAX_HOLD_MS: setting.positiveInt(5_000),
+    /** Fault injection for tests only: wait this long after writing the outbox rows, before committing them. */
+    SCORING_TEST_DELAY_BEFORE_COMMIT_MS: z.coerce.number().int().min(0).default(0),
     LOG_LEVEL: setting.logLevel(),
   })
   .superRefine(checkRiskThresholds);
 
 export type ScoringConfig = Readonly<z.infer<typeof scoringConfigSchema>>;
+
+/** The write lease as this configuration sets it up (the service and the CLI alike). */
+export function writeLeaseOptions(config: ScoringConfig, logger?: Logger): WriteLeaseOptions {
+  return {
+    ttlMs: config.SCORING_LEASE_TTL_MS,
+    maxHoldMs: config.SCORING_LEASE_MAX_HOLD_MS,
+    delayBeforeCommitMs: config.SCORING_TEST_DELAY_BEFORE_COMMIT_MS,
+    ...(logger && { logger }),
+  };
+}
 
 export function loadScoringConfig(env: Env = process.env): ScoringConfig {
   return loadConfig(scoringConfigSchema, env);

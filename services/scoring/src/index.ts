@@ -4,3 +4,4 @@ export * from './parameters.js';
 export * from './segments.js';
 export type { ScoringRun } from './run.js';
 export { LIFECYCLE_STAGE_SQL, valueTierSql } from './profiles.js';
+export { createWriteLease, type WriteLock, type WriteLeaseOptions } from './write-lock.js';

@@ -9,7 +9,7 @@ import { DEFAULT_SCORING_PARAMETERS, type ScoringParameters } from './parameters
 import { HISTORY_COLUMNS, onlyCustomers, PROFILE_COLUMNS, profileRowsSql, recordCutPointsSql } from './profiles.js';
 import { scopedReadFilters } from './scope.js';
 import { NOT_SUPERSEDED, outboxChangesSql, riskParameters } from './segment-changes.js';
-import { createWriteLock, type WriteLock } from './write-lock.js';
+import type { WriteLock } from './write-lock.js';
 
 export interface ScoringRun {
   asOf: Date;
@@ -195,9 +195,10 @@ async function profileRows(
 }
 
 /**
- * Writes one result under the write lock: profiles (unless superseded by
+ * Writes one result under the write lease: profiles (unless superseded by
  * newer data), history (full runs only), segment and risk changes into the
- * outbox, then the commit mark that lets the publisher see them.
+ * outbox; the lease then commits the write with its mark. Whether a full run
+ * is still the newest is decided inside, so a concurrent writer cannot slip in between.
  */
 async function writeResults(
   ctx: RunContext,
@@ -205,20 +206,27 @@ async function writeResults(
   rows: string,
   asOf: Date,
   parameters: ScoringParameters,
-  what: { profiles: boolean; history: boolean; baseline: boolean },
-): Promise<void> {
-  await lock.exclusive(async (changedAt) => {
+  what: { profiles: 'always' | 'if-newest'; history: boolean; baseline: boolean },
+): Promise<boolean> {
+  const written = await lock.exclusive(async (changedAt, fence) => {
     const params = { as_of: dateParam(asOf), changed_at: dateParam(changedAt), ...riskParameters(parameters.risk, what.baseline) };
     const columns = PROFILE_COLUMNS.join(', ');
-    if (what.profiles) await ctx.command(`INSERT INTO customer_profiles (${columns}) SELECT ${columns} FROM ${rows} WHERE ${NOT_SUPERSEDED}`, params);
+    // On an empty table max(as_of) is the epoch, so the first run is always current.
+    const profiles = what.profiles === 'always' || Boolean((await ctx.select<{ current: number }>(
+      "SELECT max(as_of) <= {as_of:DateTime64(3, 'UTC')} AS current FROM scoring_runs",
+      { as_of: dateParam(asOf) },
+    ))[0]?.current);
+    fence();
+    if (profiles) await ctx.command(`INSERT INTO customer_profiles (${columns}) SELECT ${columns} FROM ${rows} WHERE ${NOT_SUPERSEDED}`, params);
+    fence();
     if (what.history) await ctx.command(`INSERT INTO customer_scores_history (${HISTORY_COLUMNS.join(', ')}) SELECT ${HISTORY_COLUMNS.join(', ')} FROM ${rows}`);
+    fence();
     // Only the newest state is news: re-scoring the past records no changes.
-    if (what.profiles) {
-      await ctx.command(outboxChangesSql(rows), params);
-      await ctx.command("INSERT INTO outbox_commits (changed_at) VALUES ({changed_at:DateTime64(3, 'UTC')})", params);
-    }
+    if (profiles) await ctx.command(outboxChangesSql(rows), params);
+    return profiles;
   });
   ctx.phase('write profiles, history and changes');
+  return written;
 }
 
 /**
@@ -230,8 +238,8 @@ export async function scoreCustomers(
   clickhouse: ClickHouseClient,
   asOf: Date,
   parameters: ScoringParameters = DEFAULT_SCORING_PARAMETERS,
-  logger?: Logger,
-  lock: WriteLock = createWriteLock(),
+  logger: Logger | undefined,
+  lock: WriteLock,
 ): Promise<ScoringRun> {
   const started = Date.now();
   const ctx = runContext(clickhouse, logger);
@@ -251,13 +259,7 @@ export async function scoreCustomers(
       baseline,
     });
     const rows = await profileRows(ctx, scored, asOf, asOf, parameters);
-    // On an empty table max(as_of) is the epoch, so the first run is always current.
-    const [newest] = await ctx.select<{ current: number }>(
-      "SELECT max(as_of) <= {as_of:DateTime64(3, 'UTC')} AS current FROM scoring_runs",
-      { as_of: dateParam(asOf) },
-    );
-    const profilesWritten = Boolean(newest?.current);
-    await writeResults(ctx, lock, rows, asOf, parameters, { profiles: profilesWritten, history: true, baseline });
+    const profilesWritten = await writeResults(ctx, lock, rows, asOf, parameters, { profiles: 'if-newest', history: true, baseline });
     const [count] = await ctx.select<{ n: number }>(`SELECT count() AS n FROM ${rows}`);
     return {
       asOf,
@@ -303,7 +305,7 @@ export async function rescoreCustomers(
     ctx.filterReads(scopedReadFilters(await databaseOf(clickhouse), scopeTable, anonymousTable));
     const scored = await scoreTables(ctx, asOf, parameters, { scopeTable, models: basis.models });
     const rows = await profileRows(ctx, { ...scored, scopeTable }, asOf, basis.asOf, parameters);
-    await writeResults(ctx, lock, rows, asOf, parameters, { profiles: true, history: false, baseline: false });
+    await writeResults(ctx, lock, rows, asOf, parameters, { profiles: 'always', history: false, baseline: false });
     return { asOf, ms: Date.now() - started, customers: customers.length, basisAsOf: basis.asOf };
   } finally {
     await ctx.dropAll();

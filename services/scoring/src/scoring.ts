@@ -1,12 +1,16 @@
 import { sleep, startHealthServer, type Logger } from '@crm/runtime';
 import { classifyClickHouseError, createClickHouse, migrateOnStart, type ClickHouseClient } from '@crm/clickhouse';
-import type { ScoringConfig } from './config.js';
+import { loadScoringConfig, writeLeaseOptions, type ScoringConfig } from './config.js';
 import { DEFAULT_SCORING_PARAMETERS, scoringParameters, type ScoringParameters } from './parameters.js';
 import { startIncrementalUpdates } from './incremental.js';
 import { scoreCustomers, type ScoringRun } from './run.js';
-import { createWriteLock, type WriteLock } from './write-lock.js';
+import { createWriteLease, type WriteLock } from './write-lock.js';
 
-/** One scoring run as of `asOf` (default: now). Used by the schedule and by `crm score`. */
+/**
+ * One scoring run as of `asOf` (default: now). Used by the schedule and by
+ * `crm score`. Without `lock` it takes the write lease for this run with the
+ * default settings (waiting while another writer holds it) and gives it back.
+ */
 export async function runScoring(
   clickhouse: ClickHouseClient,
   asOf: Date = new Date(),
@@ -14,10 +18,13 @@ export async function runScoring(
   logger?: Logger,
   lock?: WriteLock,
 ): Promise<ScoringRun> {
+  const lease = lock ?? createWriteLease(clickhouse, writeLeaseOptions(loadScoringConfig({}), logger));
   try {
-    return await scoreCustomers(clickhouse, asOf, parameters, logger, lock);
+    return await scoreCustomers(clickhouse, asOf, parameters, logger, lease);
   } catch (error) {
     throw classifyClickHouseError(error, `scoring run as of ${asOf.toISOString()}`);
+  } finally {
+    if (!lock) await lease.close();
   }
 }
 
@@ -25,7 +32,7 @@ export async function startScoring(config: ScoringConfig, logger: Logger): Promi
   await migrateOnStart(config, logger);
   const clickhouse = createClickHouse(config);
   const parameters = scoringParameters(config);
-  const lock = createWriteLock(await lastCommittedChange(clickhouse));
+  const lock = createWriteLease(clickhouse, writeLeaseOptions(config, logger));
   const incremental = config.SCORING_INCREMENTAL
     ? await startIncrementalUpdates({ config, clickhouse, lock, parameters, logger })
     : undefined;
@@ -51,14 +58,10 @@ export async function startScoring(config: ScoringConfig, logger: Logger): Promi
       stopping.abort();
       await incremental?.stop();
       await loop;
+      await lock.close();
       await clickhouse.close();
       await health.close();
     },
   };
 }
 
-async function lastCommittedChange(clickhouse: ClickHouseClient): Promise<number> {
-  const result = await clickhouse.query({ query: 'SELECT toUnixTimestamp64Milli(max(changed_at)) AS ms FROM outbox_commits', format: 'JSONEachRow' });
-  const [row] = await result.json<{ ms: string | number }>();
-  return Number(row?.ms ?? 0);
-}

@@ -1,26 +1,216 @@
+import { randomBytes } from 'node:crypto';
+import type { ClickHouseClient } from '@crm/clickhouse';
+import { CrmError, sleep, type Logger } from '@crm/runtime';
+
 /**
- * Serialises the writes of scoring results (full runs and incremental
- * updates share one outbox) and hands each a strictly increasing
- * `changed_at`, so the publisher's cursor over (changed_at, event_id) never
- * skips a row that committed late.
+ * The one writer of profiles, history and the outbox, across processes and
+ * machines (docs/SCORING.md). Each write runs inside `exclusive`: it holds the
+ * write lease (a fencing epoch in ClickHouse), gets a `changed_at` greater than
+ * every committed one, and is committed by a commit mark carrying its epoch
+ * only while the lease is still its own. `fence()` throws WRITE_LEASE_LOST once
+ * the lease may have passed on; call it between statements.
  */
 export interface WriteLock {
-  exclusive<T>(write: (changedAt: Date) => Promise<T>): Promise<T>;
+  exclusive<T>(write: (changedAt: Date, fence: () => void) => Promise<T>): Promise<T>;
+  /** Releases the lease if held; later writes take it again. */
+  close(): Promise<void>;
 }
 
-/** `after`: the newest changed_at already committed (a clock that stepped back must not reuse it). */
-export function createWriteLock(after = 0, now: () => number = Date.now): WriteLock {
+export interface WriteLeaseOptions {
+  /** How long a claim or renewal holds without renewal; a crashed holder blocks others this long. */
+  ttlMs: number;
+  /** Held this long, the lease is released between writes even if more are queued, so other writers get a turn. */
+  maxHoldMs: number;
+  /** How often a waiting writer looks again. */
+  pollMs?: number;
+  logger?: Logger;
+  /** Test-only fault injection: wait this long after the outbox rows are written, before committing. */
+  delayBeforeCommitMs?: number;
+}
+
+interface Held {
+  epoch: number;
+  /** Local Date.now() after which the lease may no longer be ours (expiry minus a safety margin). */
+  deadline: number;
+  acquiredAt: number;
+  /** Server time = Date.now() + offset. */
+  offset: number;
+  lastChangedAt: number;
+}
+
+const ms = (value: string | number | null | undefined) => Number(value ?? 0);
+
+export function createWriteLease(clickhouse: ClickHouseClient, options: WriteLeaseOptions): WriteLock {
+  const holder = `${process.pid}-${randomBytes(6).toString('hex')}`;
+  const pollMs = options.pollMs ?? 50;
+  // The margin covers one statement's flight time: a write stops before the server could think the lease expired.
+  const margin = Math.max(1000, options.ttlMs / 5);
+  let held: Held | undefined;
+  let renewing: Promise<void> = Promise.resolve();
+  let renewTimer: NodeJS.Timeout | undefined;
   let tail: Promise<unknown> = Promise.resolve();
-  let last = after;
+  let queued = 0;
+
+  const select = async <T>(query: string, query_params: Record<string, unknown> = {}) =>
+    (await clickhouse.query({ query, query_params, format: 'JSONEachRow' })).json<T>();
+
+  async function acquire(): Promise<Held> {
+    let waitingSince: number | undefined;
+    for (;;) {
+      const [latest] = await select<{ epoch: string; holder: string; expires_ms: string; released: number; now_ms: string }>(
+        `SELECT epoch, anyIf(holder, kind = 'claim') AS holder, toUnixTimestamp64Milli(max(expires_at)) AS expires_ms,
+                countIf(kind = 'release') > 0 AS released, toUnixTimestamp64Milli(now64(3)) AS now_ms
+         FROM scoring_write_lease WHERE epoch = (SELECT max(epoch) FROM scoring_write_lease) GROUP BY epoch`,
+      );
+      const busy = latest !== undefined && !Number(latest.released) && ms(latest.expires_ms) > ms(latest.now_ms);
+      if (busy) {
+        waitingSince ??= Date.now();
+        if (Date.now() - waitingSince > options.ttlMs) {
+          options.logger?.warn({ epoch: Number(latest.epoch) }, 'still waiting for the scoring write lease');
+          waitingSince = Date.now();
+        }
+        await sleep(pollMs + Math.random() * pollMs);
+        continue;
+      }
+      const epoch = ms(latest?.epoch) + 1;
+      const sentAt = Date.now();
+      await clickhouse.command({
+        query: `INSERT INTO scoring_write_lease (epoch, kind, holder, expires_at)
+                SELECT {epoch:UInt64}, 'claim', {holder:String}, now64(3) + toIntervalMillisecond({ttl:UInt32})`,
+        query_params: { epoch, holder, ttl: options.ttlMs },
+        // Concurrent claims of one epoch carry one token: ClickHouse keeps exactly one of them.
+        clickhouse_settings: { insert_deduplicate: 1, insert_deduplication_token: `claim-${epoch}` },
+      });
+      const [claim] = await select<{ holder: string; expires_ms: string; now_ms: string; committed_ms: string }>(
+        `SELECT anyIf(holder, kind = 'claim') AS holder, toUnixTimestamp64Milli(maxIf(expires_at, kind = 'claim')) AS expires_ms,
+                toUnixTimestamp64Milli(now64(3)) AS now_ms,
+                (SELECT toUnixTimestamp64Milli(max(changed_at)) FROM outbox_commits) AS committed_ms
+         FROM scoring_write_lease WHERE epoch = {epoch:UInt64}`,
+        { epoch },
+      );
+      if (claim?.holder !== holder) continue;
+      const offset = ms(claim.now_ms) - Math.round((sentAt + Date.now()) / 2);
+      return {
+        epoch,
+        deadline: ms(claim.expires_ms) - offset - margin,
+        acquiredAt: Date.now(),
+        offset,
+        lastChangedAt: ms(claim.committed_ms),
+      };
+    }
+  }
+
+  async function renew(lease: Held): Promise<void> {
+    const sentAt = Date.now();
+    await clickhouse.command({
+      query: `INSERT INTO scoring_write_lease (epoch, kind, holder, expires_at)
+              SELECT {epoch:UInt64}, 'renew', {holder:String}, now64(3) + toIntervalMillisecond({ttl:UInt32})
+              WHERE (SELECT max(epoch) FROM scoring_write_lease) = {epoch:UInt64}`,
+      query_params: { epoch: lease.epoch, holder, ttl: options.ttlMs },
+    });
+    // Counted from when the renewal was sent: the server's expiry is at least that late.
+    lease.deadline = Math.max(lease.deadline, sentAt + options.ttlMs - margin);
+  }
+
+  async function release(): Promise<void> {
+    clearInterval(renewTimer);
+    await renewing;
+    const lease = held;
+    held = undefined;
+    if (!lease) return;
+    await clickhouse
+      .command({
+        query: `INSERT INTO scoring_write_lease (epoch, kind, holder, expires_at) SELECT {epoch:UInt64}, 'release', {holder:String}, now64(3)`,
+        query_params: { epoch: lease.epoch, holder },
+      })
+      // Not released is expired after the TTL: others wait a little longer, nothing breaks.
+      .catch((error: unknown) => options.logger?.warn({ err: error }, 'could not release the scoring write lease'));
+  }
+
+  async function commit(lease: Held, changedAt: number): Promise<void> {
+    const params = { changed_at: (changedAt / 1000).toFixed(3), epoch: lease.epoch };
+    // Fenced on the server too: a mark is written only while its epoch is the newest claim.
+    await clickhouse.command({
+      query: `INSERT INTO outbox_commits (changed_at, epoch)
+              SELECT {changed_at:DateTime64(3, 'UTC')}, {epoch:UInt64}
+              WHERE (SELECT max(epoch) FROM scoring_write_lease) = {epoch:UInt64}`,
+      query_params: params,
+      clickhouse_settings: { wait_end_of_query: 1 },
+    });
+    const [mark] = await select<{ n: string }>(
+      "SELECT count() AS n FROM outbox_commits WHERE changed_at = {changed_at:DateTime64(3, 'UTC')} AND epoch = {epoch:UInt64}",
+      params,
+    );
+    if (!ms(mark?.n)) throw lost(lease, 'another writer claimed the lease');
+  }
+
+  /** A write that did not commit leaves no outbox rows that change detection would mistake for published. */
+  async function discard(changedAt: number): Promise<void> {
+    await clickhouse
+      .command({
+        query: "DELETE FROM segment_changes WHERE changed_at = {changed_at:DateTime64(3, 'UTC')}",
+        query_params: { changed_at: (changedAt / 1000).toFixed(3) },
+        clickhouse_settings: { wait_end_of_query: 1 },
+      })
+      .catch((error: unknown) => options.logger?.error({ err: error, changedAt: new Date(changedAt).toISOString() }, 'could not discard the rows of an uncommitted write'));
+  }
+
+  function fenceFor(lease: Held): () => void {
+    return () => {
+      if (held !== lease || Date.now() >= lease.deadline) throw lost(lease, 'the lease expired before the write finished');
+    };
+  }
+
+  async function run<T>(write: (changedAt: Date, fence: () => void) => Promise<T>): Promise<T> {
+    if (held && (Date.now() >= held.deadline || Date.now() - held.acquiredAt >= options.maxHoldMs)) {
+      await release();
+      // A turn for writers polling in other processes before this one claims again.
+      await sleep(3 * pollMs);
+    }
+    if (!held) {
+      held = await acquire();
+      const lease = held;
+      renewTimer = setInterval(() => {
+        renewing = renew(lease).catch((error: unknown) => options.logger?.warn({ err: error }, 'could not renew the scoring write lease'));
+      }, Math.max(100, options.ttlMs / 3));
+    }
+    const lease = held;
+    const fence = fenceFor(lease);
+    // Server time, strictly above every committed change: the publisher and change detection order by it.
+    const changedAt = Math.max(Date.now() + lease.offset, lease.lastChangedAt + 1);
+    lease.lastChangedAt = changedAt;
+    try {
+      const result = await write(new Date(changedAt), fence);
+      if (options.delayBeforeCommitMs) await sleep(options.delayBeforeCommitMs);
+      fence();
+      await commit(lease, changedAt);
+      return result;
+    } catch (error) {
+      await discard(changedAt);
+      if (error instanceof CrmError && error.code === 'WRITE_LEASE_LOST') await release();
+      throw error;
+    }
+  }
+
   return {
-    exclusive<T>(write: (changedAt: Date) => Promise<T>): Promise<T> {
-      const result = tail.then(() => {
-        last = Math.max(now(), last + 1);
-        return write(new Date(last));
+    exclusive<T>(write: (changedAt: Date, fence: () => void) => Promise<T>): Promise<T> {
+      queued++;
+      const result = tail.then(() => run(write)).finally(async () => {
+        queued--;
+        // Nobody in this process waits: let other processes have the lease.
+        if (queued === 0) await release();
       });
       // A failed write must not block the ones queued after it.
       tail = result.catch(() => undefined);
       return result;
     },
+    close: async () => {
+      await tail;
+      await release();
+    },
   };
+}
+
+function lost(lease: Held, why: string): CrmError {
+  return new CrmError('WRITE_LEASE_LOST', `scoring write lease epoch ${lease.epoch}: ${why}; the write was not committed`, { retriable: true });
 }

@@ -15,7 +15,7 @@ import {
 import { rawOrderRow } from '@crm/sample-data';
 import { DEFAULT_SCORING_PARAMETERS, loadScoringParameters, runScoring } from '../src/index.js';
 import { rescoreCustomers } from '../src/run.js';
-import { createWriteLock } from '../src/write-lock.js';
+import { createWriteLease } from '../src/write-lock.js';
 import { useScoringEngine } from './engine.js';
 
 const engine = useScoringEngine('crm-model-scores-');
@@ -217,7 +217,7 @@ describe('fits on a cadence, only converged ones used', () => {
 describe('no score-less profiles', () => {
   it('an empty start-up run is no basis for updates, and a result without a model never replaces one with it', { timeout: 120_000 }, async () => {
     const clickhouse = await database('scoreless');
-    const lock = createWriteLock();
+    const lock = createWriteLease(clickhouse, { ttlMs: 30_000, maxHoldMs: 5_000 });
     // The service starts on an empty database: a run with no buyers.
     await runScoring(clickhouse, new Date(T - DAY));
     await clickhouse.insert({ table: 'orders', values: population('s', 300, 9), format: 'JSONEachRow' });
@@ -278,7 +278,7 @@ describe('reactivated ends', () => {
     const returned = [1, 11, 21, 31, 41].map((d) => rawOrderRow('back', T + d * DAY + HOUR, 60));
     // An incremental update sees the return at once.
     await clickhouse.insert({ table: 'orders', values: [returned[0]!, rawOrderRow('lapsed', T + DAY, 60)], format: 'JSONEachRow' });
-    const update = await rescoreCustomers(clickhouse, ['back', 'lapsed'], new Date(T + DAY + 2 * HOUR), DEFAULT_SCORING_PARAMETERS, createWriteLock());
+    const update = await rescoreCustomers(clickhouse, ['back', 'lapsed'], new Date(T + DAY + 2 * HOUR), DEFAULT_SCORING_PARAMETERS, createWriteLease(clickhouse, { ttlMs: 30_000, maxHoldMs: 5_000 }));
     expect(update.basisAsOf).toEqual(new Date(T));
     expect((await profiles(clickhouse)).get('back')!.lifecycle_stage).toBe('reactivated');
     expect((await profiles(clickhouse)).get('lapsed')!.lifecycle_stage).toBe('reactivated');

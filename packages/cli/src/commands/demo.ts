@@ -3,7 +3,7 @@ import { createProducer } from '@crm/kafka';
 import { sleep } from '@crm/runtime';
 import type { ClickHouseClient } from '@crm/clickhouse';
 import { generateOrderEvents } from '@crm/sample-data';
-import { runScoring, type ScoringParameters } from '@crm/scoring';
+import { createWriteLease, runScoring, scoringParameters, writeLeaseOptions, type ScoringConfig } from '@crm/scoring';
 import type { Say } from '../stack/stack.js';
 
 export interface DemoOptions {
@@ -12,7 +12,8 @@ export interface DemoOptions {
   ordersTopic: string;
   timeoutMs: number;
   /** The scoring settings the service runs with. */
-  parameters: ScoringParameters;
+  /** The scoring service's own settings (SCORING_*, RISK_*, the lease). */
+  scoring: ScoringConfig;
 }
 
 /** Produces a seeded sample, waits until ingest has it all in ClickHouse, scores, and summarises. */
@@ -54,7 +55,9 @@ export async function runDemo(kafka: Kafka, clickhouse: ClickHouseClient, option
     say(`ingested ${stored}/${unique}`);
   }
 
-  const run = await runScoring(clickhouse, new Date(), options.parameters);
+  // The same settings and the same write lease as the scoring service that `crm up` started.
+  const lease = createWriteLease(clickhouse, writeLeaseOptions(options.scoring));
+  const run = await runScoring(clickhouse, new Date(), scoringParameters(options.scoring), undefined, lease).finally(() => lease.close());
   say(`scored ${run.customers} customers as of ${run.asOf.toISOString()} in ${run.ms} ms`);
   for (const fit of [run.fits.bgnbd, run.fits.mbgnbd, run.fits.gammaGamma]) {
     if (fit) say(`  ${fit.model}: ${Object.entries(fit.params).map(([k, v]) => `${k}=${v.toPrecision(4)}`).join(' ')}`);
