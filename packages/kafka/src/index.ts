@@ -2,3 +2,4 @@ export * from './topics.js';
 export * from './settings.js';
 export * from './client.js';
 export * from './admin.js';
+export * from './supervised-consumer.js';

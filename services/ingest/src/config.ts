@@ -19,6 +19,8 @@ export const ingestConfigSchema = z.object({
   INGEST_MAX_MESSAGE_BYTES: setting.positiveInt(1_048_576),
   /** Partitions handled at once; their writes overlap, each still committed only after its own write. */
   INGEST_PARTITIONS_CONCURRENTLY: setting.positiveInt(4),
+  /** /readyz says not ready when the consumer has not fetched for this long (e.g. a write stuck on ClickHouse). */
+  INGEST_PROGRESS_DEADLINE_SECONDS: setting.positiveInt(60),
   /** Port of /healthz, /readyz and /metrics; 0 picks a free one. */
   INGEST_HEALTH_PORT: setting.port(9101),
   /** Fault injection for tests only: wait this long between decoding a batch and writing it. */

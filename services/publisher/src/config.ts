@@ -11,6 +11,8 @@ export const publisherConfigSchema = z.object({
   /** How often the outbox is polled: the floor of the latency from a scoring result to its event. */
   PUBLISHER_POLL_MS: setting.positiveInt(200),
   PUBLISHER_BATCH_SIZE: setting.positiveInt(5000),
+  /** /readyz says not ready when no poll of the outbox completed for this long (e.g. a send stuck on a broker that is gone). */
+  PUBLISHER_PROGRESS_DEADLINE_SECONDS: setting.positiveInt(60),
   PUBLISHER_HEALTH_PORT: setting.port(9103),
   LOG_LEVEL: setting.logLevel(),
   /** Fault injection for tests only: wait this long between Kafka's acknowledgement and recording the cursor. */
