@@ -41,6 +41,7 @@ export function superviseConsumer(options: {
   readiness.expectProgress(name, options.progressDeadlineMs, 'a fetch');
 
   const life = async () => {
+    if (stopping.signal.aborted) return;
     const c = options.create();
     consumer = c;
     readiness.notReady(name, 'connecting to Kafka and joining the group');

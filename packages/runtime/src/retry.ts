@@ -21,12 +21,19 @@ export async function retry<T>(operation: (attempt: number) => Promise<T>, optio
       return await operation(attempt);
     } catch (error) {
       if (attempt >= options.retries || !shouldRetry(error) || options.signal?.aborted) throw error;
-      const ceiling = Math.min(options.maxDelayMs, options.initialDelayMs * 2 ** attempt);
-      const delayMs = Math.round(ceiling / 2 + (Math.random() * ceiling) / 2);
+      const delayMs = backoffDelay(attempt, options);
       options.onRetry?.(error, attempt + 1, delayMs);
       await sleep(delayMs, options.signal);
+      // Aborted during the wait: no further attempt.
+      if (options.signal?.aborted) throw error;
     }
   }
+}
+
+/** The wait before retry number `attempt + 1`: exponential, capped, with jitter (half to all of the ceiling). */
+export function backoffDelay(attempt: number, policy: { initialDelayMs: number; maxDelayMs: number }): number {
+  const ceiling = Math.min(policy.maxDelayMs, policy.initialDelayMs * 2 ** attempt);
+  return Math.round(ceiling / 2 + (Math.random() * ceiling) / 2);
 }
 
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {

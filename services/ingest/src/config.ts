@@ -11,7 +11,7 @@ export const ingestConfigSchema = z.object({
   /** How soon a crashed instance's partitions move to a live one (the broker's minimum is 6000). */
   INGEST_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6000).default(30_000),
   /** The currency every value is reported in (ISO 4217). */
-  CRM_REPORTING_CURRENCY: z.string().regex(/^[A-Z]{3}$/, 'an ISO 4217 code such as USD').default('USD'),
+  CRM_REPORTING_CURRENCY: setting.currency('USD'),
   /** JSON object: units of the reporting currency per unit of each other currency, e.g. {"EUR":1.08}. */
   CRM_FX_RATES: fxRatesSetting,
   /** Events whose occurred_at is further in the future than this are rejected (producer clock skew). */
