@@ -38,7 +38,7 @@ describe('batches compressed by a librdkafka producer, every codec Kafka has', (
     const brokers = inject('kafkaBrokers');
     const fatal: Error[] = [];
     const config = loadIngestConfig(env);
-    const ingest = await startIngest(config, createLogger('ingest', 'warn'), (error) => fatal.push(error));
+    const ingest = await startIngest(config, createLogger('ingest', 'warn'), { onCrash: (error) => fatal.push(error) });
     const clickhouse = createClickHouse(config);
     const stored = async () =>
       Number((await (await clickhouse.query({ query: 'SELECT uniqExact(event_id) AS n FROM orders', format: 'JSONEachRow' })).json<{ n: string }>())[0]!.n);

@@ -4,7 +4,8 @@ import { FaultScenario, formatReport } from './faults/scenario.js';
 
 /**
  * The short form of the fault-injection suite (the full one: `pnpm test:faults`):
- * the same scenario, one fault of each kind over a small load. It runs its own
+ * the same scenario, one fault of each kind over a small load, after starting the services
+ * once with the broker down and once with ClickHouse down. It runs its own
  * broker and ClickHouse host (it stops and restarts both), not the run's shared broker.
  * Seed 8 puts the faults that take longest to recover from (broker restart, scoring
  * kill: scoring's consumer group waits out the dead member's 30 s session) early in
@@ -21,7 +22,7 @@ const scenario = new FaultScenario({
 afterAll(() => scenario.dispose(), 120_000);
 
 describe('the pipeline under faults (short form)', () => {
-  it('one fault of each kind: nothing lost or doubled, every malformed message dead-lettered, profiles as a clean run, every change published', { timeout: 170_000 }, async () => {
+  it('one fault of each kind: nothing lost or doubled, every malformed message dead-lettered, profiles as a clean run, every change published', { timeout: 600_000 }, async () => {
     const report = await scenario.run();
     console.log(formatReport(report));
     expectConverged(report);

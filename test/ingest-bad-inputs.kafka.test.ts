@@ -29,7 +29,7 @@ beforeAll(async () => {
   env = infra.env();
   topics = await createTestTopics(infra.kafka, env.CRM_TOPIC_NAMESPACE);
   const config = loadIngestConfig(env);
-  ingest = await startIngest(config, createLogger('ingest', 'warn'), (error) => fatal.push(error));
+  ingest = await startIngest(config, createLogger('ingest', 'warn'), { onCrash: (error) => fatal.push(error) });
   clickhouse = createClickHouse(config);
 });
 afterAll(async () => {

@@ -73,6 +73,8 @@ export interface FaultScenarioOptions {
   settleTimeoutMs?: number;
   /** Keep every service's full output (and the broker's log) here. */
   logDir?: string;
+  /** Start the services with the broker down, then again with ClickHouse down, before the produce. Default true. */
+  startupFaults?: boolean;
   /** Scoring's schedule. Default 5 s. */
   scoringIntervalSeconds?: number;
   malformedShare?: number;
@@ -80,8 +82,11 @@ export interface FaultScenarioOptions {
   log?: (line: string) => void;
 }
 
+/** Faults of the start-up phase: services started while a dependency is down. */
+export type StartupFault = 'broker-down-at-start' | 'clickhouse-down-at-start';
+
 export interface FaultRecord {
-  kind: FaultKind;
+  kind: FaultKind | StartupFault;
   atSeconds: number;
   ms: number;
   detail: string;
@@ -279,15 +284,13 @@ export class FaultScenario {
     await provisionKafka(undefined, (line) => this.log(`[kafka] ${line}`));
     this.brokerDir = this.tempDir('crm-faults-kafka-');
     this.brokerPorts = { port: await freePort(), controllerPort: await freePort() };
-    const broker = await this.startBroker();
+    const brokers = `127.0.0.1:${this.brokerPorts.port}`;
     await this.host.ready();
     const clickhouseUrl = `http://127.0.0.1:${chPort}`;
-    this.kafka = createKafka({ brokers: [broker.brokers], clientId: 'crm-faults', logger: createLogger('faults', 'silent') });
-    await ensureTopics(this.kafka, Object.values(this.topics), 6);
-    this.log(`broker ${broker.brokers} (pid ${broker.pid}), ClickHouse host ${clickhouseUrl} (pid ${this.host.pid})`);
+    this.kafka = createKafka({ brokers: [brokers], clientId: 'crm-faults', logger: createLogger('faults', 'silent') });
 
     const env: Record<string, string> = {
-      KAFKA_BROKERS: broker.brokers,
+      KAFKA_BROKERS: brokers,
       CLICKHOUSE_URL: clickhouseUrl,
       CLICKHOUSE_USER: 'default',
       CLICKHOUSE_PASSWORD: '',
@@ -298,8 +301,9 @@ export class FaultScenario {
       INGEST_HEALTH_PORT: '0',
       SCORING_HEALTH_PORT: '0',
       PUBLISHER_HEALTH_PORT: '0',
-      // The broker's minimum: a killed ingest's partitions move on within seconds.
+      // The broker's minimum: a killed ingest's (or scoring's) partitions move on within seconds.
       INGEST_SESSION_TIMEOUT_MS: '6000',
+      SCORING_SESSION_TIMEOUT_MS: '6000',
       SCORING_INTERVAL_SECONDS: String(options.scoringIntervalSeconds ?? 5),
       SCORING_INCREMENTAL: 'true',
       PUBLISHER_POLL_MS: '200',
@@ -311,19 +315,54 @@ export class FaultScenario {
       scoring: this.supervise('scoring', 'services/scoring/src/main.ts', env, 'scoring running'),
       publisher: this.supervise('publisher', 'services/publisher/src/main.ts', env, 'publisher running'),
     };
-    // Ingest first: it applies the migrations the others then find done.
-    services.ingest.start();
-    await services.ingest.ready();
-    services.scoring.start();
-    services.publisher.start();
-    await Promise.all([services.scoring.ready(), services.publisher.ready()]);
+    const all = [services.ingest, services.scoring, services.publisher];
+    const faults: FaultRecord[] = [];
+    const shutdowns: FaultReport['shutdowns'] = [];
+    const startupFaults = options.startupFaults ?? true;
+
+    if (startupFaults) {
+      // Broker down while services start: they wait (each logs its wait), none exits; then the broker comes.
+      this.activity = 'broker-down-at-start';
+      const began = Date.now();
+      for (const s of all) s.start();
+      await Promise.all(all.map((s) => this.loggedWaits(s, /^(Kafka \(producer\)|incremental consumer): not available yet/)));
+      const waited = Date.now() - began;
+      const broker = await this.startBroker();
+      await ensureTopics(this.kafka, Object.values(this.topics), 6);
+      await Promise.all(all.map((s) => s.ready()));
+      faults.push({ kind: 'broker-down-at-start', atSeconds: Math.round((began - this.started) / 100) / 10, ms: Date.now() - began, detail: `services waited ${waited} ms, broker started (pid ${broker.pid}), all ready` });
+      this.log(`broker-down-at-start: ${faults.at(-1)!.detail} (${faults.at(-1)!.ms} ms)`);
+
+      // ClickHouse down while services start: a graceful stop of everything, ClickHouse stopped, services started again.
+      this.activity = 'clickhouse-down-at-start';
+      const began2 = Date.now();
+      for (const s of all) shutdowns.push({ service: s.name, ...(await s.stop()) });
+      await this.host.stop(30_000);
+      for (const s of all) s.start();
+      await Promise.all(all.map((s) => this.loggedWaits(s, /^ClickHouse \(migrations\): not available yet/)));
+      const waited2 = Date.now() - began2;
+      this.host.start();
+      await this.host.ready();
+      await Promise.all(all.map((s) => s.ready()));
+      faults.push({ kind: 'clickhouse-down-at-start', atSeconds: Math.round((began2 - this.started) / 100) / 10, ms: Date.now() - began2, detail: `services waited ${waited2} ms, ClickHouse started, all ready` });
+      this.log(`clickhouse-down-at-start: ${faults.at(-1)!.detail} (${faults.at(-1)!.ms} ms)`);
+    } else {
+      await this.startBroker();
+      await ensureTopics(this.kafka, Object.values(this.topics), 6);
+      // Ingest first: it applies the migrations the others then find done.
+      services.ingest.start();
+      await services.ingest.ready();
+      services.scoring.start();
+      services.publisher.start();
+      await Promise.all([services.scoring.ready(), services.publisher.ready()]);
+    }
+    this.log(`broker ${brokers}, ClickHouse host ${clickhouseUrl} (pid ${this.host.pid})`);
     const startupMs = Date.now() - this.started;
     this.log(`stack up in ${(startupMs / 1000).toFixed(1)} s`);
 
     // Steady produce, faults alongside.
     this.activity = 'steady produce';
     const produceStart = Date.now();
-    const faults: FaultRecord[] = [];
     await Promise.all([this.produceSteadily(plan, produceStart), this.injectFaults(plannedFaults, produceStart, plan, services, faults)]);
     const produceMs = Date.now() - produceStart;
     this.log(`produce and faults done in ${(produceMs / 1000).toFixed(1)} s (${this.extra.flooded} flooded, ${this.extra.replayed} replayed)`);
@@ -372,7 +411,6 @@ export class FaultScenario {
         return { done: lag.lag === 0n && run, progress: `incremental ${lag.committed}/${lag.end} committed; full run after catch-up ${run ? 'done' : 'pending'}` };
       }),
     );
-    const shutdowns: FaultReport['shutdowns'] = [];
     // A graceful stop finishes the running full run, so the outbox is final afterwards.
     shutdowns.push({ service: 'scoring', ...(await services.scoring.stop()) });
 
@@ -431,6 +469,17 @@ export class FaultScenario {
         clean: { ms: cleanRun.ms, customers: cleanRun.customers, buyers: cleanRun.buyers },
       },
     };
+  }
+
+  /** Until a service logged a wait for a dependency (it tried, failed and backs off), and is still alive. */
+  private async loggedWaits(service: Supervisor, message: RegExp): Promise<void> {
+    const proc = service.current!;
+    const deadline = Date.now() + 120_000;
+    while (!proc.lines.some((l) => message.test(String(l.msg ?? '')))) {
+      if (!service.alive) throw new Error(`${service.name} exited while waiting for a dependency`);
+      if (Date.now() > deadline) throw new Error(`${service.name} logged no wait matching ${message} in 120 s`);
+      await sleep(200);
+    }
   }
 
   /** Starts (or finds) the scenario's broker; one started while the scenario was being disposed is stopped again. */

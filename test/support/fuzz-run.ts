@@ -49,7 +49,7 @@ export async function runIngestFuzz(options: {
     INGEST_DEAD_LETTER_MAX_SEND_BYTES: String(FUZZ_LIMITS.deadLetterSendBytes),
   });
   const fatal: string[] = [];
-  const ingest = await startIngest(config, createLogger('ingest', 'error'), (error) => fatal.push(error.message));
+  const ingest = await startIngest(config, createLogger('ingest', 'error'), { onCrash: (error) => fatal.push(error.message) });
   const clickhouse = createClickHouse(config);
   const producer = createProducer(kafka);
   await producer.connect();

@@ -10,7 +10,7 @@ import { runDemo } from './commands/demo.js';
 import { printSummary } from './commands/summary.js';
 import { sentAlerts, waitForPublisher } from './commands/alerts.js';
 import { replayDeadLetters } from './dead-letters/replay.js';
-import { importOrders, waitUntilIngested } from './import/import-orders.js';
+import { importOrders, ingestOutcome, waitUntilIngested } from './import/import-orders.js';
 import { parseMapping } from './import/order-rows.js';
 import { tailTopic } from './tail/tail-topic.js';
 
@@ -25,9 +25,11 @@ const USAGE = `usage: pnpm crm <command> [options]
                             in ClickHouse, score, and print a summary
   score [--as-of ISO]       run scoring now (or as of a past instant) with the scoring service's settings
                             (SCORING_*, CLV_*, RISK_*); waits for the write lease if the service is writing
-  import orders --file F [--format csv|ndjson] [--map field=column,…] [--currency USD] [--wait]
+  import orders --file F [--format csv|ndjson] [--map field=column,…] [--currency CODE] [--wait]
                             backfill orders through Kafka; fields: customer_id, order_id, placed_at (ISO or
-                            yyyyMMdd), total, refunded_amount, status, currency, channel, payment_method
+                            yyyyMMdd), total, refunded_amount, status, currency, channel, payment_method;
+                            --currency defaults to CRM_REPORTING_CURRENCY; --wait reports what ingest
+                            stored and what it dead-lettered, with reasons
   tail <topic> [--follow] [--max N]
                             print a topic's messages decoded (JSON or Avro), one JSON object per line
   dlq replay [--reason CODE]
@@ -53,7 +55,7 @@ async function main(argv: string[]): Promise<number> {
       reason: { type: 'string' },
       file: { type: 'string' },
       map: { type: 'string' },
-      currency: { type: 'string', default: 'USD' },
+      currency: { type: 'string' },
       wait: { type: 'boolean', default: false },
       follow: { type: 'boolean', default: false },
       max: { type: 'string', default: '1000000' },
@@ -141,12 +143,13 @@ async function main(argv: string[]): Promise<number> {
       const format = values.format === 'PrettyCompactMonoBlock' ? (values.file.endsWith('.csv') ? 'csv' : 'ndjson') : values.format;
       if (format !== 'csv' && format !== 'ndjson') throw new UsageError(`--format: csv or ndjson, not ${format}`);
       const kafka = createKafka({ brokers: brokerList(config.KAFKA_BROKERS), clientId: 'crm-import', logger: createLogger('crm', 'error') });
-      const ordersTopic = topicNames(config.CRM_TOPIC_NAMESPACE).orders;
+      const { orders: ordersTopic, deadLetter: deadLetterTopic } = topicNames(config.CRM_TOPIC_NAMESPACE);
       const counts = await importOrders(kafka, {
+        deadLetterTopic,
         file: values.file,
         format,
         mapping: parseMapping(values.map),
-        defaults: { currency: values.currency, channel: 'web', paymentMethod: 'credit', status: 'delivered' },
+        defaults: { currency: values.currency ?? config.CRM_REPORTING_CURRENCY, channel: 'web', paymentMethod: 'credit', status: 'delivered' },
         ordersTopic,
         onProgress: (c) => process.stderr.write(`\rimporting: ${c.rows} rows read, ${c.accepted} sent, ${c.rejected} rejected`),
       });
@@ -161,7 +164,13 @@ async function main(argv: string[]): Promise<number> {
           onProgress: (done, total) => process.stderr.write(`\rwaiting for ingest: ${done}/${total}`),
         });
         process.stderr.write('\n');
-        say('every accepted row is in ClickHouse');
+        const outcome = await ingestOutcome(kafka, { ordersTopic, deadLetterTopic, sent: counts.sent });
+        const rejected = [...outcome.deadLettered.values()].reduce((a, b) => a + b, 0);
+        say(`ingest stored ${outcome.stored} of ${counts.sent.lineOf.size} sent orders in ClickHouse; dead-lettered ${rejected}`);
+        for (const [code, n] of outcome.deadLettered) say(`  ${code}: ${n}`);
+        for (const e of outcome.examples) say(`  line ${e.line}: ${e.code}: ${e.message}`);
+        if (rejected > 0) say('  (crm dlq replay --reason CODE re-injects them once the cause is fixed)');
+        return outcome.stored === 0 && counts.sent.lineOf.size > 0 ? 1 : 0;
       }
       return counts.rejected > 0 && counts.accepted === 0 ? 1 : 0;
     }

@@ -3,7 +3,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ClickHouseClient } from '@clickhouse/client';
-import { CrmError, retry, type Logger } from '@crm/runtime';
+import { CrmError, waitForDependency, type Logger } from '@crm/runtime';
 import { classifyClickHouseError, createClickHouse } from './client.js';
 import type { ClickHouseConfig } from './settings.js';
 
@@ -98,21 +98,18 @@ export async function migrate(client: ClickHouseClient, database: string, logger
 }
 
 /**
- * What every service does at start: apply pending migrations, waiting for a
- * ClickHouse that is still starting (connection errors are retried; a broken
- * migration is not).
+ * What every service does at start: apply pending migrations, waiting for as
+ * long as it takes for a ClickHouse that is down or still starting
+ * (connection errors are retried with the dependency backoff; a broken
+ * migration is not). `signal` ends the wait (the service is stopping).
  */
-export async function migrateOnStart(config: ClickHouseConfig, logger: Logger): Promise<void> {
+export async function migrateOnStart(config: ClickHouseConfig, logger: Logger, signal?: AbortSignal): Promise<void> {
   const admin = createClickHouse(config, { database: false });
   try {
-    await retry(
-      () => migrate(admin, config.CLICKHOUSE_DATABASE, logger).catch((e: unknown) => Promise.reject(classifyClickHouseError(e, 'migrate'))),
-      {
-        retries: 20,
-        initialDelayMs: 250,
-        maxDelayMs: 5_000,
-        onRetry: (error, attempt) => logger.warn({ err: error, attempt }, 'ClickHouse not ready; retrying migrations'),
-      },
+    await waitForDependency(
+      'ClickHouse (migrations)',
+      () => migrate(admin, config.CLICKHOUSE_DATABASE, logger),
+      { logger, classify: (e) => classifyClickHouseError(e, 'migrate'), ...(signal && { signal }) },
     );
   } finally {
     await admin.close();

@@ -2,7 +2,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { join } from 'node:path';
-import { CrmError, isProcessAlive, livePidFromFile, sleep, stopProcessFromFile } from '@crm/runtime';
+import { CrmError, isProcessAlive, livePidFromFile, sleep, stopProcessFromFile, writePidFile } from '@crm/runtime';
 import { log4jProperties, serverProperties, type BrokerPorts } from './broker-config.js';
 import { DEFAULT_LIBS_DIR } from './provision.js';
 
@@ -79,7 +79,7 @@ export async function startBroker(options: BrokerOptions): Promise<BrokerInfo> {
   closeSync(out);
   child.unref();
   if (child.pid === undefined) throw new CrmError('KAFKA_PROVISION_FAILED', 'could not start java for the Kafka broker');
-  writeFileSync(p.pid, String(child.pid));
+  writePidFile(p.pid, child.pid);
   await waitForBroker(options.port, child.pid, p.log, options.startTimeoutMs ?? 60_000);
   return { brokers, pid: child.pid, logFile: p.log, started: true };
 }

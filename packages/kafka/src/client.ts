@@ -1,5 +1,5 @@
 import { Kafka, Partitioners, logLevel, type Producer, type logCreator } from 'kafkajs';
-import type { Logger } from '@crm/runtime';
+import { CrmError, waitForDependency, type Logger } from '@crm/runtime';
 import { registerCompressionCodecs } from './codecs.js';
 
 /** kafkajs logs through the service's pino logger, so every line is structured. */
@@ -39,5 +39,37 @@ export function createProducer(kafka: Kafka): Producer {
     maxInFlightRequests: 1,
     createPartitioner: Partitioners.DefaultPartitioner,
     retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 300, maxRetryTime: 10_000 },
+  });
+}
+
+/** kafkajs errors that mean "the broker is not there (yet)", though kafkajs marks some as final after its own retries. */
+const UNAVAILABLE = new Set([
+  'KafkaJSConnectionError',
+  'KafkaJSConnectionClosedError',
+  'KafkaJSNumberOfRetriesExceeded',
+  'KafkaJSRequestTimeoutError',
+  'KafkaJSBrokerNotFound',
+  'KafkaJSNoBrokerAvailableError',
+  'KafkaJSGroupCoordinatorNotFound',
+  'KafkaJSMetadataNotLoaded',
+  'KafkaJSTopicMetadataNotLoaded',
+  'KafkaJSLockTimeout',
+  'KafkaJSTimeout',
+]);
+
+/** Wraps a Kafka failure in a CrmError that says whether waiting for the broker can help. */
+export function classifyKafkaError(error: unknown, what: string): CrmError {
+  if (error instanceof CrmError) return error;
+  const e = error as { name?: string; message?: string; retriable?: boolean } | undefined;
+  const retriable = e?.retriable === true || UNAVAILABLE.has(e?.name ?? '');
+  return new CrmError('KAFKA_UNAVAILABLE', `${what}: ${e?.message ?? String(error)}`, { retriable, cause: error });
+}
+
+/** Connects a producer, waiting for the broker with the dependency backoff for as long as it takes (or until `signal`). */
+export async function connectProducer(producer: Producer, logger: Logger, signal?: AbortSignal): Promise<void> {
+  await waitForDependency('Kafka (producer)', () => producer.connect(), {
+    logger,
+    ...(signal && { signal }),
+    classify: (e) => classifyKafkaError(e, 'connect the producer'),
   });
 }

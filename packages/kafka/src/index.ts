@@ -4,3 +4,4 @@ export * from './client.js';
 export * from './admin.js';
 export * from './codecs.js';
 export * from './bounded-send.js';
+export * from './supervised-consumer.js';

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ConfigError } from './errors.js';
+import { LOG_LEVELS } from './logger.js';
 
 export type Env = Record<string, string | undefined>;
 
@@ -38,5 +39,6 @@ export const setting = {
       .default(fallback ? 'true' : 'false')
       .transform((v) => v === 'true' || v === '1' || v === 'yes'),
   url: (fallback: string) => z.string().url().default(fallback),
-  logLevel: () => z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  currency: (fallback: string) => z.string().regex(/^[A-Z]{3}$/, 'an ISO 4217 code such as USD').default(fallback),
+  logLevel: () => z.enum(LOG_LEVELS).default('info'),
 };

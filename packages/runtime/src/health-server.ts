@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Registry, collectDefaultMetrics } from 'prom-client';
+import type { Readiness } from './readiness.js';
 
 export interface HealthServer {
   readonly port: number;
@@ -11,8 +12,11 @@ export interface HealthServer {
 export interface HealthServerOptions {
   host?: string;
   port: number;
-  /** Ready means: able to do the service's work now (dependencies reachable, consumer running). */
-  isReady: () => boolean;
+  /**
+   * Ready means: able to do the service's work now (dependencies reachable,
+   * consumer running, loop making progress); /readyz lists the reasons when not.
+   */
+  readiness: Pick<Readiness, 'reasons'>;
   registry?: Registry;
 }
 
@@ -25,8 +29,10 @@ export async function startHealthServer(options: HealthServerOptions): Promise<H
     if (path === '/healthz') {
       res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
     } else if (path === '/readyz') {
-      const ready = options.isReady();
-      res.writeHead(ready ? 200 : 503, { 'content-type': 'text/plain' }).end(ready ? 'ready\n' : 'not ready\n');
+      const reasons = options.readiness.reasons();
+      res
+        .writeHead(reasons.length === 0 ? 200 : 503, { 'content-type': 'text/plain' })
+        .end(reasons.length === 0 ? 'ready\n' : `not ready\n${reasons.map((r) => `${r}\n`).join('')}`);
     } else if (path === '/metrics') {
       registry.metrics().then(
         (text) => res.writeHead(200, { 'content-type': registry.contentType }).end(text),

@@ -6,3 +6,4 @@ export * from './shutdown.js';
 export * from './health-server.js';
 export * from './local-paths.js';
 export * from './pid-files.js';
+export * from './readiness.js';

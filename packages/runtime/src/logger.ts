@@ -2,14 +2,20 @@ import { pino, type Logger } from 'pino';
 
 export type { Logger };
 
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+const isLevel = (level: string): level is (typeof LOG_LEVELS)[number] => (LOG_LEVELS as readonly string[]).includes(level);
+
 /**
  * Structured logs. Event payloads never go into logs: customer ids, emails and
  * free text are personal data. The redaction list is a safety net, not the plan.
+ * An unknown level logs at info: the logger exists before configuration is
+ * parsed, and that parse then stops start-up naming LOG_LEVEL.
  */
-export function createLogger(name: string, level: string = process.env.LOG_LEVEL ?? 'info', to: 'stdout' | 'stderr' = 'stdout'): Logger {
+export function createLogger(name: string, level: string = process.env.LOG_LEVEL || 'info', to: 'stdout' | 'stderr' = 'stdout'): Logger {
   const options = {
     name,
-    level,
+    level: isLevel(level) ? level : 'info',
     base: { service: name, pid: process.pid },
     timestamp: pino.stdTimeFunctions.isoTime,
     redact: {

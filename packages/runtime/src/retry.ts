@@ -1,4 +1,5 @@
 import { isRetriable } from './errors.js';
+import type { Logger } from './logger.js';
 
 export interface RetryOptions {
   /** How many times to try again after the first failure. */
@@ -20,12 +21,19 @@ export async function retry<T>(operation: (attempt: number) => Promise<T>, optio
       return await operation(attempt);
     } catch (error) {
       if (attempt >= options.retries || !shouldRetry(error) || options.signal?.aborted) throw error;
-      const ceiling = Math.min(options.maxDelayMs, options.initialDelayMs * 2 ** attempt);
-      const delayMs = Math.round(ceiling / 2 + (Math.random() * ceiling) / 2);
+      const delayMs = backoffDelay(attempt, options);
       options.onRetry?.(error, attempt + 1, delayMs);
       await sleep(delayMs, options.signal);
+      // Aborted during the wait: no further attempt.
+      if (options.signal?.aborted) throw error;
     }
   }
+}
+
+/** The wait before retry number `attempt + 1`: exponential, capped, with jitter (half to all of the ceiling). */
+export function backoffDelay(attempt: number, policy: { initialDelayMs: number; maxDelayMs: number }): number {
+  const ceiling = Math.min(policy.maxDelayMs, policy.initialDelayMs * 2 ** attempt);
+  return Math.round(ceiling / 2 + (Math.random() * ceiling) / 2);
 }
 
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
@@ -39,5 +47,35 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
       },
       { once: true },
     );
+  });
+}
+
+/** How services wait for a dependency (broker, ClickHouse) that is down: for ever, backing off to this ceiling. */
+export const DEPENDENCY_BACKOFF = { initialDelayMs: 500, maxDelayMs: 10_000 } as const;
+
+/**
+ * Runs `operation` until it succeeds, retrying every retriable failure with
+ * the one backoff policy (a dependency that is down is waited for, never a
+ * reason to exit), logging each wait. Fails at once on an error that is not
+ * retriable, and with the last error when `signal` aborts.
+ */
+export function waitForDependency<T>(
+  what: string,
+  operation: (attempt: number) => Promise<T>,
+  options: {
+    logger: Pick<Logger, 'warn'>;
+    signal?: AbortSignal;
+    /** Turns a failure into a typed error that says whether a retry can help, e.g. classifyClickHouseError. */
+    classify?: (error: unknown) => unknown;
+  },
+): Promise<T> {
+  const classify = options.classify ?? ((error: unknown) => error);
+  return retry((attempt) => operation(attempt).catch((error: unknown) => Promise.reject(classify(error))), {
+    retries: Number.POSITIVE_INFINITY,
+    ...DEPENDENCY_BACKOFF,
+    ...(options.signal && { signal: options.signal }),
+    onRetry: (error, attempt, delayMs) => {
+      options.logger.warn({ err: error, attempt, delayMs }, `${what}: not available yet; retrying`);
+    },
   });
 }

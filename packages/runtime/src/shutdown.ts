@@ -38,3 +38,35 @@ export function exitOnStartupError(logger: Logger, error: unknown): never {
   logger.fatal({ err: error }, error instanceof Error ? error.message : String(error));
   process.exit(1);
 }
+
+/**
+ * A service's entry point: configuration first (a bad setting stops start-up
+ * naming it), then `start`, which waits for its dependencies however long
+ * they take. SIGTERM and SIGINT stop it cleanly at any point, also while it is
+ * still waiting at start-up.
+ */
+export async function runService<C extends { LOG_LEVEL: string }>(
+  logger: Logger,
+  loadConfig: () => C,
+  start: (config: C, logger: Logger, signal: AbortSignal) => Promise<{ stop(): Promise<void> }>,
+): Promise<void> {
+  const stopping = new AbortController();
+  let starting: Promise<{ stop(): Promise<void> } | undefined> = Promise.resolve(undefined);
+  try {
+    const config = loadConfig();
+    logger.level = config.LOG_LEVEL;
+    exitOnSignal(logger, async () => {
+      stopping.abort();
+      const service = await starting;
+      await service?.stop();
+    });
+    starting = start(config, logger, stopping.signal).catch((error: unknown) => {
+      // Stopping during start-up is not a failure: the signal handler exits.
+      if (stopping.signal.aborted) return undefined;
+      throw error;
+    });
+    await starting;
+  } catch (error) {
+    exitOnStartupError(logger, error);
+  }
+}

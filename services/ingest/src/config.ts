@@ -11,7 +11,7 @@ export const ingestConfigSchema = z.object({
   /** How soon a crashed instance's partitions move to a live one (the broker's minimum is 6000). */
   INGEST_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6000).default(30_000),
   /** The currency every value is reported in (ISO 4217). */
-  CRM_REPORTING_CURRENCY: z.string().regex(/^[A-Z]{3}$/, 'an ISO 4217 code such as USD').default('USD'),
+  CRM_REPORTING_CURRENCY: setting.currency('USD'),
   /** JSON object: units of the reporting currency per unit of each other currency, e.g. {"EUR":1.08}. */
   CRM_FX_RATES: fxRatesSetting,
   /** Events whose occurred_at is further in the future than this are rejected (producer clock skew). */
@@ -25,6 +25,8 @@ export const ingestConfigSchema = z.object({
   INGEST_DEAD_LETTER_MAX_SEND_BYTES: setting.positiveInt(DEFAULT_MAX_SEND_BYTES),
   /** Partitions handled at once; their writes overlap, each still committed only after its own write. */
   INGEST_PARTITIONS_CONCURRENTLY: setting.positiveInt(4),
+  /** /readyz says not ready when the consumer has not fetched for this long (e.g. a write stuck on ClickHouse). */
+  INGEST_PROGRESS_DEADLINE_SECONDS: setting.positiveInt(60),
   /** Port of /healthz, /readyz and /metrics; 0 picks a free one. */
   INGEST_HEALTH_PORT: setting.port(9101),
   /** Fault injection for tests only: wait this long between decoding a batch and writing it. */

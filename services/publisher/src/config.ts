@@ -18,6 +18,8 @@ export const publisherConfigSchema = z.object({
    * are looked for this far back from the newest one published (docs/SCORING.md).
    */
   PUBLISHER_LATE_MARK_GRACE_MS: setting.positiveInt(600_000),
+  /** /readyz says not ready when no poll of the outbox completed for this long (e.g. a send stuck on a broker that is gone). */
+  PUBLISHER_PROGRESS_DEADLINE_SECONDS: setting.positiveInt(60),
   PUBLISHER_HEALTH_PORT: setting.port(9103),
   LOG_LEVEL: setting.logLevel(),
   /** Fault injection for tests only: wait this long between Kafka's acknowledgement and recording the cursor. */

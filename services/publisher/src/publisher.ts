@@ -1,8 +1,8 @@
 import type { Message, Producer } from 'kafkajs';
 import { contentTypeOf, encodeEvent, SCHEMAS, type Encoding } from '@crm/events';
-import { brokerList, createKafka, createProducer, topicNames, type TopicNames } from '@crm/kafka';
+import { brokerList, connectProducer, createKafka, createProducer, topicNames, type TopicNames } from '@crm/kafka';
 import { classifyClickHouseError, createClickHouse, migrateOnStart, type ClickHouseClient } from '@crm/clickhouse';
-import { sleep, startHealthServer, type Logger } from '@crm/runtime';
+import { Readiness, sleep, startHealthServer, type Logger } from '@crm/runtime';
 import type { PublisherConfig } from './config.js';
 import {
   commitMarks,
@@ -38,15 +38,30 @@ const MARKS_PER_PASS = 500;
  * may resend (same event_ids, same payloads), never lose. Marks are read by
  * id, so a write that commits after a later one is still sent.
  */
-export async function startPublisher(config: PublisherConfig, logger: Logger): Promise<{ healthPort: number; stop(): Promise<void> }> {
-  await migrateOnStart(config, logger);
+export async function startPublisher(
+  config: PublisherConfig,
+  logger: Logger,
+  options: { signal?: AbortSignal } = {},
+): Promise<{ healthPort: number; stop(): Promise<void> }> {
   const topics = topicNames(config.CRM_TOPIC_NAMESPACE);
+  const stopping = new AbortController();
+  options.signal?.addEventListener('abort', () => stopping.abort(), { once: true });
+  // The health server answers at once; ClickHouse and the broker are waited for, not ready meanwhile.
+  const readiness = new Readiness({ clickhouse: 'waiting for ClickHouse', producer: 'waiting for the broker' });
+  const health = await startHealthServer({ port: config.PUBLISHER_HEALTH_PORT, readiness });
+  logger.info({ healthPort: health.port }, 'health server listening');
   const kafka = createKafka({ brokers: brokerList(config.KAFKA_BROKERS), clientId: 'crm-publisher', logger });
   const producer = createProducer(kafka);
-  await producer.connect();
   const clickhouse = createClickHouse(config);
-  const stopping = new AbortController();
-  const health = await startHealthServer({ port: config.PUBLISHER_HEALTH_PORT, isReady: () => !stopping.signal.aborted });
+  try {
+    await readiness.until('clickhouse', 'waiting for ClickHouse', () => migrateOnStart(config, logger, stopping.signal));
+    await readiness.until('producer', 'waiting for the broker', () => connectProducer(producer, logger, stopping.signal));
+  } catch (error) {
+    await Promise.all([producer.disconnect().catch(() => undefined), clickhouse.close(), health.close()]);
+    throw error;
+  }
+  // A send waiting for a broker that is gone never returns: readiness notices the loop stopped turning.
+  readiness.expectProgress('loop', config.PUBLISHER_PROGRESS_DEADLINE_SECONDS * 1000, 'a poll of the outbox');
   const target: Target = {
     clickhouse,
     producer,
@@ -76,6 +91,7 @@ export async function startPublisher(config: PublisherConfig, logger: Logger): P
           }
           seen = marks;
         }
+        readiness.progressed('loop');
       } catch (error) {
         // After a failure progress is read again: what was recorded is what stands.
         progress.clear();
@@ -89,6 +105,7 @@ export async function startPublisher(config: PublisherConfig, logger: Logger): P
     healthPort: health.port,
     stop: async () => {
       stopping.abort();
+      readiness.forget('loop');
       await loop;
       await producer.disconnect();
       await clickhouse.close();

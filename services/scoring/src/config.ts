@@ -20,6 +20,15 @@ export const scoringConfigSchema = z
      * before re-scoring with what is there (an event ingest dead-lettered never arrives).
      */
     SCORING_INCREMENTAL_WAIT_MS: setting.positiveInt(30_000),
+    /** How soon a dead incremental consumer's partitions move to a live one (the broker's minimum is 6000). */
+    SCORING_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6000).default(30_000),
+    /**
+     * /readyz says not ready when no scheduled run succeeded for this long, or the incremental
+     * consumer has not fetched for this long: more than the interval plus the longest run.
+     */
+    SCORING_PROGRESS_DEADLINE_SECONDS: setting.positiveInt(900),
+    /** At start, intermediate tables of runs older than this are dropped (an interrupted run leaves them). */
+    SCORING_STALE_TABLE_MINUTES: z.coerce.number().int().min(0).default(60),
     SCORING_HEALTH_PORT: setting.port(9102),
     /** The write lease (docs/SCORING.md): how long a holder that stopped renewing blocks other writers. */
     SCORING_LEASE_TTL_MS: setting.positiveInt(30_000),

@@ -1,7 +1,7 @@
-import type { Admin, Consumer } from 'kafkajs';
-import { brokerList, createKafka, groupId, topicNames } from '@crm/kafka';
+import type { Admin } from 'kafkajs';
+import { brokerList, createKafka, groupId, superviseConsumer, topicNames } from '@crm/kafka';
 import { classifyClickHouseError, type ClickHouseClient } from '@crm/clickhouse';
-import { sleep, type Logger } from '@crm/runtime';
+import { sleep, type Logger, type Readiness } from '@crm/runtime';
 import { changedCustomers, RESCORING_STREAMS, type RescoringStream } from './changed-customers.js';
 import { createCoalescingQueue } from './coalescing-queue.js';
 import type { ScoringConfig } from './config.js';
@@ -29,22 +29,20 @@ export interface IncrementalUpdates {
  * full run, and only then commits that batch — a crash re-scores again,
  * which changes nothing. Batches do not wait for each other's re-scores.
  */
-export async function startIncrementalUpdates(deps: {
+export function startIncrementalUpdates(deps: {
   config: ScoringConfig;
   clickhouse: ClickHouseClient;
   lock: WriteLock;
   parameters: ScoringParameters;
   logger: Logger;
-}): Promise<IncrementalUpdates> {
+  readiness: Readiness;
+  signal?: AbortSignal;
+}): IncrementalUpdates {
   const { config, clickhouse, lock, parameters, logger } = deps;
   const topics = topicNames(config.CRM_TOPIC_NAMESPACE);
   const kafka = createKafka({ brokers: brokerList(config.KAFKA_BROKERS), clientId: 'crm-scoring', logger });
   const admin = kafka.admin();
-  await admin.connect();
-  const consumer: Consumer = kafka.consumer({ groupId: groupId(config.CRM_TOPIC_NAMESPACE, 'crm-scoring-incremental') });
-  await consumer.connect();
   const streamByTopic = new Map<string, RescoringStream>(RESCORING_STREAMS.map((s) => [topics[s], s]));
-  await consumer.subscribe({ topics: [...streamByTopic.keys()], fromBeginning: true });
   const ingestGroup = groupId(config.CRM_TOPIC_NAMESPACE, config.INGEST_GROUP_ID);
   const rescoring = createCoalescingQueue<string>(async (customers) => {
     try {
@@ -62,62 +60,83 @@ export async function startIncrementalUpdates(deps: {
     return newestRunAt.value;
   };
   // Per partition: the chain of commits (in offset order) and a generation that a failure bumps.
-  const partitions = new Map<string, { commits: Promise<void>; generation: number }>();
+  let partitions = new Map<string, { commits: Promise<void>; generation: number }>();
 
-  await consumer.run({
-    autoCommit: false,
-    eachBatchAutoResolve: false,
-    // Every partition at once: their customers are re-scored together (see coalescing-queue).
-    partitionsConsumedConcurrently: 64,
-    eachBatch: async ({ batch, isRunning, isStale, resolveOffset }) => {
-      if (!isRunning() || isStale() || batch.messages.length === 0) return;
-      const { topic, partition } = batch;
-      const first = batch.firstOffset()!;
-      const next = (BigInt(batch.lastOffset()) + 1n).toString();
-      const coveredUntil = (await newestRun()) - FULL_RUN_OVERLAP_MS;
-      const customers = changedCustomers(streamByTopic.get(topic)!, batch.messages, coveredUntil);
-      // Fetching goes on at once; the commit waits for the re-score, so a crash re-scores again.
-      resolveOffset(batch.lastOffset());
-      const key = `${topic}:${partition}`;
-      const state = partitions.get(key) ?? { commits: Promise.resolve(), generation: 0 };
-      partitions.set(key, state);
-      const generation = state.generation;
-      const work = (async () => {
-        if (customers.length === 0) return;
-        const fetched = Date.now();
-        const written = await waitForIngest(admin, ingestGroup, topic, partition, BigInt(next), config.SCORING_INCREMENTAL_WAIT_MS);
-        if (!written) logger.warn({ topic, partition }, 'ingest has not written the batch in time; re-scoring with what is there');
-        const ingested = Date.now();
-        await rescoring.submit(customers);
-        logger.debug({ topic, customers: customers.length, waitedForIngestMs: ingested - fetched, rescoredMs: Date.now() - ingested }, 'batch re-scored');
-      })();
-      state.commits = Promise.all([state.commits, work])
-        .then(async () => {
-          if (state.generation === generation) await consumer.commitOffsets([{ topic, partition, offset: next }]);
-        })
-        .catch((error: unknown) => {
-          if (state.generation !== generation) return;
-          // Nothing after the failed batch may be committed; read it again from where it started.
-          state.generation++;
-          state.commits = Promise.resolve();
-          logger.error({ err: error, topic, partition }, 'incremental re-scoring failed; reading the batch again');
-          try {
-            consumer.seek({ topic, partition, offset: first });
-          } catch (seekError) {
-            // Stopping or rebalancing: whoever owns the partition next starts from its committed offset.
-            logger.warn({ err: seekError, topic, partition }, 'could not seek back; the committed offset stands');
-          }
-        });
+  // Joining the group can take a session timeout after a restart: it happens in the background,
+  // so the scheduled runs and the health server do not wait for it.
+  const consumer = superviseConsumer({
+    name: 'incremental consumer',
+    readiness: deps.readiness,
+    logger,
+    ...(deps.signal && { signal: deps.signal }),
+    progressDeadlineMs: config.SCORING_PROGRESS_DEADLINE_SECONDS * 1000,
+    create: () =>
+      kafka.consumer({
+        groupId: groupId(config.CRM_TOPIC_NAMESPACE, 'crm-scoring-incremental'),
+        sessionTimeout: config.SCORING_SESSION_TIMEOUT_MS,
+        heartbeatInterval: Math.floor(config.SCORING_SESSION_TIMEOUT_MS / 10),
+      }),
+    start: async (current) => {
+      await admin.connect();
+      await current.subscribe({ topics: [...streamByTopic.keys()], fromBeginning: true });
+      // A new consumer starts from the committed offsets: nothing of the old one's chains stands.
+      partitions = new Map();
+      await current.run({
+        autoCommit: false,
+        eachBatchAutoResolve: false,
+        // Every partition at once: their customers are re-scored together (see coalescing-queue).
+        partitionsConsumedConcurrently: 64,
+        eachBatch: async ({ batch, isRunning, isStale, resolveOffset }) => {
+          if (!isRunning() || isStale() || batch.messages.length === 0) return;
+          const { topic, partition } = batch;
+          const first = batch.firstOffset()!;
+          const next = (BigInt(batch.lastOffset()) + 1n).toString();
+          const coveredUntil = (await newestRun()) - FULL_RUN_OVERLAP_MS;
+          const customers = changedCustomers(streamByTopic.get(topic)!, batch.messages, coveredUntil);
+          // Fetching goes on at once; the commit waits for the re-score, so a crash re-scores again.
+          resolveOffset(batch.lastOffset());
+          const key = `${topic}:${partition}`;
+          const state = partitions.get(key) ?? { commits: Promise.resolve(), generation: 0 };
+          partitions.set(key, state);
+          const generation = state.generation;
+          const work = (async () => {
+            if (customers.length === 0) return;
+            const fetched = Date.now();
+            const written = await waitForIngest(admin, ingestGroup, topic, partition, BigInt(next), config.SCORING_INCREMENTAL_WAIT_MS);
+            if (!written) logger.warn({ topic, partition }, 'ingest has not written the batch in time; re-scoring with what is there');
+            const ingested = Date.now();
+            await rescoring.submit(customers);
+            logger.debug({ topic, customers: customers.length, waitedForIngestMs: ingested - fetched, rescoredMs: Date.now() - ingested }, 'batch re-scored');
+          })();
+          state.commits = Promise.all([state.commits, work])
+            .then(async () => {
+              if (state.generation === generation) await current.commitOffsets([{ topic, partition, offset: next }]);
+            })
+            .catch((error: unknown) => {
+              if (state.generation !== generation) return;
+              // Nothing after the failed batch may be committed; read it again from where it started.
+              state.generation++;
+              state.commits = Promise.resolve();
+              logger.error({ err: error, topic, partition }, 'incremental re-scoring failed; reading the batch again');
+              try {
+                current.seek({ topic, partition, offset: first });
+              } catch (seekError) {
+                // Stopping or rebalancing: whoever owns the partition next starts from its committed offset.
+                logger.warn({ err: seekError, topic, partition }, 'could not seek back; the committed offset stands');
+              }
+            });
+        },
+      });
+      logger.info({ topics: [...streamByTopic.keys()] }, 'incremental updates running');
     },
   });
-  logger.info({ topics: [...streamByTopic.keys()] }, 'incremental updates running');
   return {
     stop: async () => {
-      await consumer.stop();
+      await consumer.current()?.stop().catch(() => undefined);
       // Let re-scores in flight finish and commit, within reason; what does not is re-read next time.
       await Promise.race([Promise.all([...partitions.values()].map((p) => p.commits)), sleep(10_000)]);
-      await consumer.disconnect();
-      await admin.disconnect();
+      await consumer.stop();
+      await admin.disconnect().catch(() => undefined);
     },
   };
 }

@@ -1,9 +1,10 @@
-import { sleep, startHealthServer, type Logger } from '@crm/runtime';
+import { Readiness, sleep, startHealthServer, waitForDependency, type Logger } from '@crm/runtime';
 import { classifyClickHouseError, createClickHouse, migrateOnStart, type ClickHouseClient } from '@crm/clickhouse';
 import { loadScoringConfig, writeLeaseOptions, type ScoringConfig } from './config.js';
 import { DEFAULT_SCORING_PARAMETERS, scoringParameters, type ScoringParameters } from './parameters.js';
 import { startIncrementalUpdates } from './incremental.js';
 import { scoreCustomers, type ScoringRun } from './run.js';
+import { dropStaleRunTables } from './stale-tables.js';
 import { createWriteLease, type WriteLock } from './write-lock.js';
 
 /**
@@ -28,22 +29,45 @@ export async function runScoring(
   }
 }
 
-export async function startScoring(config: ScoringConfig, logger: Logger): Promise<{ stop(): Promise<void> }> {
-  await migrateOnStart(config, logger);
+/**
+ * The scoring service: the health server answers at once; ClickHouse is waited for (not ready
+ * meanwhile), incremental updates join their group in the background, and the schedule runs.
+ * Ready means progress: a scheduled run succeeded within the deadline and the incremental
+ * consumer runs.
+ */
+export async function startScoring(config: ScoringConfig, logger: Logger, options: { signal?: AbortSignal } = {}): Promise<{ stop(): Promise<void> }> {
+  const stopping = new AbortController();
+  options.signal?.addEventListener('abort', () => stopping.abort(), { once: true });
+  const readiness = new Readiness({ clickhouse: 'waiting for ClickHouse' });
+  const health = await startHealthServer({ port: config.SCORING_HEALTH_PORT, readiness });
+  logger.info({ healthPort: health.port }, 'health server listening');
   const clickhouse = createClickHouse(config);
+  try {
+    await migrateOnStart(config, logger, stopping.signal);
+    await waitForDependency(
+      'ClickHouse (stale run tables)',
+      () => dropStaleRunTables(clickhouse, config.SCORING_STALE_TABLE_MINUTES, logger),
+      { logger, signal: stopping.signal, classify: (e) => classifyClickHouseError(e, 'drop stale run tables') },
+    );
+  } catch (error) {
+    await clickhouse.close();
+    await health.close();
+    throw error;
+  }
+  readiness.ready('clickhouse');
   const parameters = scoringParameters(config);
   const lock = createWriteLease(clickhouse, writeLeaseOptions(config, logger));
   const incremental = config.SCORING_INCREMENTAL
-    ? await startIncrementalUpdates({ config, clickhouse, lock, parameters, logger })
+    ? startIncrementalUpdates({ config, clickhouse, lock, parameters, logger, readiness, signal: stopping.signal })
     : undefined;
-  const stopping = new AbortController();
-  const health = await startHealthServer({ port: config.SCORING_HEALTH_PORT, isReady: () => !stopping.signal.aborted });
+  readiness.expectProgress('schedule', config.SCORING_PROGRESS_DEADLINE_SECONDS * 1000, 'a scoring run');
   logger.info({ healthPort: health.port, intervalSeconds: config.SCORING_INTERVAL_SECONDS }, 'scoring running');
 
   const loop = (async () => {
     while (!stopping.signal.aborted) {
       try {
         const run = await runScoring(clickhouse, new Date(), parameters, logger, lock);
+        readiness.progressed('schedule');
         logger.info({ asOf: run.asOf.toISOString(), ms: run.ms, customers: run.customers, buyers: run.buyers }, 'scoring run done');
       } catch (error) {
         // A failed run is retried at the next tick; profiles keep their previous version meanwhile.
@@ -56,6 +80,7 @@ export async function startScoring(config: ScoringConfig, logger: Logger): Promi
   return {
     stop: async () => {
       stopping.abort();
+      readiness.forget('schedule');
       await incremental?.stop();
       await loop;
       await lock.close();

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { parse } from 'csv-parse';
@@ -21,6 +22,8 @@ export interface ImportCounts {
   rejected: number;
   /** The first rejected rows with their line and reason. */
   rejections: { line: number; reason: string }[];
+  /** Where the sent rows are: the line of each event_id, and the topics' end offsets before the first send. */
+  sent: { lineOf: Map<string, number>; ordersFrom: { partition: number; offset: string }[]; deadLettersFrom: { partition: number; offset: string }[] };
 }
 
 async function* rows(file: string, format: 'csv' | 'ndjson'): AsyncGenerator<{ line: number; row: Record<string, string> }> {
@@ -44,8 +47,13 @@ async function* rows(file: string, format: 'csv' | 'ndjson'): AsyncGenerator<{ l
  * orders topic (keyed by customer), validated first so a bad row is reported
  * with its line instead of being sent to the dead-letter topic.
  */
-export async function importOrders(kafka: Kafka, options: ImportOptions): Promise<ImportCounts> {
-  const counts: ImportCounts = { rows: 0, accepted: 0, rejected: 0, rejections: [] };
+export async function importOrders(kafka: Kafka, options: ImportOptions & { deadLetterTopic: string }): Promise<ImportCounts> {
+  const admin = kafka.admin();
+  await admin.connect();
+  const [ordersFrom, deadLettersFrom] = await Promise.all(
+    [options.ordersTopic, options.deadLetterTopic].map(async (topic) => (await admin.fetchTopicOffsets(topic)).map((p) => ({ partition: p.partition, offset: p.high }))),
+  ).finally(() => admin.disconnect());
+  const counts: ImportCounts = { rows: 0, accepted: 0, rejected: 0, rejections: [], sent: { lineOf: new Map(), ordersFrom: ordersFrom!, deadLettersFrom: deadLettersFrom! } };
   const producer = createProducer(kafka);
   await producer.connect();
   let batch: { key: string; value: string; headers: Record<string, string> }[] = [];
@@ -62,6 +70,7 @@ export async function importOrders(kafka: Kafka, options: ImportOptions): Promis
       const outcome = rowToOrder(row, line, options.mapping, options.defaults);
       if (outcome.ok) {
         batch.push({ key: outcome.event.customer_id, value: JSON.stringify(outcome.event), headers: { 'content-type': 'application/json' } });
+        counts.sent.lineOf.set(outcome.event.event_id, line);
         if (batch.length >= 2000) await flush();
       } else {
         counts.rejected++;
@@ -101,5 +110,75 @@ export async function waitUntilIngested(
     }
   } finally {
     await admin.disconnect();
+  }
+}
+
+export interface IngestOutcome {
+  /** Sent rows ingest stored (distinct events). */
+  stored: number;
+  /** Sent rows ingest dead-lettered, by reason code. */
+  deadLettered: Map<string, number>;
+  /** The first dead-lettered rows with their line, reason code and message. */
+  examples: { line: number; code: string; message: string }[];
+}
+
+/**
+ * What ingest made of the rows an import sent, once it committed past them: every dead
+ * letter from the orders topic since the import began whose event is one of ours (ingest
+ * sends dead letters before it commits, so they are all there) is a row rejected, with its
+ * reason; the rest were stored.
+ */
+export async function ingestOutcome(kafka: Kafka, options: { ordersTopic: string; deadLetterTopic: string; sent: ImportCounts['sent'] }): Promise<IngestOutcome> {
+  const outcome: IngestOutcome = { stored: 0, deadLettered: new Map(), examples: [] };
+  const admin = kafka.admin();
+  await admin.connect();
+  const ends = await admin.fetchTopicOffsets(options.deadLetterTopic).finally(() => admin.disconnect());
+  const from = new Map(options.sent.deadLettersFrom.map((p) => [p.partition, BigInt(p.offset)]));
+  const remaining = new Map(ends.map((p) => [p.partition, BigInt(p.high)] as const).filter(([partition, high]) => high > (from.get(partition) ?? 0n)));
+  const rejected = new Set<string>();
+  if (remaining.size > 0) {
+    const consumer = kafka.consumer({ groupId: `crm-import-outcome-${randomUUID()}` });
+    await consumer.connect();
+    try {
+      await consumer.subscribe({ topics: [options.deadLetterTopic] });
+      await new Promise<void>((resolve, reject) => {
+        consumer
+          .run({
+            eachMessage: async ({ partition, message }) => {
+              const end = remaining.get(partition);
+              if (end === undefined || BigInt(message.offset) >= end) return;
+              if (message.headers?.['dlq.source.topic']?.toString() === options.ordersTopic) {
+                const eventId = eventIdOf(message.value);
+                const line = eventId === undefined ? undefined : options.sent.lineOf.get(eventId);
+                if (eventId !== undefined && line !== undefined && !rejected.has(eventId)) {
+                  rejected.add(eventId);
+                  const code = message.headers['dlq.reason.code']?.toString() ?? 'unknown';
+                  outcome.deadLettered.set(code, (outcome.deadLettered.get(code) ?? 0) + 1);
+                  if (outcome.examples.length < 20) outcome.examples.push({ line, code, message: message.headers['dlq.reason.message']?.toString() ?? '' });
+                }
+              }
+              if (BigInt(message.offset) + 1n >= end) remaining.delete(partition);
+              if (remaining.size === 0) resolve();
+            },
+          })
+          .then(() => {
+            for (const [partition] of remaining) consumer.seek({ topic: options.deadLetterTopic, partition, offset: String(from.get(partition) ?? 0n) });
+          }, reject);
+      });
+    } finally {
+      await consumer.disconnect();
+    }
+  }
+  outcome.stored = options.sent.lineOf.size - rejected.size;
+  outcome.examples.sort((a, b) => a.line - b.line);
+  return outcome;
+}
+
+function eventIdOf(value: Buffer | null): string | undefined {
+  try {
+    const id = (JSON.parse(value?.toString() ?? '') as { event_id?: unknown }).event_id;
+    return typeof id === 'string' ? id : undefined;
+  } catch {
+    return undefined;
   }
 }

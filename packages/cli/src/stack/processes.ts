@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
-import { REPO_ROOT, livePidFromFile, stopProcessFromFile } from '@crm/runtime';
+import { REPO_ROOT, livePidFromFile, stopProcessFromFile, writePidFile } from '@crm/runtime';
 
 /** A background Node process of the stack, run from TypeScript source with tsx. */
 export interface ManagedProcess {
@@ -18,7 +18,11 @@ export function livePid(runDir: string, name: string): number | undefined {
   return livePidFromFile(pidFile(runDir, name));
 }
 
-/** Starts the process detached, logging to `<logs>/<name>.log`; a live one is left alone. */
+/**
+ * Starts the process detached under its supervisor (supervise.ts: restarts it with backoff
+ * after an exit it did not ask for), logging to `<logs>/<name>.log`; a live one is left alone.
+ * The pid file names the supervisor: stopping it stops the service.
+ */
 export function startProcess(proc: ManagedProcess, dirs: { logs: string; run: string }): { pid: number; started: boolean; log: string } {
   mkdirSync(dirs.logs, { recursive: true });
   mkdirSync(dirs.run, { recursive: true });
@@ -26,7 +30,7 @@ export function startProcess(proc: ManagedProcess, dirs: { logs: string; run: st
   const running = livePid(dirs.run, proc.name);
   if (running !== undefined) return { pid: running, started: false, log };
   const out = openSync(log, 'a');
-  const child = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, proc.script)], {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'packages/cli/src/stack/supervise.ts'), proc.name, proc.script], {
     cwd: REPO_ROOT,
     detached: true,
     stdio: ['ignore', out, out],
@@ -34,7 +38,7 @@ export function startProcess(proc: ManagedProcess, dirs: { logs: string; run: st
   });
   closeSync(out);
   child.unref();
-  writeFileSync(pidFile(dirs.run, proc.name), String(child.pid));
+  writePidFile(pidFile(dirs.run, proc.name), child.pid!);
   return { pid: child.pid!, started: true, log };
 }
 

@@ -13,6 +13,8 @@ export const stackConfigSchema = z.object({
   CRM_CLICKHOUSE_PORT: setting.port(8123),
   ...kafkaSettings,
   ...clickhouseSettings,
+  /** The reporting currency, as ingest reads it: imported rows without a currency are in it. */
+  CRM_REPORTING_CURRENCY: setting.currency('USD'),
 });
 
 export type StackConfig = Readonly<z.infer<typeof stackConfigSchema>>;

@@ -6,6 +6,7 @@ import { createClickHouse, migrate } from '@crm/clickhouse';
 import { provisionKafka, runningPid, startBroker, stopBroker } from '@crm/kafka-local';
 import { controllerPort, stackPaths, usesLocalClickHouse, usesLocalKafka, type StackConfig } from './settings.js';
 import { livePid, startProcess, stopProcess, type ManagedProcess } from './processes.js';
+import { readSupervision } from './supervision.js';
 
 export type Say = (line: string) => void;
 
@@ -86,7 +87,12 @@ export async function down(config: StackConfig, say: Say): Promise<void> {
 export function status(config: StackConfig): string[] {
   const paths = stackPaths();
   const line = (name: string, pid: number | undefined, where: string) =>
-    `${name.padEnd(16)} ${pid === undefined ? 'stopped'.padEnd(12) : `pid ${pid}`.padEnd(12)} ${where}`;
+    `${name.padEnd(16)} ${pid === undefined ? 'stopped'.padEnd(12) : `pid ${pid}`.padEnd(12)} ${restartsOf(name, pid).padEnd(12)} ${where}`;
+  // Restarts by the supervisor (supervise.ts) since `crm up` started it.
+  const restartsOf = (name: string, pid: number | undefined) => {
+    const supervision = pid === undefined ? undefined : readSupervision(paths.run, name);
+    return supervision !== undefined && supervision.supervisor === pid ? `restarts ${supervision.restarts}` : '';
+  };
   const lines = [
     `CRM_HOME ${paths.home}`,
     line('kafka', usesLocalKafka(config) ? runningPid(paths.kafka) : undefined, config.KAFKA_BROKERS),
