@@ -1,5 +1,5 @@
 import type { ClickHouseClient } from '@crm/clickhouse';
-import { LIFECYCLE_STAGES, VALUE_TIERS, type RiskRules } from '@crm/scoring';
+import { LIFECYCLE_STAGES, VALUE_TIERS, valueTierSql, type RiskRules } from '@crm/scoring';
 import { runSql } from './sql.js';
 
 export interface SummaryInputs {
@@ -55,16 +55,18 @@ export async function printSummary(clickhouse: ClickHouseClient, out: NodeJS.Wri
      GROUP BY value_tier
      ORDER BY indexOf(${list([...VALUE_TIERS].reverse())}, ifNull(value_tier, ''))`,
   );
-  // Watched: the customers the scoring path's at-risk rule looks at (tier ≥ RISK_MIN_TIER).
+  // Watched: the customers the scoring path's at-risk rule looks at: worth-keeping tier (the pyramid
+  // over clv_alive_12m, cut where the newest run with buyers cut it) ≥ RISK_MIN_TIER.
+  const keepCuts = '(SELECT argMax(keep_cuts, as_of) FROM scoring_runs FINAL WHERE customers > 0)';
   await show(
-    `At-risk alerts (watched: buyers of tier ${inputs.risk.minTier} or above)`,
-    `SELECT countIf(purchases_total > 0 AND indexOf(${list(VALUE_TIERS)}, ifNull(value_tier, '')) >= {min_rank:UInt8}) AS watched,
+    `At-risk alerts (watched: buyers whose worth-keeping tier is ${inputs.risk.minTier} or above)`,
+    `SELECT countIf(indexOf(${list(VALUE_TIERS)}, ifNull(keep_tier, '')) >= {min_rank:UInt8}) AS watched,
             (SELECT uniqExact(customer_id) FROM segment_changes WHERE segment_type = 'risk' AND \`to\` = 'at_risk') AS alerted_customers,
             (SELECT uniqExact(event_id) FROM segment_changes WHERE segment_type = 'risk' AND \`to\` = 'at_risk') AS alerts_recorded,
             {sent:UInt64} AS alerts_sent,
             {sent_customers:UInt64} AS sent_to_customers,
             round(100 * alerted_customers / greatest(watched, 1), 1) AS alerted_pct_of_watched
-     FROM customer_profiles FINAL`,
+     FROM (SELECT ${valueTierSql('clv_alive_12m', keepCuts)} AS keep_tier FROM customer_profiles FINAL)`,
     { min_rank: VALUE_TIERS.indexOf(inputs.risk.minTier) + 1, sent: inputs.sent.alerts, sent_customers: inputs.sent.customers },
   );
   await show(
