@@ -2,8 +2,9 @@ import { expect } from 'vitest';
 import type { Kafka, Message } from 'kafkajs';
 import { createClickHouse } from '@crm/clickhouse';
 import { chunkBySize, createProducer, ensureTopics, topicNames } from '@crm/kafka';
-import { createLogger, sleep } from '@crm/runtime';
-import { decodeMessage, loadIngestConfig, startIngest, STREAMS } from '@crm/ingest';
+import { sleep } from '@crm/runtime';
+import { decodeMessage, loadIngestConfig, STREAMS } from '@crm/ingest';
+import { spawnService } from './processes.js';
 import { FUZZ_LIMITS, FUZZ_TOPICS, fuzzMessages, type FuzzKind, type FuzzTopic } from './fuzz.js';
 
 export interface FuzzReport {
@@ -43,13 +44,18 @@ export async function runIngestFuzz(options: {
   const started = Date.now();
   const topics = topicNames(options.env.CRM_TOPIC_NAMESPACE);
   await ensureTopics(kafka, Object.values(topics), 3);
-  const config = loadIngestConfig({
+  const ingestEnv = {
     ...options.env,
     INGEST_MAX_MESSAGE_BYTES: String(FUZZ_LIMITS.maxMessageBytes),
     INGEST_DEAD_LETTER_MAX_SEND_BYTES: String(FUZZ_LIMITS.deadLetterSendBytes),
-  });
+  };
+  const config = loadIngestConfig(ingestEnv);
   const fatal: string[] = [];
-  const ingest = await startIngest(config, createLogger('ingest', 'error'), { onCrash: (error) => fatal.push(error.message) });
+  // Its own process, as `crm up` runs it: generating and producing here must not starve its heartbeats.
+  const ingest = spawnService('services/ingest/src/main.ts', ingestEnv);
+  void ingest.exited.then((code) => fatal.push(`ingest exited with ${code}`));
+  const running = await ingest.waitForLog((l) => l.msg === 'ingest running', 180_000);
+  const healthPort = Number(running.healthPort);
   const clickhouse = createClickHouse(config);
   const producer = createProducer(kafka);
   await producer.connect();
@@ -120,10 +126,15 @@ export async function runIngestFuzz(options: {
         if (n > 1) report.doubled.push(`${partitionKey}/${o}`);
       }
     }
-    report.readyStatus = (await fetch(`http://127.0.0.1:${ingest.healthPort}/readyz`)).status;
+    report.readyStatus = (await fetch(`http://127.0.0.1:${healthPort}/readyz`)).status;
+    // A crashed consumer is replaced without the process exiting, so a crash shows only in the log.
+    const text = (line: Record<string, unknown>) => `${String(line.msg ?? '')} ${String((line.err as { message?: unknown } | undefined)?.message ?? '')}`;
+    for (const line of ingest.lines) if (/crashed/.test(text(line))) fatal.push(text(line).slice(0, 300));
   } finally {
     await producer.disconnect();
-    await ingest.stop();
+    const exitsBefore = fatal.length;
+    await ingest.kill('SIGTERM');
+    fatal.splice(exitsBefore);
     await clickhouse.close();
   }
   report.seconds.total = (Date.now() - started) / 1000;
