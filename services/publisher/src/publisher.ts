@@ -19,7 +19,7 @@ export async function startPublisher(
   config: PublisherConfig,
   logger: Logger,
   options: { signal?: AbortSignal } = {},
-): Promise<{ healthPort: number; stop(): Promise<void> }> {
+): Promise<{ healthPort: number; handledCommit(): string; stop(): Promise<void> }> {
   const topics = topicNames(config.CRM_TOPIC_NAMESPACE);
   const stopping = new AbortController();
   options.signal?.addEventListener('abort', () => stopping.abort(), { once: true });
@@ -49,20 +49,21 @@ export async function startPublisher(
     logger,
   };
 
+  let handled: string | undefined;
   const loop = (async () => {
     // The outbox is read only when a new commit mark appeared: polling stays one tiny query.
     // Cursors are read once and then kept: this publisher is the only one that moves them.
-    let published: string | undefined;
+    // `handled` (outside): the newest commit mark fully published, for tests' positive signal.
     const cursors = new Map<OutboxStream, Cursor>();
     while (!stopping.signal.aborted) {
       try {
         const committed = await newestCommit(clickhouse);
-        if (committed !== published) {
+        if (committed !== handled) {
           for (const stream of STREAMS) {
             const cursor = cursors.get(stream) ?? (await readCursor(clickhouse, stream));
             cursors.set(stream, await publishPending(stream, cursor, target));
           }
-          published = committed;
+          handled = committed;
         }
         readiness.progressed('loop');
       } catch (error) {
@@ -76,6 +77,7 @@ export async function startPublisher(
   logger.info({ healthPort: health.port, topics: STREAMS.map((s) => topics[s.topic]) }, 'publisher running');
   return {
     healthPort: health.port,
+    handledCommit: () => handled ?? '',
     stop: async () => {
       stopping.abort();
       readiness.forget('loop');
