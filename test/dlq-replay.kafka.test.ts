@@ -10,6 +10,7 @@ import { useTestInfrastructure } from './support/harness.js';
 import { createTestTopics, header, produce, readTopic } from './support/kafka.js';
 import { uniqueName } from './support/namespace.js';
 import { waitUntil } from './support/wait.js';
+import { groupLag, readToEnd } from './faults/stack.js';
 
 const infra = useTestInfrastructure();
 
@@ -77,10 +78,11 @@ describe('crm dlq replay', () => {
       const second = await replayDeadLetters(infra.kafka, { deadLetterTopic: topics.deadLetter, namespace, reason: 'missing_fx_rate' });
       expect(second.replayed).toBe(before.filter((m) => header(m, 'dlq.reason.code') === 'missing_fx_rate').length);
       expect(second.replayed).toBeGreaterThan(0);
-      await new Promise((r) => setTimeout(r, 3000));
+      // Positive signal first: ingest committed everything on the orders topic (it dead-letters before it commits).
+      await waitUntil(() => groupLag(infra.kafka, `${namespace}.crm-ingest`, [topics.orders]), (lag) => lag.lag === 0n, 60_000);
       expect(await stored()).toEqual({ rows: 1, events: 1, usd: '220' });
       // Nothing new was dead-lettered by the second replay.
-      expect((await readTopic(infra.kafka, topics.deadLetter, () => false, 3_000)).length).toBe(after.length);
+      expect((await readToEnd(infra.kafka, topics.deadLetter)).length).toBe(after.length);
     } finally {
       await ingest.stop();
       await clickhouse.close();

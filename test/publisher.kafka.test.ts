@@ -2,10 +2,12 @@ import { describe, expect, it } from 'vitest';
 import type { KafkaMessage } from 'kafkajs';
 import { decodeEvent, type SegmentChangeEvent } from '@crm/events';
 import { createClickHouse, migrateOnStart } from '@crm/clickhouse';
-import { createLogger, sleep } from '@crm/runtime';
+import { createLogger } from '@crm/runtime';
 import { runScoring } from '@crm/scoring';
 import { rawOrderRow } from '@crm/sample-data';
-import { loadPublisherConfig, startPublisher } from '@crm/publisher';
+import { loadPublisherConfig, commitMarks, startPublisher } from '@crm/publisher';
+import { readToEnd } from './faults/stack.js';
+import { waitUntil } from './support/wait.js';
 import { useTestInfrastructure } from './support/harness.js';
 import { createTestTopics, header, readTopic } from './support/kafka.js';
 import { runCli } from './support/cli.js';
@@ -57,8 +59,10 @@ describe('publisher: segment_changes outbox → crm.segment-changes.v1', () => {
       publisher = await startPublisher(config, createLogger('publisher', 'warn'));
       // An unchanged run records and publishes nothing.
       await runScoring(clickhouse, new Date(T));
-      await sleep(1_500);
-      expect(await readTopic(infra.kafka, topics.segmentChanges, () => false, 3_000)).toHaveLength(recorded.length);
+      // Positive signal first: the publisher handled the run's commit mark; then the topic, to its end.
+      const marks = Number(await commitMarks(clickhouse));
+      await waitUntil(async () => publisher.handledCommits(), (handled) => handled >= marks, 30_000);
+      expect(await readToEnd(infra.kafka, topics.segmentChanges)).toHaveLength(recorded.length);
 
       // b comes back after more than a year: its changes, and only new rows, are published.
       await clickhouse.insert({ table: 'orders', values: [order('b', T + DAY)], format: 'JSONEachRow' });

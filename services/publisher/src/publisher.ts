@@ -42,7 +42,7 @@ export async function startPublisher(
   config: PublisherConfig,
   logger: Logger,
   options: { signal?: AbortSignal } = {},
-): Promise<{ healthPort: number; stop(): Promise<void> }> {
+): Promise<{ healthPort: number; handledCommits(): number; stop(): Promise<void> }> {
   const topics = topicNames(config.CRM_TOPIC_NAMESPACE);
   const stopping = new AbortController();
   options.signal?.addEventListener('abort', () => stopping.abort(), { once: true });
@@ -73,10 +73,11 @@ export async function startPublisher(
     logger,
   };
 
+  let seen: string | undefined;
   const loop = (async () => {
     // The outbox is read only when the number of commit marks changed: polling stays one tiny query.
     // Progress is read once and then kept: this publisher is the only one that moves it.
-    let seen: string | undefined;
+    // `seen` (outside): how many commit marks were fully published, for tests' positive signal.
     const progress = new Map<OutboxStream, Progress>();
     while (!stopping.signal.aborted) {
       try {
@@ -103,6 +104,7 @@ export async function startPublisher(
   logger.info({ healthPort: health.port, topics: STREAMS.map((s) => topics[s.topic]) }, 'publisher running');
   return {
     healthPort: health.port,
+    handledCommits: () => Number(seen ?? 0),
     stop: async () => {
       stopping.abort();
       readiness.forget('loop');
