@@ -69,13 +69,13 @@ describe('decodeMessage (orders)', () => {
     expect(codes).toEqual(['unknown_schema', 'invalid_encoding', 'unknown_schema', 'invalid_encoding']);
   });
 
-  it('maps an order to a row: UTC epoch instants, amounts as exact decimal text, source position', () => {
+  it('maps an order to a row: UTC ISO instants with milliseconds, amounts as exact decimal text, source position', () => {
     const outcome = decodeOrder(message(event), ctx);
     expect(outcome).toEqual({
       ok: true,
       rows: [{ table: 'orders', row: expect.objectContaining({
-        occurred_at: '1777543200.250',
-        placed_at: '1777507199.000',
+        occurred_at: '2026-04-30T10:00:00.250Z',
+        placed_at: '2026-04-29T23:59:59.000Z',
         total: '19.9900',
         refunded_amount: '5.0100',
         fx_rate: '1.00000000',
