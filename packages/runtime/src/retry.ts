@@ -38,6 +38,8 @@ export function backoffDelay(attempt: number, policy: { initialDelayMs: number; 
 
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
+    // An abort before the sleep began would never fire its event: a stopping loop would sleep out its interval.
+    if (signal?.aborted) return resolve();
     const timer = setTimeout(resolve, ms);
     signal?.addEventListener(
       'abort',

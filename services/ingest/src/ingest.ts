@@ -73,6 +73,8 @@ export async function startIngest(config: IngestConfig, logger: Logger, options:
       kafka.consumer({
         groupId: groupId(config.CRM_TOPIC_NAMESPACE, config.INGEST_GROUP_ID),
         sessionTimeout: config.INGEST_SESSION_TIMEOUT_MS,
+        // kafkajs waits 60 s by default for members to rejoin: a replaced consumer would idle that long.
+        rebalanceTimeout: 2 * config.INGEST_SESSION_TIMEOUT_MS,
         heartbeatInterval: heartbeatIntervalMs,
       }),
     start: async (current) => {
