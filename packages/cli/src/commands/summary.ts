@@ -59,7 +59,7 @@ export async function printSummary(clickhouse: ClickHouseClient, out: NodeJS.Wri
   // over clv_alive_12m, cut where the newest run with buyers cut it) ≥ RISK_MIN_TIER.
   const keepCuts = '(SELECT argMax(keep_cuts, as_of) FROM scoring_runs FINAL WHERE customers > 0)';
   await show(
-    `At-risk alerts (watched: buyers whose worth-keeping tier is ${inputs.risk.minTier} or above)`,
+    `At-risk alerts (watched: buyers whose worth-keeping tier is ${inputs.risk.minTier} or above; the first run is a baseline whose entries are recorded${inputs.risk.alertOnBaseline ? ' and sent' : ', not sent (RISK_ALERT_ON_BASELINE=true sends them)'})`,
     `SELECT countIf(indexOf(${list(VALUE_TIERS)}, ifNull(keep_tier, '')) >= {min_rank:UInt8}) AS watched,
             (SELECT uniqExact(customer_id) FROM segment_changes WHERE segment_type = 'risk' AND \`to\` = 'at_risk') AS alerted_customers,
             (SELECT uniqExact(event_id) FROM segment_changes WHERE segment_type = 'risk' AND \`to\` = 'at_risk') AS alerts_recorded,
