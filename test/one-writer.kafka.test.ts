@@ -117,9 +117,13 @@ describe('one writer across processes', () => {
       expect([...payloads.keys()].filter((id) => !expected.includes(id))).toEqual([]);
 
       // No buyer lacks scores.
-      const unscored = await rows<{ customer_id: string }>(
+      // Which score is missing is part of the message: issue 10 item 2 (score-less profiles) is this.
+      const unscored = await rows<{ customer_id: string; missing: string[]; as_of: string }>(
         clickhouse,
-        `SELECT customer_id FROM customer_profiles FINAL
+        `SELECT customer_id, toString(as_of) AS as_of,
+                arrayFilter(x -> x != '', [if(p_alive IS NULL, 'p_alive', ''), if(clv_12m IS NULL, 'clv_12m', ''),
+                                           if(value_tier IS NULL, 'value_tier', ''), if(r_score IS NULL, 'r_score', '')]) AS missing
+         FROM customer_profiles FINAL
          WHERE purchases_total > 0 AND (p_alive IS NULL OR clv_12m IS NULL OR value_tier IS NULL OR r_score IS NULL)`,
       );
       expect(unscored).toEqual([]);
