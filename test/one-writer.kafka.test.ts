@@ -37,9 +37,10 @@ async function publishedPayloads(topics: { segmentChanges: string; customerAtRis
 async function outboxIds(clickhouse: ClickHouseClient): Promise<string[]> {
   return (await rows<{ key: string }>(
     clickhouse,
-    `SELECT DISTINCT concat('segment-changes ', toString(event_id)) AS key FROM segment_changes
+    // Rows recorded with publish = false (a baseline's at-risk entries) are recorded, not sent.
+    `SELECT DISTINCT concat('segment-changes ', toString(event_id)) AS key FROM segment_changes WHERE publish
      UNION ALL
-     SELECT DISTINCT concat('customer-at-risk ', toString(event_id)) AS key FROM segment_changes WHERE segment_type = 'risk' AND \`to\` = 'at_risk'`,
+     SELECT DISTINCT concat('customer-at-risk ', toString(event_id)) AS key FROM segment_changes WHERE publish AND segment_type = 'risk' AND \`to\` = 'at_risk'`,
   )).map((r) => r.key);
 }
 

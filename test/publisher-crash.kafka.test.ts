@@ -1,3 +1,4 @@
+import type { KafkaMessage } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
 import type { Kafka } from 'kafkajs';
 import { createClickHouse } from '@crm/clickhouse';
@@ -58,11 +59,14 @@ describe('publisher under SIGKILL', () => {
     expect(run.fits.failures).toEqual([]);
     const outbox = new Map(
       (await (await clickhouse.query({
-        query: "SELECT toString(event_id) AS id, segment_type FROM segment_changes FINAL WHERE segment_type != 'risk' OR `to` = 'at_risk'",
+        // Every published row goes to crm.segment-changes.v1 (risk decisions too); entries into risk also to crm.customer-at-risk.v1, with the same id.
+        query: `SELECT concat('segment-changes ', toString(event_id)) AS key, segment_type FROM segment_changes FINAL WHERE publish
+                UNION ALL
+                SELECT concat('customer-at-risk ', toString(event_id)) AS key, 'at-risk' AS segment_type FROM segment_changes FINAL WHERE publish AND segment_type = 'risk' AND \`to\` = 'at_risk'`,
         format: 'JSONEachRow',
-      })).json<{ id: string; segment_type: string }>()).map((r) => [r.id, r.segment_type]),
+      })).json<{ key: string; segment_type: string }>()).map((r) => [r.key, r.segment_type]),
     );
-    const atRisk = [...outbox.values()].filter((t) => t === 'risk').length;
+    const atRisk = [...outbox.values()].filter((t) => t === 'at-risk').length;
     expect(atRisk).toBeGreaterThan(0);
     expect(outbox.size).toBeGreaterThan(1500);
 
@@ -77,16 +81,15 @@ describe('publisher under SIGKILL', () => {
     }
     const publisher = spawnService('services/publisher/src/main.ts', env);
     try {
-      const ids = async () => {
-        const messages = await readTopic(infra.kafka, topics.segmentChanges, () => false, 1_500);
-        messages.push(...(await readTopic(infra.kafka, topics.customerAtRisk, () => false, 1_500)));
-        return messages;
-      };
-      const all = await waitUntil(ids, (m) => new Set(m.map((x) => x.headers!['event-id']!.toString())).size >= outbox.size, 120_000);
+      const keyed = (tag: string, messages: KafkaMessage[]) => messages.map((m) => ({ key: `${tag} ${m.headers!['event-id']!.toString()}`, m }));
+      const ids = async () => [
+        ...keyed('segment-changes', await readTopic(infra.kafka, topics.segmentChanges, () => false, 1_500)),
+        ...keyed('customer-at-risk', await readTopic(infra.kafka, topics.customerAtRisk, () => false, 1_500)),
+      ];
+      const all = await waitUntil(ids, (k) => new Set(k.map((x) => x.key)).size >= outbox.size, 120_000);
 
       const payloads = new Map<string, Set<string>>();
-      for (const m of all) {
-        const id = m.headers!['event-id']!.toString();
+      for (const { key: id, m } of all) {
         payloads.set(id, (payloads.get(id) ?? new Set()).add(m.value!.toString('base64')));
       }
       // Every expected event arrived; nothing unexpected did; a resent id carries the same bytes.

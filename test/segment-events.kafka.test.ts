@@ -134,13 +134,12 @@ describe('segment-change and customer-at-risk events, end to end', () => {
           return decoded.event as E;
         });
       const distinct = <E extends { event_id: string }>(events: E[]) => [...new Map(events.map((e) => [e.event_id, e])).values()];
-      // Risk decisions share the topic: read until every expected segment change is there.
-      const published = async () => {
-        let segments = 0;
-        const enough = (m: KafkaMessage[]) => (segments += decode<SegmentChangeEvent>('segment-changes', [m.at(-1)!])[0]!.segment_type === 'risk' ? 0 : 1) >= expected.length;
-        return distinct(decode<SegmentChangeEvent>('segment-changes', await readTopic(infra.kafka, topics.segmentChanges, enough, 30_000)));
-      };
+      // Risk decisions share the topic: read until everything recorded for sending is there, at least once.
+      const recorded = Number((await (await clickhouse.query({ query: 'SELECT uniqExact(event_id) AS n FROM segment_changes WHERE publish', format: 'JSONEachRow' })).json<{ n: string }>())[0]!.n);
+      const published = async () =>
+        distinct(decode<SegmentChangeEvent>('segment-changes', await readTopic(infra.kafka, topics.segmentChanges, (m) => new Set(m.map((x) => header(x, 'event-id'))).size >= recorded, 30_000)));
       const sent = await published();
+      expect(sent).toHaveLength(recorded);
       const segments = sent.filter((e) => e.segment_type !== 'risk');
       expect(segments.map((e) => key({ customer: e.customer_id, type: e.segment_type, from: e.from, to: e.to })).sort()).toEqual(expected.map(key).sort());
 

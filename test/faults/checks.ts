@@ -116,17 +116,17 @@ export interface OutboxRow {
 }
 
 /**
- * The outbox rows the publisher is meant to send (segment changes of rfm,
- * lifecycle, tier; risk rows entering at_risk; not a baseline's unsent ones), split into those covered by
- * a commit mark and those above the newest mark (never visible to the publisher).
+ * The outbox rows the publisher is meant to send (every row but a baseline's unsent at-risk
+ * entries), split into those covered by a commit mark and those no mark covers (never visible to
+ * the publisher).
  */
 export async function readOutbox(clickhouse: ClickHouseClient): Promise<{ committed: OutboxRow[]; uncommitted: OutboxRow[] }> {
   const raw = await (await clickhouse.query({
     // Text aliases differ from the column names: an alias would shadow the column in WHERE.
     query: `SELECT toString(event_id) AS id, customer_id, segment_type, \`to\`, toString(changed_at) AS changed_at_text,
-                   changed_at <= (SELECT max(changed_at) FROM outbox_commits) AS committed
+                   changed_at IN (SELECT changed_at FROM outbox_commits) AS committed
             FROM segment_changes FINAL
-            WHERE publish AND (segment_type IN ('rfm', 'lifecycle', 'tier') OR (segment_type = 'risk' AND \`to\` = 'at_risk'))`,
+            WHERE publish`,
     format: 'JSONEachRow',
   })).json<Omit<OutboxRow, 'changed_at'> & { changed_at_text: string }>();
   const rows: OutboxRow[] = raw.map(({ changed_at_text, ...r }) => ({ ...r, changed_at: changed_at_text }));
@@ -186,11 +186,12 @@ export function checkPublished(outbox: { committed: OutboxRow[]; uncommitted: Ou
       }
     }
   };
-  check('segment-changes', outbox.committed.filter((r) => !isRisk(r)), segmentChanges);
-  check('customer-at-risk', outbox.committed.filter(isRisk), atRisk);
+  // Every published row goes to crm.segment-changes.v1 (risk decisions too); entries into risk also to crm.customer-at-risk.v1.
+  check('segment-changes', outbox.committed, segmentChanges);
+  check('customer-at-risk', outbox.committed.filter((r) => isRisk(r) && r.to === 'at_risk'), atRisk);
   for (const r of sample(outbox.uncommitted, 3)) samples.push(`uncommitted outbox row ${r.id} (${r.segment_type} → ${r.to}, changed_at ${r.changed_at})`);
   return {
-    expected: { segmentChanges: outbox.committed.filter((r) => !isRisk(r)).length, atRisk: outbox.committed.filter(isRisk).length },
+    expected: { segmentChanges: outbox.committed.length, atRisk: outbox.committed.filter((r) => isRisk(r) && r.to === 'at_risk').length },
     messages: { segmentChanges: segmentChanges.length, atRisk: atRisk.length },
     missing,
     unexpected,
