@@ -60,11 +60,11 @@ describe('publisher under SIGKILL', () => {
     const outbox = new Map(
       (await (await clickhouse.query({
         // Every published row goes to crm.segment-changes.v1 (risk decisions too); entries into risk also to crm.customer-at-risk.v1, with the same id.
-        query: `SELECT concat('segment-changes ', toString(event_id)) AS key, segment_type FROM segment_changes FINAL WHERE publish
+        query: `SELECT concat('segment-changes ', toString(event_id)) AS key, segment_type AS kind FROM segment_changes FINAL WHERE publish
                 UNION ALL
-                SELECT concat('customer-at-risk ', toString(event_id)) AS key, 'at-risk' AS segment_type FROM segment_changes FINAL WHERE publish AND segment_type = 'risk' AND \`to\` = 'at_risk'`,
+                SELECT concat('customer-at-risk ', toString(event_id)) AS key, 'at-risk' AS kind FROM segment_changes FINAL WHERE publish AND segment_type = 'risk' AND \`to\` = 'at_risk'`,
         format: 'JSONEachRow',
-      })).json<{ key: string; segment_type: string }>()).map((r) => [r.key, r.segment_type]),
+      })).json<{ key: string; kind: string }>()).map((r) => [r.key, r.kind]),
     );
     const atRisk = [...outbox.values()].filter((t) => t === 'at-risk').length;
     expect(atRisk).toBeGreaterThan(0);
