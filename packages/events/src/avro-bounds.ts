@@ -52,21 +52,21 @@ class Walker {
       case 'null':
         return;
       case 'boolean':
-        return this.skip(1, path);
+        return this.advance(1, path);
       case 'int':
       case 'long':
         this.long(path);
         return;
       case 'float':
-        return this.skip(4, path);
+        return this.advance(4, path);
       case 'double':
-        return this.skip(8, path);
+        return this.advance(8, path);
       case 'bytes':
-        return this.skip(this.length(path), path);
+        return this.advance(this.length(path), path);
       case 'string':
         return this.string(notes, path);
       case 'fixed':
-        return this.skip((named as AvroNamed & { size: number }).size, path);
+        return this.advance((named as AvroNamed & { size: number }).size, path);
       case 'enum': {
         const index = this.long(path);
         if (index < 0 || index >= (named!.symbols?.length ?? 0)) this.fail('invalid_encoding', path, `enum index ${index} does not exist`);
@@ -113,7 +113,7 @@ class Walker {
     const max = notes['x-maxLength'];
     if (max !== undefined && length > max * MAX_UTF8_BYTES_PER_UNIT) this.fail('invalid_value', path, `longer than ${max} characters`);
     const start = this.at;
-    this.skip(length, path);
+    this.advance(length, path);
     try {
       UTF8.decode(this.bytes.subarray(start, start + length));
     } catch {
@@ -142,7 +142,7 @@ class Walker {
     this.fail('invalid_encoding', path, 'a number longer than 10 bytes');
   }
 
-  private skip(n: number, path: (string | number)[]): void {
+  private advance(n: number, path: (string | number)[]): void {
     if (n > this.remaining()) this.fail('invalid_encoding', path, `truncated: ${n} bytes needed, ${this.remaining()} left`);
     this.at += n;
   }
