@@ -6,6 +6,7 @@ import { createLogger, sleep } from '@crm/runtime';
 import { loadIngestConfig, startIngest } from '@crm/ingest';
 import { loadPublisherConfig } from '@crm/publisher';
 import { generateOrderEvents } from '@crm/sample-data';
+import { selectRows as rows } from './support/queries.js';
 import { useTestInfrastructure } from './support/harness.js';
 import { createTestTopics, produce, readTopic } from './support/kafka.js';
 import { asMessages, orderEvent } from './support/events.js';
@@ -16,8 +17,6 @@ import { waitUntil } from './support/wait.js';
 const infra = useTestInfrastructure();
 const DAY = 86_400_000;
 
-const rows = async <T>(clickhouse: ClickHouseClient, query: string, query_params: Record<string, unknown> = {}) =>
-  (await clickhouse.query({ query, query_params, format: 'JSONEachRow' })).json<T>();
 
 /** Every message of both output topics, by topic and event id (an at-risk entry is on both, in two shapes): the distinct payloads each was sent with. */
 async function publishedPayloads(topics: { segmentChanges: string; customerAtRisk: string }): Promise<Map<string, Set<string>>> {

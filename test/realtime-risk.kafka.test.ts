@@ -6,14 +6,12 @@ import { createLogger, sleep } from '@crm/runtime';
 import { loadScoringConfig, startScoring } from '@crm/scoring';
 import { loadIngestConfig, startIngest } from '@crm/ingest';
 import { loadPublisherConfig, startPublisher } from '@crm/publisher';
-import { generateOrderEvents } from '@crm/sample-data';
 import { useTestInfrastructure } from './support/harness.js';
 import { createTestTopics, header, produce, readTopic } from './support/kafka.js';
-import { asMessages, orderEvent, ticketEvent } from './support/events.js';
+import { asMessages, orderEvent, shopWithVip, ticketEvent } from './support/events.js';
 import { waitUntil } from './support/wait.js';
 
 const infra = useTestInfrastructure();
-const DAY = 86_400_000;
 
 const decode = <E>(schema: 'segment-changes' | 'customer-at-risk', messages: KafkaMessage[]) =>
   messages.map((m) => {
@@ -36,11 +34,7 @@ describe('real-time path: incremental re-scoring and at-risk events without a sc
     const ingest = await startIngest(ingestConfig, createLogger('ingest', 'warn'));
     const clickhouse = createClickHouse(ingestConfig);
     const now = Date.now();
-    const history = [
-      ...generateOrderEvents({ seed: 77, customers: 200, end: new Date(now - DAY), days: 700, idPrefix: 'pop' }),
-      // The best customer by far: frequent, large, recent orders.
-      ...Array.from({ length: 14 }, (_, i) => orderEvent('vip', now - (2 + i * 25) * DAY, 2_500)),
-    ];
+    const history = shopWithVip(77, now);
     await produce(infra.kafka, topics.orders, asMessages(history));
     await waitUntil(
       async () => Number((await (await clickhouse.query({ query: 'SELECT uniqExact(event_id) AS n FROM orders', format: 'JSONEachRow' })).json<{ n: string }>())[0]!.n),

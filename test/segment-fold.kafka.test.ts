@@ -3,20 +3,17 @@ import { decodeEvent, type SegmentChangeEvent } from '@crm/events';
 import { createClickHouse, type ClickHouseClient } from '@crm/clickhouse';
 import { createLogger } from '@crm/runtime';
 import { loadIngestConfig, startIngest } from '@crm/ingest';
-import { generateOrderEvents } from '@crm/sample-data';
+import { selectRows as rows, uniqueOrderEvents } from './support/queries.js';
 import { useTestInfrastructure } from './support/harness.js';
 import { createTestTopics, header, produce, readTopic } from './support/kafka.js';
-import { asMessages, orderEvent, ticketEvent } from './support/events.js';
+import { asMessages, orderEvent, shopWithVip, ticketEvent } from './support/events.js';
 import { spawnService } from './support/processes.js';
 import { runCli } from './support/cli.js';
 import { waitUntil } from './support/wait.js';
 
 const infra = useTestInfrastructure();
-const DAY = 86_400_000;
 const COLUMNS = { rfm: 'rfm_segment', lifecycle: 'lifecycle_stage', tier: 'value_tier' } as const;
 
-const rows = async <T>(clickhouse: ClickHouseClient, query: string, query_params: Record<string, unknown> = {}) =>
-  (await clickhouse.query({ query, query_params, format: 'JSONEachRow' })).json<T>();
 
 type Fold = Map<string, Record<string, string>>;
 
@@ -46,12 +43,9 @@ describe('folding crm.segment-changes.v1', () => {
     const ingest = await startIngest(ingestConfig, createLogger('ingest', 'warn'));
     const clickhouse = createClickHouse(ingestConfig);
     const now = Date.now();
-    const history = [
-      ...generateOrderEvents({ seed: 88, customers: 200, end: new Date(now - DAY), days: 700, idPrefix: 'pop' }),
-      ...Array.from({ length: 14 }, (_, i) => orderEvent('vip', now - (2 + i * 25) * DAY, 2_500)),
-    ];
+    const history = shopWithVip(88, now);
     const unique = (events: { event_id: string }[]) => new Set(events.map((e) => e.event_id)).size;
-    const ingested = async () => Number((await rows<{ n: string }>(clickhouse, 'SELECT uniqExact(event_id) AS n FROM orders'))[0]!.n);
+    const ingested = () => uniqueOrderEvents(clickhouse);
     await produce(infra.kafka, topics.orders, asMessages(history));
     await waitUntil(ingested, (n) => n === unique(history));
 

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { OrderEvent, SurveyEvent, TicketEvent } from '@crm/events';
+import { generateOrderEvents } from '@crm/sample-data';
 import type { Outgoing } from './kafka.js';
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -47,4 +48,17 @@ export function surveyEvent(customer: string, kind: SurveyEvent['kind'], score: 
 /** Events as JSON messages keyed by customer. */
 export function asMessages(events: readonly { customer_id: string }[]): Outgoing[] {
   return events.map((e) => ({ key: e.customer_id, value: JSON.stringify(e) }));
+}
+
+const DAY = 86_400_000;
+
+/**
+ * A seeded shop of 200 customers with two years of orders up to yesterday, and `vip`: by far the
+ * best customer (frequent, large, recent orders), so a real-time path has a platinum customer to act on.
+ */
+export function shopWithVip(seed: number, now: number): OrderEvent[] {
+  return [
+    ...generateOrderEvents({ seed, customers: 200, end: new Date(now - DAY), days: 700, idPrefix: 'pop' }),
+    ...Array.from({ length: 14 }, (_, i) => orderEvent('vip', now - (2 + i * 25) * DAY, 2_500)),
+  ];
 }

@@ -21,3 +21,8 @@ export async function profilesByCustomer(clickhouse: ClickHouseClient): Promise<
   });
   return new Map((await result.json<ProfileRow>()).map((r) => [r.customer_id, r]));
 }
+
+/** One query's rows as objects (JSONEachRow). */
+export async function selectRows<T>(clickhouse: ClickHouseClient, query: string, query_params: Record<string, unknown> = {}): Promise<T[]> {
+  return (await clickhouse.query({ query, query_params, format: 'JSONEachRow' })).json<T>();
+}
