@@ -31,4 +31,24 @@ describe('compression codecs', () => {
     const huge = Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 0xe0, 0, 0, 0, 0, 0, 1, 0, 0, 0x29, 0, 0, ...Buffer.from('hello')]);
     await expect(zstdCodec.decompress(huge)).rejects.toThrow(/claims 1099511627776 bytes/);
   });
+
+  it('zstd counts what a frame without a declared size produces and stops at the bound', async () => {
+    // Frame without a content size (as streaming compressors write), a 1 MiB window, and RLE
+    // blocks: four bytes each expand to 128 KiB, so 9 KB of input claims 288 MiB.
+    const rle = (size: number, last: boolean) => {
+      const header = Buffer.alloc(3);
+      header.writeUIntLE((size << 3) | (1 << 1) | (last ? 1 : 0), 0, 3);
+      return Buffer.concat([header, Buffer.from('x')]);
+    };
+    const frame = (blocks: number, blockSize: number) =>
+      Buffer.concat([Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 0x00, 10 << 3]), ...Array.from({ length: blocks }, (_, i) => rle(blockSize, i === blocks - 1))]);
+    expect(await zstdCodec.decompress(frame(3, 1000))).toEqual(Buffer.alloc(3000, 'x'));
+    // Two frames back to back, as a batch may hold.
+    expect(await zstdCodec.decompress(Buffer.concat([frame(1, 5), frame(2, 7)]))).toEqual(Buffer.alloc(19, 'x'));
+    await expect(zstdCodec.decompress(frame(2304, 128 * 1024))).rejects.toThrow(/decompresses to more than 268435456 bytes/);
+    // A window descriptor of 2^41 bytes is refused before the decoder allocates the window.
+    const hugeWindow = Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 0x00, 31 << 3, ...rle(5, true)]);
+    await expect(zstdCodec.decompress(hugeWindow)).rejects.toThrow(/claims 2199023255552 bytes/);
+    await expect(zstdCodec.decompress(frame(3, 1000).subarray(0, 10))).rejects.toThrow(/truncated/);
+  });
 });
