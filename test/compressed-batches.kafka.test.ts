@@ -11,6 +11,8 @@ import { orderEvent } from './support/events.js';
 import { KAFKA_COMPRESSIONS, produceWithLibrdkafka } from './support/librdkafka.js';
 import { runCli } from './support/cli.js';
 import { waitUntil } from './support/wait.js';
+import { spawnService } from './support/processes.js';
+import { isRunning } from './support/services.js';
 
 const infra = useTestInfrastructure();
 const PER_CODEC = 50;
@@ -32,13 +34,15 @@ function orders(codec: string) {
 }
 
 describe('batches compressed by a librdkafka producer, every codec Kafka has', () => {
-  it('ingest stores every order, crm tail prints them and crm dlq replay re-injects dead letters, for gzip, snappy, lz4 and zstd', { timeout: 180_000 }, async () => {
+  it("ingest stores every order, scoring's incremental consumer reads them, crm tail prints them and crm dlq replay re-injects dead letters, for gzip, snappy, lz4 and zstd", { timeout: 180_000 }, async () => {
     const env = infra.env();
     const topics = await createTestTopics(infra.kafka, env.CRM_TOPIC_NAMESPACE);
     const brokers = inject('kafkaBrokers');
     const fatal: Error[] = [];
     const config = loadIngestConfig(env);
     const ingest = await startIngest(config, createLogger('ingest', 'warn'), { onCrash: (error) => fatal.push(error) });
+    // In a process of its own, as crm up runs it: the codecs it reads with are its own, not ingest's.
+    const scoring = spawnService('services/scoring/src/main.ts', env);
     const clickhouse = createClickHouse(config);
     const stored = async () =>
       Number((await (await clickhouse.query({ query: 'SELECT uniqExact(event_id) AS n FROM orders', format: 'JSONEachRow' })).json<{ n: string }>())[0]!.n);
@@ -52,6 +56,11 @@ describe('batches compressed by a librdkafka producer, every codec Kafka has', (
       ).json<{ codec: string; n: string }>();
       expect(perCodec).toEqual([...KAFKA_COMPRESSIONS].sort().map((codec) => ({ codec, n: String(PER_CODEC) })));
       await waitUntil(() => committedMessages(infra.kafka, `${env.CRM_TOPIC_NAMESPACE}.crm-ingest`, [topics.orders]), (n) => n === PER_CODEC * KAFKA_COMPRESSIONS.length);
+      // Scoring commits a batch only after re-scoring it: every compressed batch was decoded.
+      await waitUntil(() => committedMessages(infra.kafka, `${env.CRM_TOPIC_NAMESPACE}.crm-scoring-incremental`, [topics.orders]), (n) => n === PER_CODEC * KAFKA_COMPRESSIONS.length || !isRunning(scoring), 90_000);
+      expect(isRunning(scoring)).toBe(true);
+      // Seven customers a codec cannot carry a model fit; that error is about the data, not the stream.
+      expect(scoring.lines.filter((l) => Number(l.level) >= 50 && l.model === undefined).map((l) => l.msg)).toEqual([]);
 
       // crm tail reads the same compressed batches and decodes every event.
       const tail = await runCli(['tail', 'crm.orders.v1', '--max', '1000'], env);
@@ -70,6 +79,7 @@ describe('batches compressed by a librdkafka producer, every codec Kafka has', (
       await waitUntil(stored, (n) => n === PER_CODEC * KAFKA_COMPRESSIONS.length + letters.length);
       expect(fatal).toEqual([]);
     } finally {
+      await scoring.kill('SIGTERM');
       await ingest.stop();
       await clickhouse.close();
     }
