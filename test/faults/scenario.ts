@@ -22,6 +22,7 @@ import { freePort, provisionKafka, runningPid, startBroker, stopBroker } from '@
 import { createLogger, isProcessAlive, sleep } from '@crm/runtime';
 import { generateLoad, seededRandom, type LoadMessage } from '@crm/sample-data';
 import { runScoring } from '@crm/scoring';
+import { CUSTOMER_AT_RISK, publisherBacklog, SEGMENT_CHANGES } from '@crm/publisher';
 import {
   checkDeadLetters,
   checkPublished,
@@ -542,18 +543,12 @@ export class FaultScenario {
 
   /** Per publisher stream: the commit marks it has not recorded as published yet. */
   private async publisherBehind(clickhouse: ClickHouseClient): Promise<{ stream: string; done: boolean; text: string }[]> {
-    const out = [];
-    for (const stream of ['segment_changes', 'customer_at_risk']) {
-      const [row] = await (await clickhouse.query({
-        query: `SELECT uniqExact(changed_at) AS marks,
-                       uniqExactIf(changed_at, changed_at NOT IN (SELECT changed_at FROM publisher_marks WHERE stream = {stream:String})) AS pending
-                FROM outbox_commits`,
-        query_params: { stream },
-        format: 'JSONEachRow',
-      })).json<{ marks: number | string; pending: number | string }>();
-      out.push({ stream, done: Number(row?.pending ?? 0) === 0, text: `${row?.pending ?? 0} of ${row?.marks ?? 0} commit marks not yet published` });
-    }
-    return out;
+    return Promise.all(
+      [SEGMENT_CHANGES, CUSTOMER_AT_RISK].map(async (stream) => {
+        const { marks, pending } = await publisherBacklog(clickhouse, stream);
+        return { stream: stream.name, done: pending === 0, text: `${pending} of ${marks} commit marks not yet published` };
+      }),
+    );
   }
 
   /** One producer per purpose; replaced after a failure (the broker may have gone and come back). */

@@ -128,7 +128,7 @@ async function main(argv: string[]): Promise<number> {
       const parameters = scoringParameters(scoring);
       try {
         await runDemo(kafka, client, { seed, customers, ordersTopic: topics.orders, timeoutMs: 300_000, scoring }, say);
-        await waitForPublisher(kafka, client, topics, { timeoutMs: 120_000, say });
+        await waitForPublisher(client, { timeoutMs: 120_000, say });
         await printSummary(client, process.stdout, { risk: parameters.risk, sent: await sentAlerts(kafka, topics) });
       } finally {
         await client.close();

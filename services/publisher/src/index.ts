@@ -1,3 +1,3 @@
 export * from './config.js';
 export * from './publisher.js';
-export { commitMarks } from './outbox.js';
+export { commitMarks, publisherBacklog, SEGMENT_CHANGES, CUSTOMER_AT_RISK } from './outbox.js';

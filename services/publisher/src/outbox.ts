@@ -143,6 +143,25 @@ export async function pendingMarks(
   return (await result.json<{ changed_text: string; committed_text: string }>()).map((r) => ({ changedAt: r.changed_text, committedAt: r.committed_text }));
 }
 
+/**
+ * How far the publisher is behind on a stream: commit marks recorded and those not yet
+ * published (marks up to the legacy cursor were published before marks were read by id).
+ * What `crm demo` and the fault suite wait on before they read the topics.
+ */
+export async function publisherBacklog(clickhouse: ClickHouseClient, stream: OutboxStream): Promise<{ marks: number; pending: number }> {
+  const legacy = await readLegacyCursor(clickhouse, stream);
+  const result = await clickhouse.query({
+    query: `SELECT uniqExact(changed_at) AS marks,
+                   uniqExactIf(changed_at, changed_at >= {legacy:DateTime64(3, 'UTC')}
+                     AND changed_at NOT IN (SELECT changed_at FROM publisher_marks WHERE stream = {stream:String})) AS pending
+            FROM outbox_commits`,
+    query_params: { stream: stream.name, legacy: legacy.changedAt },
+    format: 'JSONEachRow',
+  });
+  const [row] = await result.json<{ marks: number | string; pending: number | string }>();
+  return { marks: Number(row?.marks ?? 0), pending: Number(row?.pending ?? 0) };
+}
+
 /** Recorded only after Kafka acknowledged every row of the marks: a crash before it resends them, never loses them. */
 export async function recordPublished(clickhouse: ClickHouseClient, stream: OutboxStream, marks: readonly Mark[]): Promise<void> {
   if (marks.length === 0) return;

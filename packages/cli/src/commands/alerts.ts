@@ -1,41 +1,28 @@
 import type { Kafka } from 'kafkajs';
 import type { ClickHouseClient } from '@crm/clickhouse';
 import { TOPIC_BASE_NAMES, type TopicNames } from '@crm/kafka';
+import { CUSTOMER_AT_RISK, publisherBacklog, SEGMENT_CHANGES } from '@crm/publisher';
 import { sleep } from '@crm/runtime';
 import { tailTopic } from '../tail/tail-topic.js';
 
 /**
- * Waits until the publisher has sent every committed segment change: the
- * segment-changes topic holds at least as many messages as the outbox has
- * committed rfm, lifecycle and tier rows (each is published at least once).
- * The publisher sends each commit's risk decisions in the same pass, so
- * afterwards the at-risk topic shows what was sent.
+ * Waits until the publisher has sent every committed write to both topics: each commit mark
+ * in outbox_commits is in publisher_marks for each stream (recorded only after Kafka
+ * acknowledged its rows), so afterwards the topics show everything that was decided.
  */
 export async function waitForPublisher(
-  kafka: Kafka,
   clickhouse: ClickHouseClient,
-  topics: TopicNames,
   options: { timeoutMs: number; say: (line: string) => void },
 ): Promise<void> {
   const deadline = Date.now() + options.timeoutMs;
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    for (;;) {
-      const result = await clickhouse.query({
-        query: `SELECT count() AS n FROM segment_changes
-                WHERE segment_type IN ('rfm', 'lifecycle', 'tier') AND changed_at <= (SELECT max(changed_at) FROM outbox_commits)`,
-        format: 'JSONEachRow',
-      });
-      const recorded = Number((await result.json<{ n: string | number }>())[0]?.n ?? 0);
-      const sent = (await admin.fetchTopicOffsets(topics.segmentChanges)).reduce((n, p) => n + Number(p.high), 0);
-      if (sent >= recorded) return;
-      if (Date.now() > deadline) throw new Error(`only ${sent} of ${recorded} segment changes were published in time; is the publisher running? (crm status)`);
-      options.say(`published ${sent}/${recorded} segment changes`);
-      await sleep(1000);
-    }
-  } finally {
-    await admin.disconnect();
+  for (;;) {
+    const backlog = await Promise.all([SEGMENT_CHANGES, CUSTOMER_AT_RISK].map((stream) => publisherBacklog(clickhouse, stream)));
+    const marks = Math.max(...backlog.map((b) => b.marks));
+    const pending = Math.max(...backlog.map((b) => b.pending));
+    if (pending === 0) return;
+    if (Date.now() > deadline) throw new Error(`${pending} of ${marks} committed writes were not published in time; is the publisher running? (crm status)`);
+    options.say(`published ${marks - pending}/${marks} committed writes`);
+    await sleep(1000);
   }
 }
 
