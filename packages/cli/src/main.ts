@@ -10,8 +10,7 @@ import { runDemo } from './commands/demo.js';
 import { printSummary } from './commands/summary.js';
 import { sentAlerts, waitForPublisher } from './commands/alerts.js';
 import { replayDeadLetters } from './dead-letters/replay.js';
-import { importOrders, ingestOutcome, waitUntilIngested } from './import/import-orders.js';
-import { parseMapping } from './import/order-rows.js';
+import { importCommand } from './import/command.js';
 import { tailTopic } from './tail/tail-topic.js';
 
 const USAGE = `usage: pnpm crm <command> [options]
@@ -25,11 +24,9 @@ const USAGE = `usage: pnpm crm <command> [options]
                             in ClickHouse, score, and print a summary
   score [--as-of ISO]       run scoring now (or as of a past instant) with the scoring service's settings
                             (SCORING_*, CLV_*, RISK_*); waits for the write lease if the service is writing
-  import orders --file F [--format csv|ndjson] [--map field=column,…] [--currency CODE] [--wait]
-                            backfill orders through Kafka; fields: customer_id, order_id, placed_at (ISO or
-                            yyyyMMdd), total, refunded_amount, status, currency, channel, payment_method;
-                            --currency defaults to CRM_REPORTING_CURRENCY; --wait reports what ingest
-                            stored and what it dead-lettered, with reasons
+  import <orders|clicks|tickets|surveys> --file F [--preset P] [--map field=column,…] [--dry-run] [--wait] [--report FILE]
+                            backfill history through Kafka (the real path); presets read Shopify, WooCommerce,
+                            Magento and Online Retail order exports; \`crm import --help\` for all options
   tail <topic> [--follow] [--max N]
                             print a topic's messages decoded (JSON or Avro), one JSON object per line
   dlq replay [--reason CODE]
@@ -44,6 +41,7 @@ KAFKA_BROKERS, CLICKHOUSE_URL (a real server instead of the embedded one), CLICK
 const say = (line: string) => process.stderr.write(`${line}\n`);
 
 async function main(argv: string[]): Promise<number> {
+  if (argv[0] === 'import') return importCommand(argv.slice(1), importSettings(), say);
   const { positionals, values } = parseArgs({
     args: argv,
     allowPositionals: true,
@@ -53,10 +51,6 @@ async function main(argv: string[]): Promise<number> {
       seed: { type: 'string', default: '42' },
       'as-of': { type: 'string' },
       reason: { type: 'string' },
-      file: { type: 'string' },
-      map: { type: 'string' },
-      currency: { type: 'string' },
-      wait: { type: 'boolean', default: false },
       follow: { type: 'boolean', default: false },
       max: { type: 'string', default: '1000000' },
       help: { type: 'boolean', short: 'h' },
@@ -137,43 +131,6 @@ async function main(argv: string[]): Promise<number> {
       say(`try: pnpm crm sql "SELECT * FROM customer_profiles FINAL ORDER BY revenue_total DESC LIMIT 5"`);
       return 0;
     }
-    case 'import': {
-      if (rest[0] !== 'orders' || rest.length !== 1) throw new UsageError('import takes one kind: orders');
-      if (values.file === undefined) throw new UsageError('import orders needs --file <path>');
-      const format = values.format === 'PrettyCompactMonoBlock' ? (values.file.endsWith('.csv') ? 'csv' : 'ndjson') : values.format;
-      if (format !== 'csv' && format !== 'ndjson') throw new UsageError(`--format: csv or ndjson, not ${format}`);
-      const kafka = createKafka({ brokers: brokerList(config.KAFKA_BROKERS), clientId: 'crm-import', logger: createLogger('crm', 'error') });
-      const { orders: ordersTopic, deadLetter: deadLetterTopic } = topicNames(config.CRM_TOPIC_NAMESPACE);
-      const counts = await importOrders(kafka, {
-        deadLetterTopic,
-        file: values.file,
-        format,
-        mapping: parseMapping(values.map),
-        defaults: { currency: values.currency ?? config.CRM_REPORTING_CURRENCY, channel: 'web', paymentMethod: 'credit', status: 'delivered' },
-        ordersTopic,
-        onProgress: (c) => process.stderr.write(`\rimporting: ${c.rows} rows read, ${c.accepted} sent, ${c.rejected} rejected`),
-      });
-      process.stderr.write('\n');
-      for (const r of counts.rejections) say(`  line ${r.line}: ${r.reason}`);
-      say(`accepted ${counts.accepted} of ${counts.rows} rows; rejected ${counts.rejected}`);
-      if (values.wait) {
-        await waitUntilIngested(kafka, ordersTopic, {
-          namespace: config.CRM_TOPIC_NAMESPACE,
-          ingestGroup: process.env.INGEST_GROUP_ID || 'crm-ingest',
-          timeoutMs: 600_000,
-          onProgress: (done, total) => process.stderr.write(`\rwaiting for ingest: ${done}/${total}`),
-        });
-        process.stderr.write('\n');
-        const outcome = await ingestOutcome(kafka, { ordersTopic, deadLetterTopic, sent: counts.sent });
-        const rejected = [...outcome.deadLettered.values()].reduce((a, b) => a + b, 0);
-        say(`ingest stored ${outcome.stored} of ${counts.sent.lineOf.size} sent orders in ClickHouse; dead-lettered ${rejected}`);
-        for (const [code, n] of outcome.deadLettered) say(`  ${code}: ${n}`);
-        for (const e of outcome.examples) say(`  line ${e.line}: ${e.code}: ${e.message}`);
-        if (rejected > 0) say('  (crm dlq replay --reason CODE re-injects them once the cause is fixed)');
-        return outcome.stored === 0 && counts.sent.lineOf.size > 0 ? 1 : 0;
-      }
-      return counts.rejected > 0 && counts.accepted === 0 ? 1 : 0;
-    }
     case 'tail': {
       if (rest.length !== 1) throw new UsageError('tail takes one topic, e.g. crm.segment-changes.v1');
       const names = topicNames(config.CRM_TOPIC_NAMESPACE);
@@ -212,6 +169,17 @@ async function main(argv: string[]): Promise<number> {
 }
 
 class UsageError extends Error {}
+
+function importSettings() {
+  const config = loadStackConfig();
+  return {
+    brokers: brokerList(config.KAFKA_BROKERS),
+    namespace: config.CRM_TOPIC_NAMESPACE,
+    topics: topicNames(config.CRM_TOPIC_NAMESPACE),
+    reportingCurrency: config.CRM_REPORTING_CURRENCY,
+    ingestGroup: process.env.INGEST_GROUP_ID || 'crm-ingest',
+  };
+}
 
 function positiveInt(name: string, text: string): number {
   const n = Number(text);

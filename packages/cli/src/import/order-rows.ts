@@ -1,70 +1,132 @@
-import type { OrderEvent, OrderStatus } from '@crm/events';
-import { SCHEMAS, nameBasedUuid } from '@crm/events';
-
-/** Our field → the file's column; only customer_id, placed_at and total are required. */
-export type ColumnMapping = Partial<Record<ImportField, string>>;
-export const IMPORT_FIELDS = ['customer_id', 'order_id', 'placed_at', 'total', 'refunded_amount', 'status', 'currency', 'channel', 'payment_method'] as const;
-export type ImportField = (typeof IMPORT_FIELDS)[number];
-const REQUIRED: readonly ImportField[] = ['customer_id', 'placed_at', 'total'];
+import { nameBasedUuid, type OrderEvent, type OrderStatus } from '@crm/events';
+import { skip, validated, type Mapped } from './mapped.js';
+import { NO_CATEGORY, type OrderField, type OrderPreset } from './presets.js';
+import { arrayAt, parseAmount, parseDate, parseWhole, roundAmount, textAt, type SourceRow } from './values.js';
 
 export interface ImportDefaults {
   currency: string;
   channel: OrderEvent['channel'];
   paymentMethod: OrderEvent['payment_method'];
-  status: OrderStatus;
 }
 
-/** `customer_id=Customer,total=Amount` → mapping; unknown fields are an error naming them. */
-export function parseMapping(text: string | undefined): ColumnMapping {
-  const mapping: ColumnMapping = {};
-  if (!text) return mapping;
-  for (const pair of text.split(',')) {
-    const [field, column] = pair.split('=').map((s) => s.trim());
-    if (!field || !column || !(IMPORT_FIELDS as readonly string[]).includes(field)) {
-      throw new Error(`--map: "${pair}" is not field=column with a field among ${IMPORT_FIELDS.join(', ')}`);
-    }
-    mapping[field as ImportField] = column;
-  }
-  return mapping;
+/** The rows that make one order: one row, or an order's consecutive line-item rows. */
+export interface RowGroup {
+  /** The line of the group's first row in the file. */
+  line: number;
+  rows: SourceRow[];
+  /** Rows beyond what one order can hold (the schema's 1 000 items) are counted, not kept. */
+  dropped: number;
 }
-
-/** ISO-8601 (an instant without offset is taken as UTC) or yyyyMMdd (midnight UTC). */
-export function parseDate(text: string): string | undefined {
-  const t = text.trim();
-  if (/^\d{8}$/.test(t)) {
-    const iso = `${t.slice(0, 4)}-${t.slice(4, 6)}-${t.slice(6, 8)}T00:00:00Z`;
-    return Number.isNaN(Date.parse(iso)) ? undefined : new Date(iso).toISOString();
-  }
-  if (/^\d{4}-\d\d-\d\d$/.test(t)) return Number.isNaN(Date.parse(`${t}T00:00:00Z`)) ? undefined : `${t}T00:00:00.000Z`;
-  const withZone = /[zZ]|[+-]\d\d:?\d\d$/.test(t) ? t : `${t.replace(' ', 'T')}Z`;
-  const ms = Date.parse(withZone);
-  return Number.isNaN(ms) ? undefined : new Date(ms).toISOString();
-}
-
-export type RowOutcome = { ok: true; event: OrderEvent } | { ok: false; reason: string };
 
 /**
- * One file row to an order event, validated by the same schema ingest uses.
- * Without an order id, the id is derived from the row's content and its line,
- * so importing the same file twice produces the same events (de-duplicated).
+ * The id of an imported event: the same content from the same source id is the same event, so a
+ * second import of a file is de-duplicated by ingest, and a changed order (a later export with a
+ * refund) is a new state of it.
  */
-export function rowToOrder(row: Record<string, string>, line: number, mapping: ColumnMapping, defaults: ImportDefaults): RowOutcome {
-  const get = (field: ImportField) => {
-    const column = mapping[field] ?? field;
-    const value = row[column];
-    return value === undefined || value.trim() === '' ? undefined : value.trim();
+export function importEventId(stream: string, sourceId: string, content: object): string {
+  return nameBasedUuid('crm-import', stream, sourceId, JSON.stringify(content));
+}
+
+/** One order's rows to its order event, by the preset's rules, validated as ingest validates. */
+export function groupToOrder(group: RowGroup, preset: OrderPreset, defaults: ImportDefaults): Mapped<OrderEvent> {
+  const column = (field: OrderField) => {
+    const c = preset.columns[field];
+    return c === undefined ? [] : typeof c === 'string' ? [c] : c;
   };
-  for (const field of REQUIRED) if (get(field) === undefined) return { ok: false, reason: `missing ${field} (column ${mapping[field] ?? field})` };
-  const placedAt = parseDate(get('placed_at')!);
-  if (placedAt === undefined) return { ok: false, reason: `placed_at: not a date: ${get('placed_at')}` };
-  const total = Number(get('total'));
-  const refunded = Number(get('refunded_amount') ?? 0);
-  const customerId = get('customer_id')!;
-  const orderId = get('order_id') ?? `import-${nameBasedUuid(customerId, placedAt, String(total), String(line))}`;
-  const status = (get('status') ?? defaults.status) as OrderStatus;
-  const candidate = {
-    event_id: nameBasedUuid('order-import', orderId, status, placedAt, String(total), String(refunded)),
-    occurred_at: placedAt,
+  // Order-level fields are on the first row that has them (Shopify: the order's first row only).
+  const get = (field: OrderField): string | undefined => {
+    for (const name of column(field)) {
+      for (const row of group.rows) {
+        const value = textAt(row, name);
+        if (value !== undefined && !(field === 'customer_id' && preset.noCustomer?.includes(value))) return value;
+      }
+    }
+    return undefined;
+  };
+  const missing = (field: OrderField) => skip(`missing ${field} (column ${column(field).join(' or ') || 'none'})`);
+  const date = (field: OrderField) => {
+    const text = get(field);
+    return text === undefined ? undefined : (parseDate(text, preset.slashDates) ?? null);
+  };
+
+  if (group.dropped > 0) return skip('more than 1000 line items in one order', `${group.rows.length + group.dropped} rows`);
+  const customerId = get('customer_id');
+  if (customerId === undefined) return skip(preset.noCustomerReason);
+  const placedAt = date('placed_at');
+  if (placedAt === undefined) return missing('placed_at');
+  if (placedAt === null) return skip('placed_at is not a date', get('placed_at'));
+
+  const sourceOrderId = get('order_id');
+  if (sourceOrderId === undefined && preset.grouping.by === 'consecutive') return missing('order_id');
+  const cancellation = preset.cancellationPrefix !== undefined && sourceOrderId?.startsWith(preset.cancellationPrefix) === true;
+
+  let status: OrderStatus;
+  const rawStatus = get('status');
+  if (preset.statuses !== undefined && rawStatus !== undefined) {
+    const mapped = preset.statuses[rawStatus.toLowerCase()];
+    if (mapped === undefined) return skip(`unknown status (not one of ${Object.keys(preset.statuses).join(', ')})`, rawStatus);
+    status = mapped;
+  } else if (preset.defaultStatus !== undefined) status = preset.defaultStatus;
+  else return missing('status');
+  const cancelledAt = date('cancelled_at');
+  if (cancelledAt === null) return skip('cancelled_at is not a date', get('cancelled_at'));
+  if (cancelledAt !== undefined || cancellation) status = 'cancelled';
+
+  const items: OrderEvent['items'] = [];
+  const spec = preset.items;
+  if (spec !== undefined) {
+    const sources = spec.from === 'rows' ? group.rows : arrayAt(group.rows[0]!, spec.from.array);
+    for (const source of sources) {
+      const sku = spec.sku.map((c) => textAt(source, c)).find((v) => v !== undefined);
+      const quantityText = textAt(source, spec.quantity);
+      const priceText = textAt(source, spec.unitPrice);
+      if (sku === undefined && quantityText === undefined && priceText === undefined) continue;
+      const quantity = quantityText === undefined ? undefined : parseWhole(quantityText);
+      const unitPrice = priceText === undefined ? undefined : parseAmount(priceText);
+      if (sku === undefined) return skip(`line item without ${spec.sku.join(' or ')}`);
+      if (quantity === undefined) return skip(`line item ${spec.quantity} is not a whole number`, quantityText);
+      if (unitPrice === undefined) return skip(`line item ${spec.unitPrice} is not an amount`, priceText);
+      // A cancellation invoice lists what it takes back as negative quantities.
+      items.push({
+        sku,
+        category: (spec.category === undefined ? undefined : textAt(source, spec.category)) ?? NO_CATEGORY,
+        quantity: cancellation ? Math.abs(quantity) : quantity,
+        unit_price: roundAmount(unitPrice),
+      });
+    }
+  }
+
+  let total: number | undefined;
+  if (preset.totalFromItems) total = roundAmount(items.reduce((sum, i) => sum + i.quantity * i.unit_price, 0));
+  else {
+    const text = get('total');
+    if (text === undefined) return missing('total');
+    total = parseAmount(text);
+    if (total === undefined) return skip('total is not an amount', text);
+  }
+  let refunded = 0;
+  if (preset.refunds !== undefined) {
+    refunded = roundAmount(arrayAt(group.rows[0]!, preset.refunds.array).reduce((sum, r) => sum + Math.abs(parseAmount(textAt(r, preset.refunds!.amount) ?? '0') ?? 0), 0));
+  } else {
+    const text = get('refunded_amount');
+    const amount = text === undefined ? 0 : parseAmount(text);
+    if (amount === undefined) return skip('refunded_amount is not an amount', text);
+    refunded = Math.abs(amount);
+  }
+  // A refunded order whose export names no amount was refunded in full.
+  if (status === 'refunded' && refunded === 0) refunded = total;
+
+  let occurredAt = placedAt;
+  for (const name of column('occurred_at')) {
+    const text = group.rows.map((r) => textAt(r, name)).find((v) => v !== undefined);
+    const at = text === undefined ? undefined : parseDate(text, preset.slashDates);
+    if (at !== undefined && at > occurredAt) occurredAt = at;
+  }
+  if (cancelledAt !== undefined && cancelledAt !== null && cancelledAt > occurredAt) occurredAt = cancelledAt;
+
+  const orderId = sourceOrderId ?? `import-${nameBasedUuid(customerId, placedAt, String(total), String(group.line))}`;
+  const content = {
+    occurred_at: occurredAt,
     schema_version: 1,
     order_id: orderId,
     customer_id: customerId,
@@ -72,15 +134,17 @@ export function rowToOrder(row: Record<string, string>, line: number, mapping: C
     placed_at: placedAt,
     total,
     refunded_amount: refunded,
-    currency: get('currency') ?? defaults.currency,
-    channel: get('channel') ?? defaults.channel,
-    payment_method: get('payment_method') ?? defaults.paymentMethod,
-    items: [],
+    currency: get('currency')?.toUpperCase() ?? defaults.currency,
+    channel: valueOf(get('channel'), preset.channels, defaults.channel),
+    payment_method: valueOf(get('payment_method'), preset.paymentMethods, defaults.paymentMethod),
+    items,
   };
-  const parsed = SCHEMAS.orders.json.safeParse(candidate);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    return { ok: false, reason: `${issue.path.join('.')}: ${issue.message}` };
-  }
-  return { ok: true, event: parsed.data as OrderEvent };
+  return validated('orders', { event_id: importEventId('orders', orderId, content), ...content }, customerId);
+}
+
+/** A preset's value map decides (anything unlisted gets the default); without one, the file's value is ours. */
+function valueOf<T extends string>(raw: string | undefined, map: Readonly<Record<string, T>> | undefined, fallback: T): string {
+  if (raw === undefined) return fallback;
+  if (map === undefined) return raw;
+  return map[raw.toLowerCase()] ?? fallback;
 }

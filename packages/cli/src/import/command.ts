@@ -1,0 +1,170 @@
+import { writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { createKafka } from '@crm/kafka';
+import { createLogger } from '@crm/runtime';
+import { IMPORT_STREAMS, type ImportStream } from './mapped.js';
+import { groupToOrder } from './order-rows.js';
+import { ORDER_PRESETS, ORDER_PRESET_NAMES, PLAIN_ORDERS, withColumns, type OrderPresetName } from './presets.js';
+import { progressWriter } from './progress.js';
+import type { FileFormat } from './read-rows.js';
+import { formatReport, newReport } from './report.js';
+import { ingestOutcome, runImport, waitUntilIngested, type ImportPlan, type ImportTarget } from './run-import.js';
+import { rowToEvent, streamFields } from './stream-rows.js';
+
+export const IMPORT_USAGE = `crm import <orders|clicks|tickets|surveys> --file F [options]
+    --preset NAME      orders as a platform exports them: ${ORDER_PRESET_NAMES.join(', ')} (docs/INGEST.md)
+    --format F         csv or ndjson (default: the preset's, else from the file name)
+    --map f=col,…      our field = the file's column (overrides the preset's); orders: customer_id, order_id,
+                       placed_at, occurred_at, total, refunded_amount, status, cancelled_at, currency, channel,
+                       payment_method, item_sku, item_quantity, item_unit_price, item_category; other streams:
+                       their schema's fields (schemas/*.avsc)
+    --currency CODE    orders whose file names no currency (default CRM_REPORTING_CURRENCY)
+    --dry-run          read, map and validate; report; send nothing
+    --wait             wait until ingest has taken the events, then report what it accepted and dead-lettered
+    --report FILE      also write the report as JSON`;
+
+/** What the import needs of the CLI's settings. */
+export interface ImportSettings {
+  brokers: string[];
+  namespace: string;
+  topics: Record<ImportStream | 'deadLetter', string>;
+  reportingCurrency: string;
+  ingestGroup: string;
+}
+
+export class ImportUsageError extends Error {}
+
+interface ImportArgs {
+  stream: ImportStream;
+  file: string;
+  preset: OrderPresetName | undefined;
+  format: FileFormat;
+  map: Record<string, string>;
+  currency: string | undefined;
+  dryRun: boolean;
+  wait: boolean;
+  reportFile: string | undefined;
+}
+
+export function parseImportArgs(argv: string[]): ImportArgs {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        file: { type: 'string' },
+        preset: { type: 'string' },
+        format: { type: 'string' },
+        map: { type: 'string' },
+        currency: { type: 'string' },
+        'dry-run': { type: 'boolean', default: false },
+        wait: { type: 'boolean', default: false },
+        report: { type: 'string' },
+      },
+    });
+  } catch (error) {
+    throw new ImportUsageError((error as Error).message);
+  }
+  const { positionals, values } = parsed;
+  const stream = positionals[0] as ImportStream;
+  if (positionals.length !== 1 || !IMPORT_STREAMS.includes(stream)) throw new ImportUsageError(`import takes one stream: ${IMPORT_STREAMS.join(', ')}`);
+  if (values.file === undefined) throw new ImportUsageError(`import ${stream} needs --file <path>`);
+  const preset = values.preset as OrderPresetName | undefined;
+  if (preset !== undefined && !ORDER_PRESET_NAMES.includes(preset)) throw new ImportUsageError(`--preset: one of ${ORDER_PRESET_NAMES.join(', ')}, not ${preset}`);
+  if (preset !== undefined && stream !== 'orders') throw new ImportUsageError(`--preset is for orders exports; ${stream} are imported by --map`);
+  const format = values.format ?? (preset ? ORDER_PRESETS[preset].format : /\.csv$/i.test(values.file) ? 'csv' : 'ndjson');
+  if (format !== 'csv' && format !== 'ndjson') throw new ImportUsageError(`--format: csv or ndjson, not ${format}`);
+  if (values.wait && values['dry-run']) throw new ImportUsageError('--dry-run sends nothing, so there is nothing to --wait for');
+  return {
+    stream,
+    file: values.file,
+    preset,
+    format,
+    map: parseMap(values.map),
+    currency: values.currency,
+    dryRun: values['dry-run'],
+    wait: values.wait,
+    reportFile: values.report,
+  };
+}
+
+/** `customer_id=Email,order_id=Name` → { customer_id: 'Email', order_id: 'Name' }. */
+function parseMap(text: string | undefined): Record<string, string> {
+  const map: Record<string, string> = {};
+  for (const pair of text?.split(',') ?? []) {
+    const at = pair.indexOf('=');
+    const field = pair.slice(0, at).trim();
+    const column = pair.slice(at + 1).trim();
+    if (at < 1 || column === '') throw new ImportUsageError(`--map: "${pair}" is not field=column`);
+    map[field] = column;
+  }
+  return map;
+}
+
+/** How each unit of the file becomes an event: by the preset (or our names) for orders, by the schema for the rest. */
+export function importPlan(args: Omit<ImportArgs, 'dryRun' | 'wait' | 'reportFile'>, reportingCurrency: string): ImportPlan {
+  if (args.stream === 'orders') {
+    let preset;
+    try {
+      preset = withColumns(args.preset === undefined ? PLAIN_ORDERS : ORDER_PRESETS[args.preset], args.map);
+    } catch (error) {
+      throw new ImportUsageError((error as Error).message);
+    }
+    const defaults = { currency: args.currency?.toUpperCase() ?? reportingCurrency, channel: 'web', paymentMethod: 'credit' } as const;
+    return {
+      file: args.file,
+      format: args.format,
+      ...(preset.grouping.by === 'consecutive' ? { groupBy: preset.grouping.key } : {}),
+      toEvent: (group) => groupToOrder(group, preset, defaults),
+    };
+  }
+  const stream = args.stream;
+  const fields = streamFields(stream).map((f) => f.name);
+  const unknown = Object.keys(args.map).filter((f) => !fields.includes(f));
+  if (unknown.length > 0) throw new ImportUsageError(`--map: ${unknown.join(', ')} not a field of ${stream}; fields: ${fields.join(', ')}`);
+  return { file: args.file, format: args.format, toEvent: (group) => rowToEvent(stream, group.rows[0]!, args.map) };
+}
+
+/** `crm import …`: returns the exit code (2 for a usage error, 1 when nothing could be imported). */
+export async function importCommand(argv: string[], settings: ImportSettings, say: (line: string) => void): Promise<number> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(`usage: ${IMPORT_USAGE}\n`);
+    return 0;
+  }
+  let args: ImportArgs;
+  let plan: ImportPlan;
+  try {
+    args = parseImportArgs(argv);
+    plan = importPlan(args, settings.reportingCurrency);
+  } catch (error) {
+    if (!(error instanceof ImportUsageError)) throw error;
+    say(`crm: ${error.message}\n\nusage: ${IMPORT_USAGE}`);
+    return 2;
+  }
+  const report = newReport(args.stream, args.preset ?? null, args.file, args.dryRun);
+  const kafka = args.dryRun ? undefined : createKafka({ brokers: settings.brokers, clientId: 'crm-import', logger: createLogger('crm', 'error') });
+  const target: ImportTarget | undefined = kafka && { kafka, topic: settings.topics[args.stream], deadLetterTopic: settings.topics.deadLetter };
+  const progress = progressWriter(process.stderr);
+  const rate = () => Math.round(report.rows / Math.max(report.seconds, 0.001));
+  const marks = await runImport(plan, target, report, () =>
+    progress.update(`importing ${args.stream}: ${report.rows} rows read, ${report.events} events, ${report.sent} sent, ${report.skipped.events} skipped (${rate()} rows/s)`),
+  );
+  progress.done();
+  if (target !== undefined && marks !== undefined && args.wait) {
+    await waitUntilIngested(target.kafka, target.topic, {
+      namespace: settings.namespace,
+      ingestGroup: settings.ingestGroup,
+      timeoutMs: 600_000,
+      onProgress: (done, total) => progress.update(`waiting for ingest: ${done} of ${total} messages on ${target.topic} committed`),
+    });
+    progress.done();
+    report.ingest = await ingestOutcome(target.kafka, target, marks, report);
+  }
+  for (const line of formatReport(report)) say(line);
+  say(`(${report.seconds.toFixed(1)} s, ${rate()} rows/s)`);
+  if (args.reportFile !== undefined) writeFileSync(args.reportFile, `${JSON.stringify(report, null, 2)}\n`);
+  if (report.rows > 0 && report.events === 0) return 1;
+  if (report.ingest !== undefined && report.sent > 0 && report.ingest.accepted === 0) return 1;
+  return 0;
+}
