@@ -1,10 +1,11 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { OrderEvent } from '@crm/events';
-import { importPlan, parseImportArgs } from '../src/import/command.js';
+import { importCommand, importPlan, parseImportArgs } from '../src/import/command.js';
+import { progressWriter } from '../src/import/progress.js';
 import { groupRows, readRows } from '../src/import/read-rows.js';
 import { formatReport, newReport } from '../src/import/report.js';
 import { runImport } from '../src/import/run-import.js';
@@ -257,5 +258,43 @@ describe('values', () => {
     expect(['29.35', '-5.00', '$1,250.00', '€ 12.00', '12.00 EUR', '-$3'].map(parseAmount)).toEqual([29.35, -5, 1250, 12, 12, -3]);
     expect(['1.234,50', '12,5', 'abc', '', '$'].map(parseAmount)).toEqual([undefined, undefined, undefined, undefined, undefined]);
     expect(roundAmount(6 * 2.55)).toBe(15.3);
+  });
+});
+
+describe('crm import command', () => {
+  const settings = { brokers: ['127.0.0.1:1'], namespace: '', topics: { orders: 'o', clicks: 'c', tickets: 't', surveys: 's', deadLetter: 'd' }, reportingCurrency: 'USD', ingestGroup: 'g' };
+
+  it('stops before reading a CSV that lacks the columns the preset reads, naming them and the file’s columns', async () => {
+    const said: string[] = [];
+    const code = await importCommand(['orders', '--preset', 'shopify', '--file', join(FIXTURES, 'magento-orders.csv'), '--dry-run'], settings, (l) => said.push(l));
+    expect(code).toBe(2);
+    expect(said[0]).toMatch(/magento-orders\.csv has no column Email, no Created at, no Total, no Name \(its columns: ID, Purchase Point, /);
+  });
+
+  it('writes the report as JSON with --report in a dry run, without a broker', async () => {
+    const reportFile = join(dir, 'report.json');
+    const said: string[] = [];
+    const code = await importCommand(['orders', '--preset', 'woocommerce', '--file', join(FIXTURES, 'woocommerce-orders.ndjson'), '--dry-run', '--report', reportFile], settings, (l) => said.push(l));
+    expect(code).toBe(0);
+    expect(JSON.parse(readFileSync(reportFile, 'utf8'))).toMatchObject({ stream: 'orders', preset: 'woocommerce', dryRun: true, rows: 9, events: 7, sent: 0, skipped: { events: 2, rows: 2 } });
+    expect(said[0]).toMatch(/^dry run: 9 rows read from .* 7 orders valid, nothing sent; skipped 2 orders \(2 rows\)$/);
+  });
+});
+
+describe('progress', () => {
+  it('rewrites one line on a terminal and writes a plain line at most every interval otherwise', () => {
+    const written: string[] = [];
+    const fake = (isTTY: boolean) => ({ isTTY, write: (s: string) => written.push(s) }) as unknown as NodeJS.WriteStream;
+    const tty = progressWriter(fake(true));
+    tty.update('a');
+    tty.update('b');
+    tty.done();
+    expect(written).toEqual(['\r\x1b[Ka', '\r\x1b[Kb', '\n']);
+    written.length = 0;
+    const plain = progressWriter(fake(false), 60_000);
+    plain.update('a');
+    plain.update('b');
+    plain.done();
+    expect(written).toEqual(['a\n']);
   });
 });

@@ -4,9 +4,9 @@ import { createKafka } from '@crm/kafka';
 import { createLogger } from '@crm/runtime';
 import { IMPORT_STREAMS, type ImportStream } from './mapped.js';
 import { groupToOrder } from './order-rows.js';
-import { ORDER_PRESETS, ORDER_PRESET_NAMES, PLAIN_ORDERS, withColumns, type OrderPresetName } from './presets.js';
+import { ORDER_PRESETS, ORDER_PRESET_NAMES, PLAIN_ORDERS, withColumns, type OrderField, type OrderPresetName } from './presets.js';
 import { progressWriter } from './progress.js';
-import type { FileFormat } from './read-rows.js';
+import { csvHeader, type FileFormat } from './read-rows.js';
 import { formatReport, newReport } from './report.js';
 import { ingestOutcome, runImport, waitUntilIngested, type ImportPlan, type ImportTarget } from './run-import.js';
 import { rowToEvent, streamFields } from './stream-rows.js';
@@ -112,9 +112,15 @@ export function importPlan(args: Omit<ImportArgs, 'dryRun' | 'wait' | 'reportFil
       throw new ImportUsageError((error as Error).message);
     }
     const defaults = { currency: args.currency?.toUpperCase() ?? reportingCurrency, channel: 'web', paymentMethod: 'credit' } as const;
+    const columns = (field: OrderField) => {
+      const c = preset.columns[field];
+      return c === undefined ? [] : typeof c === 'string' ? [c] : [...c];
+    };
+    const needed: OrderField[] = ['customer_id', 'placed_at', ...(preset.totalFromItems ? [] : ['total' as const]), ...(preset.grouping.by === 'consecutive' ? ['order_id' as const] : [])];
     return {
       file: args.file,
       format: args.format,
+      needs: needed.map(columns),
       ...(preset.grouping.by === 'consecutive' ? { groupBy: preset.grouping.key } : {}),
       toEvent: (group) => groupToOrder(group, preset, defaults),
     };
@@ -123,7 +129,23 @@ export function importPlan(args: Omit<ImportArgs, 'dryRun' | 'wait' | 'reportFil
   const fields = streamFields(stream).map((f) => f.name);
   const unknown = Object.keys(args.map).filter((f) => !fields.includes(f));
   if (unknown.length > 0) throw new ImportUsageError(`--map: ${unknown.join(', ')} not a field of ${stream}; fields: ${fields.join(', ')}`);
-  return { file: args.file, format: args.format, toEvent: (group) => rowToEvent(stream, group.rows[0]!, args.map) };
+  const required = streamFields(stream).filter((f) => !Array.isArray(f.type) && !(stream === 'surveys' && f.name === 'scale_max') && !(stream === 'clicks' && f.name === 'anonymous_id'));
+  return {
+    file: args.file,
+    format: args.format,
+    needs: required.map((f) => [args.map[f.name] ?? f.name]),
+    toEvent: (group) => rowToEvent(stream, group.rows[0]!, args.map),
+  };
+}
+
+/** A CSV without the columns the mapping reads would skip every row for one reason; say so before reading it all. */
+async function checkHeader(plan: ImportPlan): Promise<void> {
+  const header = await csvHeader(plan.file);
+  const missing = plan.needs.filter((alternatives) => alternatives.length > 0 && !alternatives.some((c) => header.includes(c)));
+  if (missing.length > 0) {
+    const shown = header.slice(0, 30).join(', ') + (header.length > 30 ? ', …' : '');
+    throw new ImportUsageError(`${plan.file} has no column ${missing.map((m) => m.join(' or ')).join(', no ')} (its columns: ${shown}); another --preset, or --map field=column?`);
+  }
 }
 
 /** `crm import …`: returns the exit code (2 for a usage error, 1 when nothing could be imported). */
@@ -137,6 +159,7 @@ export async function importCommand(argv: string[], settings: ImportSettings, sa
   try {
     args = parseImportArgs(argv);
     plan = importPlan(args, settings.reportingCurrency);
+    if (args.format === 'csv') await checkHeader(plan);
   } catch (error) {
     if (!(error instanceof ImportUsageError)) throw error;
     say(`crm: ${error.message}\n\nusage: ${IMPORT_USAGE}`);

@@ -38,6 +38,13 @@ export async function* readRows(file: string, format: FileFormat): AsyncGenerato
   }
 }
 
+/** A CSV file's column names (its first record). */
+export async function csvHeader(file: string): Promise<string[]> {
+  const parser = createReadStream(file).pipe(parse({ to_line: 1, trim: true, bom: true, relax_column_count: true }));
+  for await (const record of parser as AsyncIterable<string[]>) return record;
+  return [];
+}
+
 /** csv-parse reports the line a record ends on; its raw text (after skipped empty lines) says how many lines it spans. */
 function startLine(endLine: number, raw: string): number {
   const text = raw.replace(/^[\r\n]+/, '').replace(/(\r\n|\r|\n)$/, '');
