@@ -1,10 +1,10 @@
 /**
  * `crm import` on a large file: memory over time and rate. Writes an Online Retail layout CSV of
  * N invoice lines to the temp directory (never committed), then runs the real CLI on it with
- * --dry-run and, unless --dry-run-only, into a fresh broker of its own (produce only, no ingest),
+ * --dry-run and into a fresh broker of its own (produce only, no ingest),
  * sampling the process's VmRSS every second.
  *
- *   pnpm bench:import [--rows 10000000] [--file existing.csv] [--dry-run-only]
+ *   pnpm bench:import [--rows 10000000] [--file existing.csv] [--only dry-run|produce]
  */
 import { spawn } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -15,7 +15,7 @@ import { createKafka, ensureTopics, topicNames } from '@crm/kafka';
 import { freePort, provisionKafka, startBroker, stopBroker } from '@crm/kafka-local';
 import { REPO_ROOT, createLogger } from '@crm/runtime';
 
-const { values } = parseArgs({ options: { rows: { type: 'string', default: '10000000' }, file: { type: 'string' }, 'dry-run-only': { type: 'boolean', default: false } } });
+const { values } = parseArgs({ options: { rows: { type: 'string', default: '10000000' }, file: { type: 'string' }, only: { type: 'string' } } });
 const say = (line: string) => process.stderr.write(`${line}\n`);
 const rows = Number(values.rows);
 
@@ -104,9 +104,11 @@ try {
     await writeRetailCsv(file, rows);
   }
   const results: Record<string, Run> = {};
-  results.dryRun = await measure(['orders', '--preset', 'online-retail', '--currency', 'GBP', '--file', file, '--dry-run'], {}, join(dir, 'dry.json'));
-  say(summary('dry run', results.dryRun));
-  if (!values['dry-run-only']) {
+  if (values.only !== 'produce') {
+    results.dryRun = await measure(['orders', '--preset', 'online-retail', '--currency', 'GBP', '--file', file, '--dry-run'], {}, join(dir, 'dry.json'));
+    say(summary('dry run', results.dryRun));
+  }
+  if (values.only !== 'dry-run') {
     await provisionKafka(undefined, say);
     const brokerDir = join(dir, 'kafka');
     const broker = await startBroker({ dir: brokerDir, port: await freePort(), controllerPort: await freePort(), heap: '1g' });

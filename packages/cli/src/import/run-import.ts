@@ -39,8 +39,9 @@ export interface SentMarks {
 const BATCH_MESSAGES = 2000;
 
 /**
- * Reads, maps, validates and (unless a dry run) sends, filling the report as it goes. Every
- * send is awaited before more is read, so memory holds one batch whatever the file's size.
+ * Reads, maps, validates and (unless a dry run) sends, filling the report as it goes. A send is
+ * awaited before the next one starts, so reading waits for the broker and memory holds two
+ * batches whatever the file's size.
  */
 export async function runImport(plan: ImportPlan, target: ImportTarget | undefined, report: ImportReport, onProgress?: () => void): Promise<SentMarks | undefined> {
   const started = Date.now();
@@ -57,13 +58,22 @@ export async function runImport(plan: ImportPlan, target: ImportTarget | undefin
     await producer.connect();
   }
   let batch: Message[] = [];
+  let inFlight: Promise<void> | undefined;
+  const send = async (messages: Message[]) => {
+    // A batch of large orders could pass the broker's request limit; split it by bytes.
+    for (const chunk of chunkBySize(messages, DEFAULT_MAX_SEND_BYTES)) await producer!.send({ topic: target!.topic, acks: -1, messages: chunk });
+    report.sent += messages.length;
+  };
+  // One send in flight while the next batch is mapped: reading overlaps the broker's round trip,
+  // and memory holds two batches at most.
   const flush = async () => {
-    if (producer !== undefined && batch.length > 0) {
-      // A batch of large orders could pass the broker's request limit; split it by bytes.
-      for (const messages of chunkBySize(batch, DEFAULT_MAX_SEND_BYTES)) await producer.send({ topic: target!.topic, acks: -1, messages });
-      report.sent += batch.length;
-    }
+    const messages = batch;
     batch = [];
+    await inFlight;
+    if (messages.length === 0) return;
+    inFlight = send(messages);
+    // Its failure is thrown by the next await of it; until then it must not count as unhandled.
+    inFlight.catch(() => undefined);
   };
   let lastProgress = 0;
   let units = 0;
@@ -98,6 +108,7 @@ export async function runImport(plan: ImportPlan, target: ImportTarget | undefin
       }
     }
     await flush();
+    await inFlight;
   } finally {
     await producer?.disconnect();
   }
