@@ -298,3 +298,19 @@ describe('progress', () => {
     expect(written).toEqual(['a\n']);
   });
 });
+
+describe('docs/INGEST.md', () => {
+  it('names every status each preset maps, in the row of the status it maps to', async () => {
+    const { ORDER_PRESETS } = await import('../src/import/presets.js');
+    const doc = readFileSync(join(FIXTURES, '../../../../docs/INGEST.md'), 'utf8');
+    const header = doc.split('\n').find((l) => l.startsWith('| preset | → placed |'))!;
+    const targets = header.split('|').slice(2, -2).map((c) => c.trim().replace('→ ', ''));
+    for (const [name, preset] of Object.entries(ORDER_PRESETS)) {
+      if (!('statuses' in preset)) continue;
+      const cells = doc.split('\n').find((l) => l.startsWith(`| \`${name}\` (`))!.split('|').slice(2, -2).map((c) => c.toLowerCase());
+      for (const [theirs, ours] of Object.entries(preset.statuses)) {
+        expect(cells[targets.indexOf(ours)], `${name}: ${theirs} → ${ours}`).toMatch(new RegExp(`(^|[ ,/])${theirs}([ ,/(;]|$)`));
+      }
+    }
+  });
+});

@@ -4,12 +4,12 @@ import { createKafka } from '@crm/kafka';
 import { createLogger } from '@crm/runtime';
 import { IMPORT_STREAMS, type ImportStream } from './mapped.js';
 import { groupToOrder } from './order-rows.js';
-import { ORDER_PRESETS, ORDER_PRESET_NAMES, PLAIN_ORDERS, withColumns, type OrderField, type OrderPresetName } from './presets.js';
+import { ORDER_PRESETS, ORDER_PRESET_NAMES, PLAIN_ORDERS, neededOrderColumns, withColumns, type OrderPresetName } from './presets.js';
 import { progressWriter } from './progress.js';
 import { csvHeader, type FileFormat } from './read-rows.js';
 import { formatReport, newReport } from './report.js';
 import { ingestOutcome, runImport, waitUntilIngested, type ImportPlan, type ImportTarget } from './run-import.js';
-import { rowToEvent, streamFields } from './stream-rows.js';
+import { neededColumns, rowToEvent, streamFields } from './stream-rows.js';
 
 export const IMPORT_USAGE = `crm import <orders|clicks|tickets|surveys> --file F [options]
     --preset NAME      orders as a platform exports them: ${ORDER_PRESET_NAMES.join(', ')} (docs/INGEST.md)
@@ -112,15 +112,10 @@ export function importPlan(args: Omit<ImportArgs, 'dryRun' | 'wait' | 'reportFil
       throw new ImportUsageError((error as Error).message);
     }
     const defaults = { currency: args.currency?.toUpperCase() ?? reportingCurrency, channel: 'web', paymentMethod: 'credit' } as const;
-    const columns = (field: OrderField) => {
-      const c = preset.columns[field];
-      return c === undefined ? [] : typeof c === 'string' ? [c] : [...c];
-    };
-    const needed: OrderField[] = ['customer_id', 'placed_at', ...(preset.totalFromItems ? [] : ['total' as const]), ...(preset.grouping.by === 'consecutive' ? ['order_id' as const] : [])];
     return {
       file: args.file,
       format: args.format,
-      needs: needed.map(columns),
+      needs: neededOrderColumns(preset),
       ...(preset.grouping.by === 'consecutive' ? { groupBy: preset.grouping.key } : {}),
       toEvent: (group) => groupToOrder(group, preset, defaults),
     };
@@ -129,11 +124,10 @@ export function importPlan(args: Omit<ImportArgs, 'dryRun' | 'wait' | 'reportFil
   const fields = streamFields(stream).map((f) => f.name);
   const unknown = Object.keys(args.map).filter((f) => !fields.includes(f));
   if (unknown.length > 0) throw new ImportUsageError(`--map: ${unknown.join(', ')} not a field of ${stream}; fields: ${fields.join(', ')}`);
-  const required = streamFields(stream).filter((f) => !Array.isArray(f.type) && !(stream === 'surveys' && f.name === 'scale_max') && !(stream === 'clicks' && f.name === 'anonymous_id'));
   return {
     file: args.file,
     format: args.format,
-    needs: required.map((f) => [args.map[f.name] ?? f.name]),
+    needs: neededColumns(stream, args.map),
     toEvent: (group) => rowToEvent(stream, group.rows[0]!, args.map),
   };
 }

@@ -1,6 +1,6 @@
 import { nameBasedUuid, type OrderEvent, type OrderStatus } from '@crm/events';
 import { skip, validated, type Mapped } from './mapped.js';
-import { NO_CATEGORY, type OrderField, type OrderPreset } from './presets.js';
+import { NO_CATEGORY, columnsOf, type OrderField, type OrderPreset } from './presets.js';
 import { arrayAt, parseAmount, parseDate, parseWhole, roundAmount, textAt, type SourceRow } from './values.js';
 
 export interface ImportDefaults {
@@ -29,10 +29,7 @@ export function importEventId(stream: string, sourceId: string, content: object)
 
 /** One order's rows to its order event, by the preset's rules, validated as ingest validates. */
 export function groupToOrder(group: RowGroup, preset: OrderPreset, defaults: ImportDefaults): Mapped<OrderEvent> {
-  const column = (field: OrderField) => {
-    const c = preset.columns[field];
-    return c === undefined ? [] : typeof c === 'string' ? [c] : c;
-  };
+  const column = (field: OrderField) => columnsOf(preset, field);
   // Order-level fields are on the first row that has them (Shopify: the order's first row only).
   const get = (field: OrderField): string | undefined => {
     for (const name of column(field)) {

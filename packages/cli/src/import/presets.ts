@@ -158,6 +158,20 @@ export const ORDER_PRESETS = {
 export type OrderPresetName = keyof typeof ORDER_PRESETS;
 export const ORDER_PRESET_NAMES = Object.keys(ORDER_PRESETS) as OrderPresetName[];
 
+/** The columns a preset reads a field from, in the order tried. */
+export function columnsOf(preset: OrderPreset, field: OrderField): readonly string[] {
+  const c = preset.columns[field];
+  return c === undefined ? [] : typeof c === 'string' ? [c] : c;
+}
+
+/** The columns a CSV must have for the preset to make any order: one of each list. */
+export function neededOrderColumns(preset: OrderPreset): (readonly string[])[] {
+  const fields: OrderField[] = ['customer_id', 'placed_at'];
+  if (!preset.totalFromItems) fields.push('total');
+  if (preset.grouping.by === 'consecutive') fields.push('order_id');
+  return fields.map((f) => columnsOf(preset, f));
+}
+
 /** Items without a category column get this one (the schema requires one; scoring does not read it). */
 export const NO_CATEGORY = 'uncategorized';
 

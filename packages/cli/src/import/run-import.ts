@@ -15,7 +15,7 @@ export interface ImportPlan {
   /** Consecutive rows with the same value here are one unit (an order's line items). */
   groupBy?: string;
   /** Columns the mapping reads that a CSV header must have: one of each list (a wrong --preset or --map shows here, not as every row skipped). */
-  needs: string[][];
+  needs: (readonly string[])[];
   toEvent: (group: RowGroup) => Mapped<{ event_id: string }>;
 }
 

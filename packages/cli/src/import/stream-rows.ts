@@ -9,9 +9,20 @@ type RowEvent = { clicks: ClickEvent; tickets: TicketEvent; surveys: SurveyEvent
 /** The field naming the source's own record, if the stream has one (a click has none: its content is its identity). */
 const SOURCE_ID: Record<RowStream, string | undefined> = { clicks: undefined, tickets: 'ticket_id', surveys: 'response_id' };
 
+const importable = (stream: RowStream) => SCHEMAS[stream].source.fields!.filter((f) => f.name !== 'event_id' && f.name !== 'schema_version');
+const FIELDS: Record<RowStream, readonly AvroField[]> = { clicks: importable('clicks'), tickets: importable('tickets'), surveys: importable('surveys') };
+
 /** The importable fields of a stream: the schema's, less what the import itself sets. */
-export function streamFields(stream: RowStream): AvroField[] {
-  return SCHEMAS[stream].source.fields!.filter((f) => f.name !== 'event_id' && f.name !== 'schema_version');
+export function streamFields(stream: RowStream): readonly AvroField[] {
+  return FIELDS[stream];
+}
+
+/** Required fields the import fills in when the file has no value (below). */
+const DEFAULTED: Record<RowStream, readonly string[]> = { clicks: ['anonymous_id'], tickets: [], surveys: ['scale_max'] };
+
+/** The columns a CSV must have for any row to become an event: those of the required fields the import cannot fill. */
+export function neededColumns(stream: RowStream, columns: Readonly<Record<string, string>>): string[][] {
+  return FIELDS[stream].filter((f) => !Array.isArray(f.type) && !DEFAULTED[stream].includes(f.name)).map((f) => [columns[f.name] ?? f.name]);
 }
 
 /** Survey scales are fixed per kind except csat's (5 or 7: 5, the common one, when the file has none). */
