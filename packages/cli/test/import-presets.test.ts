@@ -314,3 +314,14 @@ describe('docs/INGEST.md', () => {
     }
   });
 });
+
+describe('a platform export imported without its preset', () => {
+  it('is recognised by its columns, and the user is told which preset reads it', async () => {
+    const { looksLike } = await import('../src/import/command.js');
+    const { csvHeader } = await import('../src/import/read-rows.js');
+    expect(looksLike(await csvHeader(join(FIXTURES, 'shopify-orders.csv')))).toBe('shopify');
+    expect(looksLike(await csvHeader(join(FIXTURES, 'magento-orders.csv')))).toBe('magento');
+    expect(looksLike(await csvHeader(join(FIXTURES, 'online-retail.csv')))).toBe('online-retail');
+    expect(looksLike(['customer_id', 'placed_at', 'total'])).toBeUndefined();
+  });
+});

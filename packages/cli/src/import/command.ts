@@ -133,13 +133,20 @@ export function importPlan(args: Omit<ImportArgs, 'dryRun' | 'wait' | 'reportFil
 }
 
 /** A CSV without the columns the mapping reads would skip every row for one reason; say so before reading it all. */
-async function checkHeader(plan: ImportPlan): Promise<void> {
-  const header = await csvHeader(plan.file);
+function checkHeader(plan: ImportPlan, header: readonly string[]): void {
   const missing = plan.needs.filter((alternatives) => alternatives.length > 0 && !alternatives.some((c) => header.includes(c)));
   if (missing.length > 0) {
     const shown = header.slice(0, 30).join(', ') + (header.length > 30 ? ', …' : '');
     throw new ImportUsageError(`${plan.file} has no column ${missing.map((m) => m.join(' or ')).join(', no ')} (its columns: ${shown}); another --preset, or --map field=column?`);
   }
+}
+
+/** The CSV preset whose columns the header has, if any: a user who maps a platform's export by hand is told of its preset. */
+export function looksLike(header: readonly string[]): OrderPresetName | undefined {
+  return ORDER_PRESET_NAMES.find((name) => {
+    const preset = ORDER_PRESETS[name];
+    return preset.format === 'csv' && neededOrderColumns(preset).every((alternatives) => alternatives.some((c) => header.includes(c)));
+  });
 }
 
 /** `crm import …`: returns the exit code (2 for a usage error, 1 when nothing could be imported). */
@@ -153,7 +160,12 @@ export async function importCommand(argv: string[], settings: ImportSettings, sa
   try {
     args = parseImportArgs(argv);
     plan = importPlan(args, settings.reportingCurrency);
-    if (args.format === 'csv') await checkHeader(plan);
+    if (args.format === 'csv') {
+      const header = await csvHeader(plan.file);
+      checkHeader(plan, header);
+      const like = args.stream === 'orders' && args.preset === undefined ? looksLike(header) : undefined;
+      if (like !== undefined) say(`crm: ${args.file} looks like a ${like} export; --preset ${like} reads it as one (line items grouped, statuses mapped)`);
+    }
   } catch (error) {
     if (!(error instanceof ImportUsageError)) throw error;
     say(`crm: ${error.message}\n\nusage: ${IMPORT_USAGE}`);
