@@ -183,7 +183,7 @@ describe('plain orders (no preset)', () => {
   });
 
   it('refuses a --map field that orders do not have, naming the fields', () => {
-    expect(() => importPlan(parseImportArgs(['orders', '--file', 'x.csv', '--map', 'customer=Email']), 'USD')).toThrow(/customer is not a field of orders; fields: customer_id/);
+    expect(() => importPlan(parseImportArgs(['orders', '--file', join(FIXTURES, 'shopify-orders.csv'), '--map', 'customer=Email']), 'USD')).toThrow(/customer is not a field of orders; fields: customer_id/);
   });
 });
 
@@ -269,6 +269,12 @@ describe('crm import command', () => {
     const code = await importCommand(['orders', '--preset', 'shopify', '--file', join(FIXTURES, 'magento-orders.csv'), '--dry-run'], settings, (l) => said.push(l));
     expect(code).toBe(2);
     expect(said[0]).toMatch(/magento-orders\.csv has no column Email, no Created at, no Total, no Name \(its columns: ID, Purchase Point, /);
+  });
+
+  it('refuses a --file that is not a file before anything else', async () => {
+    const said: string[] = [];
+    expect(await importCommand(['orders', '--file', join(dir, 'absent.csv'), '--dry-run'], settings, (l) => said.push(l))).toBe(2);
+    expect(said[0]).toMatch(/^crm: --file: .*absent\.csv is not a file/);
   });
 
   it('writes the report as JSON with --report in a dry run, without a broker', async () => {

@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { statSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { createKafka } from '@crm/kafka';
 import { createLogger } from '@crm/runtime';
@@ -70,6 +70,7 @@ export function parseImportArgs(argv: string[]): ImportArgs {
   const stream = positionals[0] as ImportStream;
   if (positionals.length !== 1 || !IMPORT_STREAMS.includes(stream)) throw new ImportUsageError(`import takes one stream: ${IMPORT_STREAMS.join(', ')}`);
   if (values.file === undefined) throw new ImportUsageError(`import ${stream} needs --file <path>`);
+  if (!statSync(values.file, { throwIfNoEntry: false })?.isFile()) throw new ImportUsageError(`--file: ${values.file} is not a file`);
   const preset = values.preset as OrderPresetName | undefined;
   if (preset !== undefined && !ORDER_PRESET_NAMES.includes(preset)) throw new ImportUsageError(`--preset: one of ${ORDER_PRESET_NAMES.join(', ')}, not ${preset}`);
   if (preset !== undefined && stream !== 'orders') throw new ImportUsageError(`--preset is for orders exports; ${stream} are imported by --map`);

@@ -1,6 +1,6 @@
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { parse } from 'csv-parse';
+import { parse, type Options, type Parser } from 'csv-parse';
 import type { RowGroup } from './order-rows.js';
 import { textAt, type SourceRow } from './values.js';
 
@@ -16,7 +16,7 @@ export type ReadRow = { line: number; row: SourceRow } | { line: number; unreada
 export async function* readRows(file: string, format: FileFormat): AsyncGenerator<ReadRow> {
   if (format === 'csv') {
     // info and raw give each record's lines, so a quoted field spanning lines does not shift later line numbers.
-    const parser = createReadStream(file).pipe(parse({ columns: true, skip_empty_lines: true, trim: true, bom: true, relax_column_count: true, info: true, raw: true }));
+    const parser = csvRecords(file, { columns: true, skip_empty_lines: true, trim: true, bom: true, relax_column_count: true, info: true, raw: true });
     for await (const record of parser as AsyncIterable<{ record: SourceRow; info: { lines: number; raw: string } }>) {
       yield { line: startLine(record.info.lines, record.info.raw), row: record.record };
     }
@@ -38,9 +38,17 @@ export async function* readRows(file: string, format: FileFormat): AsyncGenerato
   }
 }
 
+/** pipe() does not pass on the file's errors (a missing file, a directory): the parser must end with them, not the process. */
+function csvRecords(file: string, options: Options): Parser {
+  const source = createReadStream(file);
+  const parser = source.pipe(parse(options));
+  source.on('error', (error) => parser.destroy(error));
+  return parser;
+}
+
 /** A CSV file's column names (its first record). */
 export async function csvHeader(file: string): Promise<string[]> {
-  const parser = createReadStream(file).pipe(parse({ to_line: 1, trim: true, bom: true, relax_column_count: true }));
+  const parser = csvRecords(file, { to_line: 1, trim: true, bom: true, relax_column_count: true });
   for await (const record of parser as AsyncIterable<string[]>) return record;
   return [];
 }
