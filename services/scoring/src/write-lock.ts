@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { ClickHouseClient } from '@crm/clickhouse';
 import { CrmError, sleep, type Logger } from '@crm/runtime';
+import { discardUncommitted } from './outbox.js';
 
 /**
  * The one writer of profiles, history and the outbox, across processes and
@@ -144,17 +145,6 @@ export function createWriteLease(clickhouse: ClickHouseClient, options: WriteLea
     if (!ms(mark?.n)) throw lost(lease, 'another writer claimed the lease');
   }
 
-  /** A write that did not commit leaves no outbox rows that change detection would mistake for published. */
-  async function discard(changedAt: number): Promise<void> {
-    await clickhouse
-      .command({
-        query: "DELETE FROM segment_changes WHERE changed_at = {changed_at:DateTime64(3, 'UTC')}",
-        query_params: { changed_at: (changedAt / 1000).toFixed(3) },
-        clickhouse_settings: { wait_end_of_query: 1 },
-      })
-      .catch((error: unknown) => options.logger?.error({ err: error, changedAt: new Date(changedAt).toISOString() }, 'could not discard the rows of an uncommitted write'));
-  }
-
   function fenceFor(lease: Held): () => void {
     return () => {
       if (held !== lease || Date.now() >= lease.deadline) throw lost(lease, 'the lease expired before the write finished');
@@ -186,7 +176,7 @@ export function createWriteLease(clickhouse: ClickHouseClient, options: WriteLea
       await commit(lease, changedAt);
       return result;
     } catch (error) {
-      await discard(changedAt);
+      await discardUncommitted(clickhouse, changedAt, options.logger);
       if (error instanceof CrmError && error.code === 'WRITE_LEASE_LOST') await release();
       throw error;
     }
