@@ -37,6 +37,8 @@ interface Held {
   /** Server time = Date.now() + offset. */
   offset: number;
   lastChangedAt: number;
+  /** Why the lease is known to be no longer ours (a renewal found another claim or its own expiry); set once. */
+  lost?: string;
 }
 
 const ms = (value: string | number | null | undefined) => Number(value ?? 0);
@@ -101,16 +103,41 @@ export function createWriteLease(clickhouse: ClickHouseClient, options: WriteLea
     }
   }
 
+  /**
+   * Extends the lease, only while it is still ours and unexpired on the server
+   * (a renewal must not revive a lease another writer may already have seen
+   * expired), then reads back where it stands: a renewal that finds a newer
+   * claim, or its own lease expired, marks it lost, so the write in progress
+   * stops at its next fence instead of writing on until the commit check.
+   */
   async function renew(lease: Held): Promise<void> {
+    if (lease.lost) return;
     const sentAt = Date.now();
     await clickhouse.command({
       query: `INSERT INTO scoring_write_lease (epoch, kind, holder, expires_at)
               SELECT {epoch:UInt64}, 'renew', {holder:String}, now64(3) + toIntervalMillisecond({ttl:UInt32})
-              WHERE (SELECT max(epoch) FROM scoring_write_lease) = {epoch:UInt64}`,
+              WHERE (SELECT max(epoch) FROM scoring_write_lease) = {epoch:UInt64}
+                AND (SELECT max(expires_at) FROM scoring_write_lease WHERE epoch = {epoch:UInt64}) > now64(3)`,
       query_params: { epoch: lease.epoch, holder, ttl: options.ttlMs },
+      clickhouse_settings: { wait_end_of_query: 1 },
     });
-    // Counted from when the renewal was sent: the server's expiry is at least that late.
-    lease.deadline = Math.max(lease.deadline, sentAt + options.ttlMs - margin);
+    const [state] = await select<{ newest: string; expires_ms: string; now_ms: string }>(
+      `SELECT max(epoch) AS newest, toUnixTimestamp64Milli(maxIf(expires_at, epoch = {epoch:UInt64})) AS expires_ms,
+              toUnixTimestamp64Milli(now64(3)) AS now_ms
+       FROM scoring_write_lease`,
+      { epoch: lease.epoch },
+    );
+    if (ms(state?.newest) !== lease.epoch) {
+      lease.lost = `a renewal found epoch ${ms(state?.newest)} claimed`;
+    } else if (ms(state?.expires_ms) <= ms(state?.now_ms)) {
+      lease.lost = 'a renewal found it expired';
+    } else {
+      // The server's expiry in local time, and never later than the renewal's send time allows.
+      lease.deadline = Math.max(lease.deadline, Math.min(ms(state?.expires_ms) - lease.offset, sentAt + options.ttlMs) - margin);
+      return;
+    }
+    options.logger?.warn({ epoch: lease.epoch, why: lease.lost }, 'scoring write lease lost');
+    if (held === lease) clearInterval(renewTimer);
   }
 
   async function release(): Promise<void> {
@@ -147,12 +174,13 @@ export function createWriteLease(clickhouse: ClickHouseClient, options: WriteLea
 
   function fenceFor(lease: Held): () => void {
     return () => {
+      if (lease.lost) throw lost(lease, lease.lost);
       if (held !== lease || Date.now() >= lease.deadline) throw lost(lease, 'the lease expired before the write finished');
     };
   }
 
   async function run<T>(write: (changedAt: Date, fence: () => void) => Promise<T>): Promise<T> {
-    if (held && (Date.now() >= held.deadline || Date.now() - held.acquiredAt >= options.maxHoldMs)) {
+    if (held && (held.lost || Date.now() >= held.deadline || Date.now() - held.acquiredAt >= options.maxHoldMs)) {
       await release();
       // A turn for writers polling in other processes before this one claims again.
       await sleep(3 * pollMs);
