@@ -39,10 +39,6 @@ export function runContext(clickhouse: ClickHouseClient, logger?: Logger) {
       readFilters = filters;
       scoped = true;
     },
-    /** Whether reads are restricted to an incremental update's customers. */
-    get scoped(): boolean {
-      return scoped;
-    },
     /** The engine of a scratch table: a few customers' intermediates live in memory (no parts to write, cheaper statements). */
     engine(orderBy: string): string {
       return scoped ? 'Memory' : `MergeTree ORDER BY ${orderBy}`;

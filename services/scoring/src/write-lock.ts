@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { ClickHouseClient } from '@crm/clickhouse';
+import { columnList, OUTBOX_COMMITS, SCORING_WRITE_LEASE, type ClickHouseClient } from '@crm/clickhouse';
 import { CrmError, sleep, type Logger } from '@crm/runtime';
 import { discardUncommitted } from './outbox.js';
 
@@ -43,6 +43,10 @@ interface Held {
 
 const ms = (value: string | number | null | undefined) => Number(value ?? 0);
 
+/** What a lease row and a commit mark are written with (`at` and `committed_at`: the server's now, by default). */
+const LEASE_ROW = `${SCORING_WRITE_LEASE.name} (${columnList(SCORING_WRITE_LEASE, ['epoch', 'kind', 'holder', 'expires_at'])})`;
+const COMMIT_MARK = `${OUTBOX_COMMITS.name} (${columnList(OUTBOX_COMMITS, ['changed_at', 'epoch'])})`;
+
 export function createWriteLease(clickhouse: ClickHouseClient, options: WriteLeaseOptions): WriteLock {
   const holder = `${process.pid}-${randomBytes(6).toString('hex')}`;
   const pollMs = options.pollMs ?? 50;
@@ -78,7 +82,7 @@ export function createWriteLease(clickhouse: ClickHouseClient, options: WriteLea
       const epoch = ms(latest?.epoch) + 1;
       const sentAt = Date.now();
       await clickhouse.command({
-        query: `INSERT INTO scoring_write_lease (epoch, kind, holder, expires_at)
+        query: `INSERT INTO ${LEASE_ROW}
                 SELECT {epoch:UInt64}, 'claim', {holder:String}, now64(3) + toIntervalMillisecond({ttl:UInt32})`,
         query_params: { epoch, holder, ttl: options.ttlMs },
         // Concurrent claims of one epoch carry one token: ClickHouse keeps exactly one of them.
@@ -114,7 +118,7 @@ export function createWriteLease(clickhouse: ClickHouseClient, options: WriteLea
     if (lease.lost) return;
     const sentAt = Date.now();
     await clickhouse.command({
-      query: `INSERT INTO scoring_write_lease (epoch, kind, holder, expires_at)
+      query: `INSERT INTO ${LEASE_ROW}
               SELECT {epoch:UInt64}, 'renew', {holder:String}, now64(3) + toIntervalMillisecond({ttl:UInt32})
               WHERE (SELECT max(epoch) FROM scoring_write_lease) = {epoch:UInt64}
                 AND (SELECT max(expires_at) FROM scoring_write_lease WHERE epoch = {epoch:UInt64}) > now64(3)`,
@@ -148,7 +152,7 @@ export function createWriteLease(clickhouse: ClickHouseClient, options: WriteLea
     if (!lease) return;
     await clickhouse
       .command({
-        query: `INSERT INTO scoring_write_lease (epoch, kind, holder, expires_at) SELECT {epoch:UInt64}, 'release', {holder:String}, now64(3)`,
+        query: `INSERT INTO ${LEASE_ROW} SELECT {epoch:UInt64}, 'release', {holder:String}, now64(3)`,
         query_params: { epoch: lease.epoch, holder },
       })
       // Not released is expired after the TTL: others wait a little longer, nothing breaks.
@@ -159,7 +163,7 @@ export function createWriteLease(clickhouse: ClickHouseClient, options: WriteLea
     const params = { changed_at: (changedAt / 1000).toFixed(3), epoch: lease.epoch };
     // Fenced on the server too: a mark is written only while its epoch is the newest claim.
     await clickhouse.command({
-      query: `INSERT INTO outbox_commits (changed_at, epoch)
+      query: `INSERT INTO ${COMMIT_MARK}
               SELECT {changed_at:DateTime64(3, 'UTC')}, {epoch:UInt64}
               WHERE (SELECT max(epoch) FROM scoring_write_lease) = {epoch:UInt64}`,
       query_params: params,
