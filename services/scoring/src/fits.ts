@@ -12,7 +12,7 @@ import {
 } from '@crm/models';
 import type { Logger } from '@crm/runtime';
 import type { ScoringParameters } from './parameters.js';
-import { dateFromText, dateParam, type RunContext } from './run-context.js';
+import { AS_OF, dateFromText, dateParam, type RunContext } from './run-context.js';
 
 /**
  * Model fits in model_fits: every attempt is recorded (converged or not, with
@@ -123,7 +123,7 @@ export async function storedFits(select: Select, asOf: Date): Promise<StoredFits
   const rows = await select<{ model: ModelName; as_of_text: string; params: Record<string, number>; customers: string | number; converged: boolean | number }>(
     `SELECT model, toString(as_of) AS as_of_text, params, customers, converged
      FROM model_fits FINAL
-     WHERE as_of <= {as_of:DateTime64(3, 'UTC')}
+     WHERE as_of <= ${AS_OF}
      ORDER BY as_of DESC
      LIMIT 1 BY model, converged`,
     { as_of: dateParam(asOf) },

@@ -1,9 +1,9 @@
 import { columnList, columnNames, CUSTOMER_PROFILES, CUSTOMER_SCORES_HISTORY, type ColumnOf } from '@crm/clickhouse';
 import type { ScoringParameters } from './parameters.js';
-import { dateParam, type RunContext } from './run-context.js';
+import { AS_OF, dateParam, type RunContext } from './run-context.js';
 import { onlyCustomers } from './scope.js';
 import { rfmSegmentSql, VALUE_TIERS } from './segments.js';
-import { SIGNAL_COLUMNS, signalsSql, T } from './signals.js';
+import { SIGNAL_COLUMNS, signalsSql, type SignalColumn } from './signals.js';
 
 /**
  * DESIGN.md's lifecycle stages, first match wins. "Reactivated": within the
@@ -31,13 +31,12 @@ export function valueTierSql(clv: string, cuts: string): string {
   return `if(purchases_total = 0 OR ${clv} IS NULL, NULL, arrayElement(${tiers}, 1 + arrayCount(c -> ${clv} > c, ${cuts})))`;
 }
 
-
 /**
  * The profile's columns after the signals, each an expression over the
  * inner query of profileRowsSql; the rows table has every profile column
  * and keep_tier (the worth-keeping tier: the at-risk gate, not written to profiles).
  */
-const SCORED: Record<Exclude<ColumnOf<typeof CUSTOMER_PROFILES>, (typeof SIGNAL_COLUMNS)[number]> | 'keep_tier', string> = {
+const SCORED: Record<Exclude<ColumnOf<typeof CUSTOMER_PROFILES>, SignalColumn> | 'keep_tier', string> = {
   recency_days: 'recency_days',
   frequency: 'frequency',
   monetary: 'monetary',
@@ -53,7 +52,7 @@ const SCORED: Record<Exclude<ColumnOf<typeof CUSTOMER_PROFILES>, (typeof SIGNAL_
   expected_purchases_90d: 'expected_90d',
   clv_12m: 'clv',
   clv_alive_12m: 'clv_alive',
-  as_of: T,
+  as_of: AS_OF,
   updated_at: 'now64(3)',
 };
 
@@ -92,7 +91,7 @@ function profileRowsSql(scoresTable: string, purchases: string, scopeTable?: str
         -- The day of the purchase that brought the customer back: after the last churned run, or after a gap > W.
         greatest(ifNull(sc.return_after_gap_day, 0),
                  if(prev.last_churned_at IS NULL, 0, toRelativeDayNum(arrayFirst(t -> t > prev.last_churned_at, sc.day_last_ats)))) AS return_day,
-        if(return_day = 0, NULL, toRelativeDayNum(${T}) - return_day) AS days_since_reactivation,
+        if(return_day = 0, NULL, toRelativeDayNum(${AS_OF}) - return_day) AS days_since_reactivation,
         sc.p_alive AS p_alive,
         1 - sc.p_alive AS churn_probability,
         sc.expected_90d AS expected_90d,
@@ -109,7 +108,7 @@ function profileRowsSql(scoresTable: string, purchases: string, scopeTable?: str
         SELECT customer_id, argMax(lifecycle_stage, as_of) AS stage,
                if(countIf(lifecycle_stage = 'churned') = 0, NULL, maxIf(as_of, lifecycle_stage = 'churned')) AS last_churned_at
         FROM customer_scores_history
-        WHERE as_of < ${T} ${scopeTable ? `AND customer_id IN ${scopeTable}` : ''}
+        WHERE as_of < ${AS_OF} ${scopeTable ? `AND customer_id IN ${scopeTable}` : ''}
         GROUP BY customer_id
       ) AS prev ON prev.customer_id = base.customer_id
     )
@@ -154,7 +153,7 @@ export async function rowCount(ctx: RunContext, rows: string): Promise<number> {
  * it). Otherwise the older result writes neither the profile nor its changes.
  * Reads the columns customer_id, p_alive and purchases_total; binds {as_of}.
  */
-export const NOT_SUPERSEDED = `customer_id NOT IN (SELECT customer_id FROM customer_profiles WHERE as_of > {as_of:DateTime64(3, 'UTC')})
+export const NOT_SUPERSEDED = `customer_id NOT IN (SELECT customer_id FROM customer_profiles WHERE as_of > ${AS_OF})
   AND (p_alive IS NOT NULL OR purchases_total = 0 OR customer_id NOT IN (SELECT customer_id FROM customer_profiles WHERE p_alive IS NOT NULL))`;
 
 /** The rows into customer_profiles, except those superseded (NOT_SUPERSEDED). */

@@ -1,4 +1,4 @@
-import { dateParam, type RunContext } from './run-context.js';
+import { AS_OF, dateParam, type RunContext } from './run-context.js';
 import { onlyCustomers } from './scope.js';
 
 /**
@@ -9,7 +9,7 @@ import { onlyCustomers } from './scope.js';
  * copy, one statement less).
  */
 export async function purchasesAsOf(ctx: RunContext, asOf: Date, scopeTable?: string): Promise<string> {
-  const view = `SELECT customer_id, order_id, placed_at, value FROM purchases_as_of(as_of = {as_of:DateTime64(3, 'UTC')})`;
+  const view = `SELECT customer_id, order_id, placed_at, value FROM purchases_as_of(as_of = ${AS_OF})`;
   // A subquery: every statement reading it binds {as_of} too.
   if (scopeTable) return `(${view} ${onlyCustomers(scopeTable)})`;
   const purchases = ctx.table('purchases');

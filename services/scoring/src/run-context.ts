@@ -8,6 +8,9 @@ import type { Logger } from '@crm/runtime';
  */
 const RUN_TABLE = '^scoring_[a-z_]+_[0-9a-f]{12}$';
 
+/** The run's instant T in a statement, bound server-side as the parameter `as_of` (dateParam). */
+export const AS_OF = "{as_of:DateTime64(3, 'UTC')}";
+
 export const dateParam = (date: Date) => (date.getTime() / 1000).toFixed(3);
 
 /** ClickHouse's text form of a DateTime64 in UTC ('2026-06-30 00:00:00.000') as a Date. */

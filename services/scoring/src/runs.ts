@@ -1,14 +1,12 @@
 import { columnList, SCORING_RUNS, type ClickHouseClient } from '@crm/clickhouse';
 import { fitsOfRun, type ScoringModels } from './fits.js';
-import { dateFromText, dateParam, type RunContext } from './run-context.js';
+import { AS_OF, dateFromText, dateParam, type RunContext } from './run-context.js';
 
 /**
  * scoring_runs: what each full run decided for the population — the exact
  * cut points, the fits it scored with and whether it was the baseline.
  * Incremental updates score against the newest run that can be a basis.
  */
-
-const AS_OF = "{as_of:DateTime64(3, 'UTC')}";
 
 /**
  * A full run's population cut points, recorded before its profile rows are

@@ -1,12 +1,10 @@
 import type { ColumnOf, CUSTOMER_PROFILES } from '@crm/clickhouse';
+import { AS_OF as T } from './run-context.js';
 
-/** `{as_of}` in every view call: the run's instant, bound server-side. */
-export const T = "{as_of:DateTime64(3, 'UTC')}";
 /** Days between instants are differences of UTC day numbers (DESIGN.md). */
 const daysBefore = (column: string) => `(toRelativeDayNum(${T}) - toRelativeDayNum(${column}))`;
 /** Windows of the profile signals (not the design's W, which is a setting). */
 const CSAT_WINDOW_DAYS = 365;
-
 
 /** The profile columns the signals give, each from the customer's events (`seen`) or purchases (`bought`). */
 const SIGNALS = {

@@ -1,7 +1,5 @@
 import type { CustomerGroup, SpendRow } from '@crm/models';
-import { dateParam, type RunContext } from './run-context.js';
-
-const T = "{as_of:DateTime64(3, 'UTC')}";
+import { AS_OF as T, dateParam, type RunContext } from './run-context.js';
 
 /**
  * Per-customer sufficient statistics as of T, computed inside ClickHouse from
