@@ -47,6 +47,9 @@ const FILE_FUNCTIONS = new Map<string, number>([
   ['paimonlocal', 0],
 ]);
 
+/** Functions whose arguments are written with FROM in standard SQL. */
+const SQL_FROM_FUNCTIONS = new Set(['TRIM', 'EXTRACT', 'SUBSTRING', 'SUBSTR', 'OVERLAY']);
+
 /** Settings whose value is a file the engine reads or writes. */
 const PATH_SETTINGS = new Set(['format_template_resultset', 'format_template_row', 'format_schema', 'output_format_schema']);
 
@@ -133,10 +136,17 @@ export class Sandbox {
     const isPunct = (t: SqlToken | undefined, ch: string) => t?.kind === 'punct' && text(t) === ch;
     const edits: Edit[] = [];
 
+    // The function each open parenthesis belongs to ('' for a subquery or tuple), innermost last.
+    const calls: string[] = [];
     for (let i = 0; i < tokens.length; i++) {
       const t = tokens[i]!;
       const prev = tokens[i - 1];
       const next = tokens[i + 1];
+      if (t.kind === 'punct') {
+        const c = src[t.start];
+        if (c === 0x28) calls.push(prev?.kind === 'word' ? text(prev).toUpperCase() : '');
+        else if (c === 0x29) calls.pop();
+      }
 
       if (t.kind === 'word' || t.kind === 'quoted') {
         const name = (t.kind === 'quoted' ? text(t).slice(1, -1) : text(t)).toLowerCase();
@@ -161,7 +171,8 @@ export class Sandbox {
           }
         }
         // clickhouse-local reads `FROM 'path'` as file('path'); ATTACH ... FROM 'path' reads one too.
-        if (upper === 'FROM' && tokens[i + 1]?.kind === 'string') this.#path(src, tokens[i + 1]!, 'FROM', edits);
+        // (Not the FROM of trim(... FROM 'x'), extract(DAY FROM '...') or substring('x' FROM 2).)
+        if (upper === 'FROM' && next?.kind === 'string' && !SQL_FROM_FUNCTIONS.has(calls.at(-1) ?? '')) this.#path(src, next, 'FROM', edits);
         if (upper === 'INFILE' && word(prev) === 'FROM') this.#outfile(src, next, 'FROM INFILE', edits);
         if (upper === 'OUTFILE' && word(prev) === 'INTO') this.#outfile(src, next, 'INTO OUTFILE', edits);
         if (PATH_SETTINGS.has(name) && isPunct(next, '=')) {
