@@ -24,7 +24,7 @@ export interface SandboxOptions {
   allowedRemoteSources: readonly string[];
 }
 
-/** Reach other hosts or run programs: url(), ENGINE = MySQL, SOURCE(HTTP(...)), ... */
+/** Reach other hosts, run programs or place data anywhere (a dynamic disk(type = local, path = ...)): url(), ENGINE = MySQL, SOURCE(HTTP(...)), ... */
 export const REMOTE_SOURCES = new Set(
   [
     'url', 'urlCluster', 'remote', 'remoteSecure', 'cluster', 'clusterAllReplicas', 'fileCluster',
@@ -34,7 +34,7 @@ export const REMOTE_SOURCES = new Set(
     'deltaLake', 'deltaLakeS3', 'deltaLakeAzure', 'deltaLakeCluster', 'hudi', 'hudiCluster', 'paimon', 'paimonS3', 'paimonAzure', 'paimonHDFS',
     'mysql', 'MaterializedMySQL', 'postgresql', 'MaterializedPostgreSQL', 'mongodb', 'mongo', 'redis', 'jdbc', 'odbc', 'cassandra',
     'arrowFlight', 'ytsaurus', 'MeiliSearch', 'http', 'executable', 'executablePool', 'Kafka', 'RabbitMQ', 'NATS',
-    'Distributed', 'ExternalDistributed', 'prometheusQuery', 'prometheusQueryRange', 'clickhouse',
+    'Distributed', 'ExternalDistributed', 'prometheusQuery', 'prometheusQueryRange', 'clickhouse', 'disk',
   ].map((name) => name.toLowerCase()),
 );
 
@@ -54,7 +54,7 @@ const SQL_FROM_FUNCTIONS = new Set(['TRIM', 'EXTRACT', 'SUBSTRING', 'SUBSTR', 'O
 const PATH_SETTINGS = new Set(['format_template_resultset', 'format_template_row', 'format_schema', 'output_format_schema']);
 
 /** What readonly=2 (HTTP GET) lets run: reads and settings. */
-const READ_ONLY_KEYWORDS = new Set(['SELECT', 'WITH', '(', 'FROM', 'SHOW', 'DESC', 'DESCRIBE', 'EXISTS', 'EXPLAIN', 'SET', 'USE']);
+const READ_ONLY_KEYWORDS = new Set(['SELECT', 'WITH', '(', 'FROM', 'SHOW', 'DESC', 'DESCRIBE', 'EXISTS', 'EXPLAIN', 'CHECK', 'SET', 'USE']);
 
 const pathDenied = (message: string) => ClickHouseException.of(ErrorCode.PATH_ACCESS_DENIED, message);
 
@@ -162,7 +162,7 @@ export class Sandbox {
           if (remote) {
             throw ClickHouseException.of(
               ErrorCode.ACCESS_DENIED,
-              `${text(t)} reaches outside this machine or runs a program, which the embedded ClickHouse host refuses; allow it with CRM_CLICKHOUSE_REMOTE_SOURCES=${name}`,
+              `${text(t)} reaches outside this machine or the user-files folder, or runs a program, which the embedded ClickHouse host refuses; allow it with CRM_CLICKHOUSE_REMOTE_SOURCES=${name}`,
             );
           }
           const pathArg = name === 'file' && afterEngine ? 1 : FILE_FUNCTIONS.get(name);

@@ -116,6 +116,15 @@ describe('main.ts', () => {
     expect(first.lines.some((line) => line.msg === 'stopped')).toBe(true);
   });
 
+  it('refuses to listen beyond loopback without a password, naming the settings', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ch-host-main-'));
+    dirs.push(dir);
+    const open = runMain({ CRM_CLICKHOUSE_PORT: '0', CRM_CLICKHOUSE_DATA_DIR: dir, CRM_CLICKHOUSE_HOST: '0.0.0.0', CLICKHOUSE_PASSWORD: '' });
+    children.push(open);
+    expect(await open.exited).toBe(1);
+    expect(open.output()).toMatch(/CRM_CLICKHOUSE_HOST=0\.0\.0\.0 is not a loopback address: set CLICKHOUSE_PASSWORD/);
+  });
+
   it('reads its settings from the environment', () => {
     expect(loadHostConfig({ CRM_HOME: '/srv/crm' })).toMatchObject({
       CRM_CLICKHOUSE_HOST: '127.0.0.1',

@@ -67,7 +67,10 @@ describe('sandbox', () => {
   });
 
   it('refuses remote sources unless configured by name', () => {
-    for (const sql of ["SELECT * FROM `url`('http://x')", "DESCRIBE TABLE s3('http://x/y.csv')", "SELECT * FROM \"remote\"('h', system.one)", "CREATE TABLE t ENGINE = S3Queue('http://x') SETTINGS mode = 'ordered'"]) {
+    for (const sql of [
+      "SELECT * FROM `url`('http://x')", "DESCRIBE TABLE s3('http://x/y.csv')", "SELECT * FROM \"remote\"('h', system.one)", "CREATE TABLE t ENGINE = S3Queue('http://x') SETTINGS mode = 'ordered'",
+      "CREATE TABLE t (x UInt8) ENGINE = MergeTree ORDER BY x SETTINGS disk = disk(type = local, path = '/tmp/anywhere/')",
+    ]) {
       expect(refusal(sql), sql).toBe('ACCESS_DENIED');
     }
     const open = new Sandbox({ userFilesDir: DIR, allowedRemoteSources: ['URL'] });

@@ -1,5 +1,6 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { connect as connectTcp, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { ClickHouseError, ClickHouseLogLevel, createClient, type ClickHouseClientConfigOptions } from '@clickhouse/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -27,7 +28,7 @@ beforeAll(async () => {
     password: PASSWORD,
     userFilesDir: userFiles,
     allowedOrigins: ['http://localhost:3000'],
-    limits: { maxConcurrentQueries: 2, maxBodyBytes: 1024 * 1024, maxSessions: 2, maxExecutionTimeSeconds: 3, maxMemoryUsageBytes: 300_000_000 },
+    limits: { maxConnections: 20, maxConcurrentQueries: 2, maxBodyBytes: 1024 * 1024, maxSessions: 2, maxExecutionTimeSeconds: 3, maxMemoryUsageBytes: 300_000_000 },
   });
 });
 
@@ -246,5 +247,24 @@ describe('limits', () => {
     expect((await open('limit-a')).status).toBe(200);
     expectError(await open('limit-b'), 700, 'USER_SESSION_LIMIT_EXCEEDED', 500);
     expect((await open('limit-a')).status).toBe(200);
+  });
+
+  it('closes connections beyond max_connections', async () => {
+    const { port } = host;
+    const sockets: Socket[] = [];
+    let closed = 0;
+    await Promise.all(
+      Array.from({ length: 25 }, () => new Promise<void>((resolve) => {
+        const socket = connectTcp(port, '127.0.0.1', () => resolve());
+        socket.on('close', () => closed++);
+        socket.on('error', () => undefined);
+        sockets.push(socket);
+      })),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(closed).toBeGreaterThanOrEqual(5);
+    for (const socket of sockets) socket.destroy();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect((await sql('SELECT 1')).body).toBe('1\n');
   });
 });
