@@ -80,7 +80,7 @@ export class Sandbox {
   /** The request as the engine may run it (relative file paths made absolute), or a ClickHouse exception. */
   apply(request: QueryRequest): QueryRequest {
     for (const [name, value] of Object.entries(request.settings)) this.#checkPathSetting(name, value);
-    const statement = this.#statement(request.statement);
+    const statement = this.#statement(request.statement, request.params);
     return statement === request.statement ? request : { ...request, statement };
   }
 
@@ -98,12 +98,12 @@ export class Sandbox {
     }
   }
 
-  #statement(statement: Statement): Statement {
+  #statement(statement: Statement, params: Record<string, string>): Statement {
     if (statement.type === 'query') {
-      const sql = this.#rewrite(Buffer.from(statement.sql, 'utf8'));
+      const sql = this.#rewrite(Buffer.from(statement.sql, 'utf8'), params);
       return sql === undefined ? statement : { ...statement, sql };
     }
-    const header = this.#rewrite(Buffer.from(statement.header, 'utf8'));
+    const header = this.#rewrite(Buffer.from(statement.header, 'utf8'), params);
     // Values data is parsed as expressions (input_format_values_interpret_expressions), so it may call functions too.
     if (statement.expectsData && /\b(?:VALUES|FORMAT\s+[`"]?Values[`"]?)\s*$/i.test(statement.header)) this.#scanValues(statement.data);
     return header === undefined ? statement : { ...statement, header };
@@ -127,7 +127,7 @@ export class Sandbox {
   }
 
   /** Checks `src`; returns its text with relative paths made absolute, or undefined if nothing changed. */
-  #rewrite(src: Buffer): string | undefined {
+  #rewrite(src: Buffer, params: Record<string, string>): string | undefined {
     const tokens = [...sqlTokens(src)];
     const statementKeyword = tokens[0]?.kind === 'word' ? src.toString('latin1', tokens[0].start, tokens[0].end).toUpperCase() : '';
     const definesObjects = ['INSERT', 'CREATE', 'ATTACH', 'REPLACE'].includes(statementKeyword);
@@ -148,6 +148,15 @@ export class Sandbox {
         else if (c === 0x29) calls.pop();
       }
 
+      // clickhouse-local's default database also reads `FROM "/any/path"` (its Filesystem layer): a quoted name with a slash is a path.
+      if (t.kind === 'quoted' && text(t).includes('/')) this.#inside(literal(src, t, 'a table name'), 'a table name');
+      // ... and so does a {name:Identifier} parameter holding one.
+      if (isPunct(t, '{') && tokens[i + 2] && isPunct(tokens[i + 2], ':') && word(tokens[i + 3]) === 'IDENTIFIER') {
+        const value = params[text(tokens[i + 1])];
+        if (value?.includes('/') && !(isAbsolute(value) && this.#inside(value, 'an Identifier parameter'))) {
+          throw pathDenied(`An Identifier parameter holding a path must be an absolute path inside ${this.#dir}`);
+        }
+      }
       if (t.kind === 'word' || t.kind === 'quoted') {
         const name = (t.kind === 'quoted' ? text(t).slice(1, -1) : text(t)).toLowerCase();
         const upper = name.toUpperCase();
@@ -261,7 +270,8 @@ function literal(src: Buffer, t: SqlToken, where: string): string {
   if (raw.startsWith('$')) return raw.slice(raw.indexOf('$', 1) + 1, raw.length - (raw.indexOf('$', 1) + 1));
   const body = raw.slice(1, -1);
   if (body.includes('\\')) throw pathDenied(`File paths in ${where} may not contain backslash escapes`);
-  return body.replace(/''/g, "'");
+  const quoteChar = raw[0]!;
+  return body.split(quoteChar + quoteChar).join(quoteChar);
 }
 
 function quote(path: string): string {

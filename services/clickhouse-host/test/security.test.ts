@@ -140,12 +140,18 @@ describe('sandbox', () => {
       `SELECT file('/etc/hostname')`,
       `SELECT * FROM '/etc/passwd'`,
       `SELECT * FROM sqlite('/etc/passwd', 't')`,
+      // clickhouse-local's default database reads a quoted path as a table
+      `SELECT * FROM "/etc/passwd"`,
+      `SELECT * FROM \`${secret}\``,
+      `SELECT * FROM default.\`/etc/passwd\``,
     ]) {
       expectError(await sql(query), 481, 'PATH_ACCESS_DENIED', 500);
     }
     // a path given as a query parameter is refused too
     const byParameter = await raw(`/?param_p=${encodeURIComponent(secret)}`, { body: `SELECT * FROM file({p:String}, 'LineAsString')`, headers: keyHeaders('default', PASSWORD) });
     expectError(byParameter, 481, 'PATH_ACCESS_DENIED', 500);
+    const byIdentifier = await raw(`/?param_t=${encodeURIComponent(secret)}`, { body: 'SELECT * FROM {t:Identifier}', headers: keyHeaders('default', PASSWORD) });
+    expectError(byIdentifier, 481, 'PATH_ACCESS_DENIED', 500);
   });
 
   it('confines writes: INSERT INTO FUNCTION file, the File engine, INTO OUTFILE', async () => {
@@ -170,6 +176,7 @@ describe('sandbox', () => {
     const read = await sql(`SELECT sum(x) FROM file('out.csv', 'CSV', 'x UInt32')`);
     expect(read.body).toBe('10\n');
     expect((await sql(`SELECT count() FROM file('${join(userFiles, 'ou*.csv')}', 'CSV', 'x UInt32')`)).body).toBe('5\n');
+    expect((await sql(`SELECT count() FROM \`${join(userFiles, 'out.csv')}\``)).body).toBe('5\n');
     expect((await sql(`SELECT 42 INTO OUTFILE '${join(userFiles, 'answer.tsv')}'`)).status).toBe(200);
     expect(readFileSync(join(userFiles, 'answer.tsv'), 'utf8')).toBe('42\n');
     expect((await sql(`SELECT 43 INTO OUTFILE 'relative.tsv'`)).status).toBe(200);
