@@ -272,7 +272,7 @@ export class ChdbExecutor {
         const reset = known.map((row) => `${row.name} = ${Number(row.changed) ? quoteString(row.value) : 'DEFAULT'}`);
         if (reset.length > 0) restore.push(`SET ${reset.join(', ')}`);
       }
-      // Read-only GET is not enforced inside a session: readonly could not be lifted again afterwards.
+      // Read-only GET is enforced on the statement here (Sandbox.assertReadOnly): readonly=2 could not be lifted again afterwards.
       await this.#prepare(connection, request.database, Object.entries(request.settings));
     } catch (error) {
       await this.#restore(session, restore);

@@ -45,6 +45,7 @@ const FILE_FUNCTIONS = new Map<string, number>([
   ['iceberglocal', 0],
   ['deltalakelocal', 0],
   ['paimonlocal', 0],
+  ['filesystem', 0], // the database engine: CREATE DATABASE d ENGINE = Filesystem('/dir')
 ]);
 
 /** Functions whose arguments are written with FROM in standard SQL. */

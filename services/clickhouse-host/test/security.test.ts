@@ -28,7 +28,7 @@ beforeAll(async () => {
     password: PASSWORD,
     userFilesDir: userFiles,
     allowedOrigins: ['http://localhost:3000'],
-    limits: { maxConnections: 20, maxConcurrentQueries: 2, maxBodyBytes: 1024 * 1024, maxSessions: 2, maxExecutionTimeSeconds: 3, maxMemoryUsageBytes: 300_000_000 },
+    limits: { maxConnections: 20, maxConcurrentQueries: 2, maxBodyBytes: 1024 * 1024, maxSessions: 3, maxExecutionTimeSeconds: 3, maxMemoryUsageBytes: 300_000_000 },
   });
 });
 
@@ -161,6 +161,7 @@ describe('sandbox', () => {
       `insert into function FILE ( '${target}' , 'CSV' ) select 1`,
       `CREATE TABLE t_file (x UInt8) ENGINE=File(CSV, '${target}')`,
       `CREATE TABLE t_fd (x UInt8) ENGINE = File(TSV, 0)`,
+      `CREATE DATABASE d_fs ENGINE = Filesystem('${outside}')`,
     ]) {
       expectError(await sql(query), 481, 'PATH_ACCESS_DENIED', 500);
     }
@@ -223,6 +224,21 @@ describe('sandbox', () => {
   });
 });
 
+describe('sessions and readonly', () => {
+  it('keeps a session read-only once it SET readonly = 1, whatever later requests ask', async () => {
+    const session = `ro-${Date.now()}`;
+    const post = (query: string, extra = '') => raw(`/?session_id=${session}${extra}`, { body: query, headers: keyHeaders('default', PASSWORD) });
+    expect((await post('SET readonly = 1')).status).toBe(200);
+    expectError(await post('CREATE TABLE ro_t (x UInt8) ENGINE = Memory'), 164, 'READONLY', 500);
+    // a request whose own settings cannot be applied (or undone) in readonly mode must not end the session and lift readonly with it
+    expect((await post('SELECT 1', '&max_threads=1')).status).not.toBe(200);
+    expect((await post('SELECT 1', '&readonly=0')).status).not.toBe(200);
+    expectError(await post('CREATE TABLE ro_t (x UInt8) ENGINE = Memory'), 164, 'READONLY', 500);
+    expect((await post('SELECT getSetting(\'readonly\')')).body).toBe('1\n');
+    await post('SELECT 1', '&close_session=1');
+  });
+});
+
 describe('limits', () => {
   it('refuses a query beyond max_concurrent_queries with TOO_MANY_SIMULTANEOUS_QUERIES', async () => {
     const slow = [sql('SELECT sleep(1)'), sql('SELECT sleep(1)')];
@@ -250,7 +266,7 @@ describe('limits', () => {
 
   it('refuses a session beyond the limit with USER_SESSION_LIMIT_EXCEEDED', async () => {
     const open = (id: string) => raw(`/?session_id=${id}`, { body: 'SELECT 1', headers: keyHeaders('default', PASSWORD) });
-    // the GET test above left one session open
+    // the GET and readonly tests above left two sessions open
     expect((await open('limit-a')).status).toBe(200);
     expectError(await open('limit-b'), 700, 'USER_SESSION_LIMIT_EXCEEDED', 500);
     expect((await open('limit-a')).status).toBe(200);
