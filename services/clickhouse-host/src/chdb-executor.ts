@@ -121,7 +121,13 @@ export class ChdbExecutor {
   readonly timezone: string;
   #closed = false;
 
-  private constructor(engine: ChdbEngine, logger: Logger | undefined, defaults: ReadonlyArray<readonly [string, string]>, timezone: string) {
+  private constructor(
+    engine: ChdbEngine,
+    logger: Logger | undefined,
+    defaults: ReadonlyArray<readonly [string, string]>,
+    timezone: string,
+    maxSessions: number | undefined,
+  ) {
     this.#engine = engine;
     this.#logger = logger;
     this.#connectionDefaults = defaults;
@@ -129,10 +135,15 @@ export class ChdbExecutor {
     this.#sessions = new SessionRegistry(engine, async (connection) => {
       const set = setStatement(this.#connectionDefaults);
       if (set) await this.#engine.native.QueryAsyncConnection(connection, set, 'TabSeparated');
-    });
+    }, maxSessions);
   }
 
-  static async create(engine: ChdbEngine, logger?: Logger): Promise<ChdbExecutor> {
+  /** `options.settings`: the host's profile (limits), applied to every connection after the engine's own defaults. */
+  static async create(
+    engine: ChdbEngine,
+    logger?: Logger,
+    options: { settings?: ReadonlyArray<readonly [string, string]>; maxSessions?: number } = {},
+  ): Promise<ChdbExecutor> {
     const probe = engine.connect();
     let serverTimezone: string;
     try {
@@ -149,7 +160,8 @@ export class ChdbExecutor {
     ];
     // The engine takes its zone from the process (TZ); the host promises UTC, as a server in a container reports.
     if (!UTC_NAMES.has(serverTimezone)) defaults.push(['session_timezone', 'UTC']);
-    return new ChdbExecutor(engine, logger, defaults, 'UTC');
+    defaults.push(...(options.settings ?? []));
+    return new ChdbExecutor(engine, logger, defaults, 'UTC', options.maxSessions);
   }
 
   async execute(request: QueryRequest): Promise<QueryOutput> {
@@ -260,7 +272,7 @@ export class ChdbExecutor {
         const reset = known.map((row) => `${row.name} = ${Number(row.changed) ? quoteString(row.value) : 'DEFAULT'}`);
         if (reset.length > 0) restore.push(`SET ${reset.join(', ')}`);
       }
-      // Read-only GET is not enforced inside a session: readonly could not be lifted again afterwards.
+      // Read-only GET is enforced on the statement here (Sandbox.assertReadOnly): readonly=2 could not be lifted again afterwards.
       await this.#prepare(connection, request.database, Object.entries(request.settings));
     } catch (error) {
       await this.#restore(session, restore);

@@ -1,12 +1,18 @@
+import { mkdirSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Logger } from '@crm/runtime';
+import { join } from 'node:path';
+import { ConfigError, type Logger } from '@crm/runtime';
+import { Authenticator, credentialsOf } from './auth.js';
 import { ChdbEngine } from './chdb-engine.js';
 import { ChdbExecutor, summaryOf, type QueryOutput } from './chdb-executor.js';
 import { ClickHouseException, ErrorCode, toClickHouseException } from './clickhouse-errors.js';
 import { parseHttpRequest, type QueryRequest } from './http-request.js';
 import { ResultWriter, sendError, sendNotFound, sendOk } from './http-response.js';
+import { bodyTooLarge, DEFAULT_LIMITS, QuerySlots, type HostLimits } from './limits.js';
 import { readRequestBody } from './request-body.js';
+import { isLoopbackName, RequestGuard } from './request-guard.js';
+import { Sandbox } from './sandbox.js';
 
 /** Like ClickHouse's shutdown_wait_unfinished: how long close() lets running queries finish before cancelling streamed ones. */
 const SHUTDOWN_GRACE_MS = 5_000;
@@ -19,6 +25,19 @@ export interface ClickHouseHostOptions {
   /** 0 picks a free port. */
   port: number;
   logger?: Logger;
+  /** The one user, as in a server's users.xml; default `default`. */
+  user?: string;
+  /** Default empty, which only a loopback address may serve. */
+  password?: string;
+  /** Browser origins allowed to send requests (none by default). */
+  allowedOrigins?: readonly string[];
+  /** Host header names answered besides loopback ones (none by default). */
+  allowedHosts?: readonly string[];
+  /** user_files_path: the only folder file functions reach; default `<dataDir>/user_files`. */
+  userFilesDir?: string;
+  /** Remote table functions, engines and dictionary sources to allow by name (none by default). */
+  remoteSources?: readonly string[];
+  limits?: Partial<HostLimits>;
 }
 
 export interface ClickHouseHost {
@@ -35,10 +54,36 @@ export interface ClickHouseHost {
 export async function startClickHouseHost(options: ClickHouseHostOptions): Promise<ClickHouseHost> {
   const logger = options.logger;
   const listenHost = options.host ?? '127.0.0.1';
-  const engine = ChdbEngine.open(options.dataDir);
+  const password = options.password ?? '';
+  if (password === '' && !isLoopbackName(listenHost)) {
+    throw new ConfigError([
+      `CRM_CLICKHOUSE_HOST=${listenHost} is not a loopback address: set CLICKHOUSE_PASSWORD, so the host does not listen beyond this machine without one`,
+    ]);
+  }
+  const limits: HostLimits = { ...DEFAULT_LIMITS, ...options.limits };
+  const userFilesDir = options.userFilesDir ?? join(options.dataDir, 'user_files');
+  mkdirSync(userFilesDir, { recursive: true, mode: 0o700 });
+  const wildcardBind = listenHost === '0.0.0.0' || listenHost === '::';
+  const access: Access = {
+    guard: new RequestGuard({
+      allowedOrigins: options.allowedOrigins ?? [],
+      allowedHosts: [...(options.allowedHosts ?? []), ...(wildcardBind || isLoopbackName(listenHost) ? [] : [listenHost])],
+    }),
+    authenticator: new Authenticator({ user: options.user ?? 'default', password }),
+    sandbox: new Sandbox({ userFilesDir, allowedRemoteSources: options.remoteSources ?? [] }),
+    slots: new QuerySlots(limits.maxConcurrentQueries),
+    limits,
+  };
+  const engine = ChdbEngine.open(options.dataDir, [`--user_files_path=${access.sandbox.userFilesDir}`]);
   let executor: ChdbExecutor;
   try {
-    executor = await ChdbExecutor.create(engine, logger);
+    executor = await ChdbExecutor.create(engine, logger, {
+      settings: [
+        ['max_execution_time', String(limits.maxExecutionTimeSeconds)],
+        ['max_memory_usage', String(limits.maxMemoryUsageBytes)],
+      ],
+      maxSessions: limits.maxSessions,
+    });
   } catch (error) {
     engine.close();
     throw error;
@@ -51,7 +96,7 @@ export async function startClickHouseHost(options: ClickHouseHostOptions): Promi
   const shutdown = new AbortController();
   const server = createServer({ keepAliveTimeout: 10_000 }, (req, res) => {
     inFlight++;
-    handle(executor, req, res, shutdown.signal, logger)
+    handle(executor, access, req, res, shutdown.signal, logger)
       .catch((error: unknown) => {
         logger?.error({ err: error }, 'ClickHouse host request failed');
         sendError(res, toClickHouseException(error));
@@ -61,6 +106,7 @@ export async function startClickHouseHost(options: ClickHouseHostOptions): Promi
         if (closing && inFlight === 0) idle?.();
       });
   });
+  server.maxConnections = limits.maxConnections;
 
   try {
     await new Promise<void>((resolve, reject) => {
@@ -111,24 +157,66 @@ export async function startClickHouseHost(options: ClickHouseHostOptions): Promi
   };
 }
 
+/** Who may ask, what they may run, and how much. */
+interface Access {
+  guard: RequestGuard;
+  authenticator: Authenticator;
+  sandbox: Sandbox;
+  slots: QuerySlots;
+  limits: HostLimits;
+}
+
+/** /ping and a bare `GET /` answer `Ok.` to anyone, as a server's static handlers do; everything else is checked first. */
+function isHealthCheck(method: string, url: URL): boolean {
+  if (url.pathname === '/ping' || url.pathname === '/replicas_status') return true;
+  return url.pathname === '/' && (method === 'GET' || method === 'HEAD') && !url.searchParams.has('query');
+}
+
 async function handle(
   executor: ChdbExecutor,
+  access: Access,
   req: IncomingMessage,
   res: ServerResponse,
   shutdown: AbortSignal,
   logger: Logger | undefined,
 ): Promise<void> {
-  let request;
+  let query: QueryRequest;
   try {
+    const method = req.method ?? 'GET';
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    if (!isHealthCheck(method.toUpperCase(), url)) {
+      access.guard.check(req.headers);
+      access.authenticator.check(credentialsOf(req.headers, url.searchParams));
+      const declared = Number(req.headers['content-length'] ?? 0);
+      if (declared > access.limits.maxBodyBytes) {
+        res.shouldKeepAlive = false;
+        throw bodyTooLarge(access.limits.maxBodyBytes);
+      }
+    }
+    // A streaming body reader puts `new BodyLimit(maxBodyBytes)` after decompression; this one reads the whole body, so checks it once read.
     const body = await readRequestBody(req);
-    request = parseHttpRequest({ method: req.method ?? 'GET', url: req.url ?? '/', headers: req.headers, body });
+    if (body.length > access.limits.maxBodyBytes) throw bodyTooLarge(access.limits.maxBodyBytes);
+    const request = parseHttpRequest({ method, url: req.url ?? '/', headers: req.headers, body }, access.limits);
+    if (request.kind === 'ping') return sendOk(res);
+    if (request.kind === 'not-found') return sendNotFound(res, request.path);
+    if (request.query.readOnly) Sandbox.assertReadOnly(request.query.statement);
+    query = access.sandbox.apply(request.query);
   } catch (error) {
     sendError(res, toClickHouseException(error));
     return;
   }
-  if (request.kind === 'ping') return sendOk(res);
-  if (request.kind === 'not-found') return sendNotFound(res, request.path);
-  await respond(executor, request.query, res, shutdown, logger);
+  let release: () => void;
+  try {
+    release = access.slots.acquire();
+  } catch (error) {
+    sendError(res, toClickHouseException(error), { ...(query.queryId === undefined ? {} : { queryId: query.queryId }), timezone: executor.timezone });
+    return;
+  }
+  try {
+    await respond(executor, query, res, shutdown, logger);
+  } finally {
+    release();
+  }
 }
 
 const shuttingDown = () => ClickHouseException.of(ErrorCode.QUERY_WAS_CANCELLED, 'Query was cancelled: the ClickHouse host is shutting down');

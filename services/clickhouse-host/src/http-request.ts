@@ -103,8 +103,14 @@ const HTTP_LAYER_SETTINGS = new Set([
 
 const SETTING_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const DEFAULT_BUFFER_SIZE = 1024 * 1024; // DBMS_DEFAULT_BUFFER_SIZE
-const MAX_SESSION_TIMEOUT_SECONDS = 3600;
-const DEFAULT_SESSION_TIMEOUT_SECONDS = 60;
+
+/** A server's default_session_timeout and max_session_timeout. */
+export interface SessionTimeouts {
+  defaultSessionTimeoutSeconds: number;
+  maxSessionTimeoutSeconds: number;
+}
+
+const SERVER_SESSION_TIMEOUTS: SessionTimeouts = { defaultSessionTimeoutSeconds: 60, maxSessionTimeoutSeconds: 3600 };
 
 function header(headers: IncomingHttpHeaders, name: string): string | undefined {
   const value = headers[name];
@@ -134,7 +140,7 @@ export function chooseResponseCodec(acceptEncoding: string | undefined): Respons
   return undefined;
 }
 
-export function parseHttpRequest(input: HttpRequestInput): HostRequest {
+export function parseHttpRequest(input: HttpRequestInput, timeouts: SessionTimeouts = SERVER_SESSION_TIMEOUTS): HostRequest {
   const url = new URL(input.url, 'http://localhost');
   const method = input.method.toUpperCase();
   const path = url.pathname;
@@ -195,16 +201,16 @@ export function parseHttpRequest(input: HttpRequestInput): HostRequest {
   const sessionId = fields.get('session_id');
   if (sessionId !== undefined && sessionId !== '') {
     const rawTimeout = fields.get('session_timeout');
-    let timeoutSeconds = DEFAULT_SESSION_TIMEOUT_SECONDS;
+    let timeoutSeconds = timeouts.defaultSessionTimeoutSeconds;
     if (rawTimeout !== undefined) {
       const parsed = parseUInt(rawTimeout);
       if (parsed === undefined) {
         throw ClickHouseException.of(ErrorCode.INVALID_SESSION_TIMEOUT, `Invalid session timeout: '${rawTimeout}'`);
       }
-      if (parsed > MAX_SESSION_TIMEOUT_SECONDS) {
+      if (parsed > timeouts.maxSessionTimeoutSeconds) {
         throw ClickHouseException.of(
           ErrorCode.INVALID_SESSION_TIMEOUT,
-          `Session timeout '${rawTimeout}' is larger than max_session_timeout: ${MAX_SESSION_TIMEOUT_SECONDS}`,
+          `Session timeout '${rawTimeout}' is larger than max_session_timeout: ${timeouts.maxSessionTimeoutSeconds}`,
         );
       }
       timeoutSeconds = parsed;

@@ -250,3 +250,15 @@ export function analyzeStatement(input: Buffer | string): StatementShape {
   }
   return shape;
 }
+
+export interface SqlToken {
+  kind: TokenKind;
+  start: number;
+  end: number;
+}
+
+/** Every token of `src` with blanks and comments skipped, as the engine's lexer splits it; stops at unterminated input. */
+export function* sqlTokens(src: Buffer): Generator<SqlToken> {
+  const lexer = new Lexer(src);
+  for (let t = lexer.next(); t; t = lexer.next()) yield t;
+}
