@@ -180,11 +180,11 @@ function oneMinusExpOverEpsilon(epsilon: number, logOneMinusZ: number): number {
 export function expectedPurchasesWhileAlive(s: number, rho: number, a: number, beta: number, t: number): number {
   if (!(t >= 0) || !Number.isFinite(t)) throw new ModelError('INVALID_INPUT', `horizon t = ${t}: must be a finite number ≥ 0`);
   if (t === 0) return 0;
-  // A fit can put p's Beta near a point mass (a + β in the hundreds or more: every
+  // A fit can put p's Beta near a point mass (a ≥ 1 and a + β in the hundreds or more: every
   // customer drops out alike). The closed form's terms then overflow or cancel while the
   // expectation is smooth, so it is integrated over p instead; likewise wherever the closed
-  // form cannot be evaluated.
-  if (a + beta > LARGE_BETA_SIZE) return checkedExpectation(expectedPurchasesByQuadrature(s, rho, a, beta, t), s, rho, a, beta, t);
+  // form cannot be evaluated. (With a < 1 the series converges whatever β is.)
+  if (a >= 1 && a + beta > LARGE_BETA_SIZE) return checkedExpectation(expectedPurchasesByQuadrature(s, rho, a, beta, t), s, rho, a, beta, t);
   let closed: number;
   try {
     closed = expectedPurchasesClosedForm(s, rho, a, beta, t);
@@ -250,7 +250,8 @@ export function expectedPurchasesByQuadrature(s: number, rho: number, a: number,
     const w = (i === 0 || i === QUADRATURE_INTERVALS ? 1 : i % 2 === 1 ? 4 : 2) * Math.exp(logDensity(u) - peak);
     if (w === 0) continue;
     const p = Math.exp(-softplus(-u));
-    weighted += w * (-Math.expm1(-s * Math.log1p((p * t) / rho)) / p);
+    // g's limit at p = 0 (reached when a < 1 spreads mass far into the left tail) is s·t/ρ.
+    weighted += w * (p === 0 ? (s * t) / rho : -Math.expm1(-s * Math.log1p((p * t) / rho)) / p);
     total += w;
   }
   return weighted / total;

@@ -82,6 +82,8 @@ describe('expected purchases while alive', () => {
       [0.5, 1e-5, 1 + 1e-4, 3, 100],
       [0.19, 4.1, 0.5, 1e5, 90],
       [0.8, 0.5, 0.9, 3e6, 360],
+      // a fit to a handful of test customers: almost every p near 0
+      [6725762.723416015, 1493118965.2005458, 3.253851685758314e-7, 8185117.860808919, 90],
     ] as const) {
       expect(Number.isFinite(expectedPurchasesWhileAlive(s, rho, a, beta, t))).toBe(true);
     }
