@@ -97,9 +97,9 @@ describe('no personal data in logs', () => {
     const leaks: string[] = [];
     for (const s of services) {
       const text = [...s.lines.map((l) => JSON.stringify(l)), s.stderr()].join('\n');
-      for (const value of personal) if (text.includes(value)) leaks.push(value);
+      for (const value of personal) if (text.includes(value)) leaks.push(`${value} in: ${text.split('\n').find((line) => line.includes(value))!.slice(0, 600)}`);
     }
-    expect(services.reduce((n, s) => n + s.lines.length, 0)).toBeGreaterThan(100);
+    expect(services.map((s) => s.lines.length).every((n) => n > 2), String(services.map((s) => s.lines.length))).toBe(true);
     expect(leaks.slice(0, 10)).toEqual([]);
   });
 });
