@@ -23,6 +23,11 @@ export async function buildCli({ cli, root, lockHash }) {
     metafile: true,
     logLevel: 'error',
     plugins: [librariesInPlace(outdir), sourceLocations(outdir, root)],
+  }).catch((error) => {
+    rmSync(outdir, { recursive: true, force: true });
+    // esbuild has printed what it could not build, with file and line.
+    process.stderr.write(`crm: the CLI could not be built from packages/cli/src: ${error.message.split('\n')[0]}\n`);
+    process.exit(1);
   });
   const inputs = {};
   for (const file of [...Object.keys(result.metafile.inputs).map((f) => resolve(root, f)), join(cli, 'bin/build.mjs')]) {
@@ -35,7 +40,6 @@ export async function buildCli({ cli, root, lockHash }) {
   removeOldBuilds(dist, outdir);
   return manifest.entry;
 }
-
 
 /**
  * Third-party packages stay outside the bundle, imported from the exact file esbuild resolved

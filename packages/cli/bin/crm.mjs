@@ -2,6 +2,7 @@
 // The `crm` command (bin/crm at the repository root links here). Plain JavaScript so Node runs
 // it as it is: no package-script shell re-quoting the arguments, no transpiler on every call.
 // It checks the install, then runs the CLI from an esbuild bundle, rebuilt when a source changed.
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -18,7 +19,6 @@ if (!existsSync(installed) || readFileSync(installed, 'utf8') !== lock) {
   process.exit(1);
 }
 
-const { createHash } = await import('node:crypto');
 const lockHash = createHash('sha256').update(lock).digest('hex');
 const entry = freshBuild() ?? (await import('./build.mjs')).buildCli({ cli, root, lockHash });
 await import(pathToFileURL(await entry).href);
