@@ -5,7 +5,11 @@ import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, wri
 import { dirname, join, relative, resolve } from 'node:path';
 import { build } from 'esbuild';
 
-/** One bundle per build in its own folder, so a `crm` still running from the previous one is undisturbed. */
+/**
+ * One bundle per build in its own folder, so a `crm` still running from the previous one is undisturbed.
+ * @param {{ cli: string, root: string, lockHash: string }} where the CLI package, the repository, the lockfile's hash
+ * @returns {Promise<string>} the bundle's entry file
+ */
 export async function buildCli({ cli, root, lockHash }) {
   const dist = join(cli, 'dist');
   const outdir = join(dist, `build-${Date.now()}-${process.pid}`);
@@ -29,6 +33,7 @@ export async function buildCli({ cli, root, lockHash }) {
     process.stderr.write(`crm: the CLI could not be built from packages/cli/src: ${error.message.split('\n')[0]}\n`);
     process.exit(1);
   });
+  /** @type {Record<string, number>} */
   const inputs = {};
   for (const file of [...Object.keys(result.metafile.inputs).map((f) => resolve(root, f)), join(cli, 'bin/build.mjs')]) {
     inputs[file] = statSync(file).mtimeMs;
@@ -45,6 +50,10 @@ export async function buildCli({ cli, root, lockHash }) {
  * Third-party packages stay outside the bundle, imported from the exact file esbuild resolved
  * (pnpm keeps each package's dependencies next to it, not next to the bundle). Modules count as
  * free of side effects (ours have none at import), so an import whose exports go unused is dropped.
+ */
+/**
+ * @param {string} outdir
+ * @returns {import('esbuild').Plugin}
  */
 function librariesInPlace(outdir) {
   return {
@@ -67,6 +76,11 @@ function librariesInPlace(outdir) {
  * from their own location; in the bundle `import.meta.url` is the chunk's, so each source's
  * is pointed back at where that source lives, relative to the bundle so a moved clone still works.
  */
+/**
+ * @param {string} outdir
+ * @param {string} root
+ * @returns {import('esbuild').Plugin}
+ */
 function sourceLocations(outdir, root) {
   return {
     name: 'source-locations',
@@ -82,6 +96,10 @@ function sourceLocations(outdir, root) {
   };
 }
 
+/**
+ * @param {string} dist
+ * @param {string} keep
+ */
 function removeOldBuilds(dist, keep) {
   const hourAgo = Date.now() - 3_600_000;
   for (const name of readdirSync(dist)) {
