@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the project needs on a fresh machine (Debian with Node 20, Java 17, Maven):
 # pnpm at the pinned version and the workspace's dependencies. The Kafka broker jars are
-# resolved by Maven on first use (`pnpm crm up`, the test run), into infra/kafka/libs.
+# resolved by Maven on first use (`bin/crm up`, the test run), into infra/kafka/libs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -24,6 +24,10 @@ fi
 
 pnpm install --frozen-lockfile --reporter=append-only 2>&1 | grep -v '^Progress' >&2 || true
 test -d node_modules/.pnpm || { echo "bootstrap: pnpm install failed" >&2; exit 1; }
+
+# bin/crm runs the CLI from a bundle it builds when a source changed; building it here shows a
+# broken toolchain now rather than at the first command.
+bin/crm --help >/dev/null || { echo "bootstrap: bin/crm does not start" >&2; exit 1; }
 
 # The codec tests produce as platforms do, with librdkafka (confluent-kafka for Python; its
 # wheels carry librdkafka with every codec). Installed into .local/python with --target, so

@@ -1,20 +1,9 @@
 import { parseArgs } from 'node:util';
-import { ConfigError, createLogger, errorMessage } from '@crm/runtime';
-import { TOPIC_BASE_NAMES, brokerList, createKafka, topicNames } from '@crm/kafka';
-import { createClickHouse } from '@crm/clickhouse';
-import { createWriteLease, loadScoringConfig, runScoring, scoringParameters, writeLeaseOptions } from '@crm/scoring';
-import { loadStackConfig } from './stack/settings.js';
-import { down, init, status, up, withGeneratedPassword } from './stack/stack.js';
-import { runSql } from './commands/sql.js';
-import { runDemo } from './commands/demo.js';
-import { printSummary } from './commands/summary.js';
-import { sentAlerts, waitForPublisher } from './commands/alerts.js';
-import { replayDeadLetters } from './dead-letters/replay.js';
-import { importOrders, ingestOutcome, waitUntilIngested } from './import/import-orders.js';
-import { parseMapping } from './import/order-rows.js';
-import { tailTopic } from './tail/tail-topic.js';
+import { argumentsAsTyped } from './typed-arguments.js';
+import { BROKEN_PIPE, exitQuietlyOnBrokenPipe, exitWhenFlushed, isBrokenPipe } from './exit.js';
+import { UsageError } from './usage-error.js';
 
-const USAGE = `usage: pnpm crm <command> [options]
+const USAGE = `usage: crm <command> [options]   (bin/crm in the repository; pnpm crm in scripts)
 
   up                        start the local stack (Kafka, topics, ClickHouse host, migrations, services)
   down                      stop it
@@ -35,8 +24,10 @@ const USAGE = `usage: pnpm crm <command> [options]
   dlq replay [--reason CODE]
                             re-inject dead letters (all, or one reason such as missing_fx_rate) into their
                             source topics; what still fails is dead-lettered again with its reason
-  sql "<query>" [--format F]
-                            run a query; a readable table by default, or any ClickHouse format (TSV, JSONEachRow, …)
+  sql "<query>" | --file F | < F  [--format F]
+                            run a query given as the argument, in a file, or on standard input; a readable
+                            table by default, or any ClickHouse format (TSV, JSONEachRow, …); every row
+                            reaches the reader, and the exit status is not 0 if one could not
 
 Settings (environment): CRM_HOME (.local), CRM_KAFKA_PORT (9092), CRM_CLICKHOUSE_PORT (8123),
 KAFKA_BROKERS, CLICKHOUSE_URL (a real server instead of the embedded one), CLICKHOUSE_DATABASE (crm),
@@ -68,34 +59,48 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return command === undefined && !values.help ? 2 : 0;
   }
+  // Each command imports what it needs when it runs (so does this): `crm --help` loads no library,
+  // `crm sql` not the models or the scoring code.
+  const { loadStackConfig } = await import('./stack/settings.js');
   // `up` and `demo` give the embedded host its password before any client is made from the configuration.
-  const config = command === 'up' || command === 'demo' ? withGeneratedPassword(loadStackConfig()) : loadStackConfig();
-  const clickhouse = () => createClickHouse(config);
+  const config = command === 'up' || command === 'demo' ? (await import('./stack/stack.js')).withGeneratedPassword(loadStackConfig()) : loadStackConfig();
+  const clickhouse = async () => (await import('@crm/clickhouse')).createClickHouse(config, { quiet: true });
 
   switch (command) {
-    case 'up':
+    case 'up': {
+      const { up } = await import('./stack/stack.js');
       await up(config, say);
       return 0;
-    case 'init':
+    }
+    case 'init': {
+      const { init } = await import('./stack/stack.js');
       await init(config, say);
       return 0;
-    case 'down':
+    }
+    case 'down': {
+      const { down } = await import('./stack/stack.js');
       await down(config, say);
       return 0;
-    case 'status':
+    }
+    case 'status': {
+      const { status } = await import('./stack/stack.js');
       process.stdout.write(`${status(config).join('\n')}\n`);
       return 0;
+    }
     case 'sql': {
-      if (rest.length !== 1) throw new UsageError('sql takes one query in quotes');
-      const client = clickhouse();
+      const { runSql, sqlQuery } = await import('./commands/sql.js');
+      const query = await sqlQuery({ positionals: rest, file: values.file, stdin: process.stdin });
+      const client = await clickhouse();
       try {
-        await runSql(client, rest[0]!, values.format, process.stdout);
+        await runSql(client, query, values.format, process.stdout);
       } finally {
         await client.close();
       }
       return 0;
     }
     case 'score': {
+      const { createLogger } = await import('@crm/runtime');
+      const { createWriteLease, loadScoringConfig, runScoring, scoringParameters, writeLeaseOptions } = await import('@crm/scoring');
       const asOf = values['as-of'] === undefined ? new Date() : new Date(values['as-of']);
       if (Number.isNaN(asOf.getTime())) throw new UsageError(`--as-of: not an instant: ${values['as-of']}`);
       // A future as-of would make its profiles "newest" and freeze them and their events until the clock passes it.
@@ -103,7 +108,7 @@ async function main(argv: string[]): Promise<number> {
       // The service's own settings: SCORING_WINDOW_DAYS, the thresholds and the lease mean the same here.
       const scoring = loadScoringConfig();
       const logger = createLogger('scoring', 'warn');
-      const client = clickhouse();
+      const client = await clickhouse();
       const lease = createWriteLease(client, writeLeaseOptions(scoring, logger));
       try {
         const run = await runScoring(client, asOf, scoringParameters(scoring), logger, lease);
@@ -119,12 +124,19 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'demo': {
+      const { createLogger } = await import('@crm/runtime');
+      const { brokerList, createKafka, topicNames } = await import('@crm/kafka');
+      const { loadScoringConfig, scoringParameters } = await import('@crm/scoring');
+      const { up } = await import('./stack/stack.js');
+      const { runDemo } = await import('./commands/demo.js');
+      const { printSummary } = await import('./commands/summary.js');
+      const { sentAlerts, waitForPublisher } = await import('./commands/alerts.js');
       const customers = positiveInt('--customers', values.customers);
       const seed = positiveInt('--seed', values.seed);
       const started = Date.now();
       await up(config, say);
       const kafka = createKafka({ brokers: brokerList(config.KAFKA_BROKERS), clientId: 'crm-demo', logger: createLogger('crm', 'error', 'stderr') });
-      const client = clickhouse();
+      const client = await clickhouse();
       const topics = topicNames(config.CRM_TOPIC_NAMESPACE);
       const scoring = loadScoringConfig();
       const parameters = scoringParameters(scoring);
@@ -135,13 +147,17 @@ async function main(argv: string[]): Promise<number> {
       } finally {
         await client.close();
       }
-      say(`\ndemo finished in ${((Date.now() - started) / 1000).toFixed(1)} s; the stack keeps running (pnpm crm status, pnpm crm down)`);
-      say(`try: pnpm crm sql "SELECT * FROM customer_profiles FINAL ORDER BY revenue_total DESC LIMIT 5"`);
+      say(`\ndemo finished in ${((Date.now() - started) / 1000).toFixed(1)} s; the stack keeps running (bin/crm status, bin/crm down)`);
+      say(`try: bin/crm sql "SELECT * FROM customer_profiles FINAL ORDER BY revenue_total DESC LIMIT 5"`);
       return 0;
     }
     case 'import': {
       if (rest[0] !== 'orders' || rest.length !== 1) throw new UsageError('import takes one kind: orders');
       if (values.file === undefined) throw new UsageError('import orders needs --file <path>');
+      const { createLogger } = await import('@crm/runtime');
+      const { brokerList, createKafka, topicNames } = await import('@crm/kafka');
+      const { importOrders, ingestOutcome, waitUntilIngested } = await import('./import/import-orders.js');
+      const { parseMapping } = await import('./import/order-rows.js');
       const format = values.format === 'PrettyCompactMonoBlock' ? (values.file.endsWith('.csv') ? 'csv' : 'ndjson') : values.format;
       if (format !== 'csv' && format !== 'ndjson') throw new UsageError(`--format: csv or ndjson, not ${format}`);
       const kafka = createKafka({ brokers: brokerList(config.KAFKA_BROKERS), clientId: 'crm-import', logger: createLogger('crm', 'error') });
@@ -178,6 +194,9 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'tail': {
       if (rest.length !== 1) throw new UsageError('tail takes one topic, e.g. crm.segment-changes.v1');
+      const { createLogger } = await import('@crm/runtime');
+      const { TOPIC_BASE_NAMES, brokerList, createKafka, topicNames } = await import('@crm/kafka');
+      const { tailTopic } = await import('./tail/tail-topic.js');
       const names = topicNames(config.CRM_TOPIC_NAMESPACE);
       const base = rest[0]!;
       const key = (Object.keys(TOPIC_BASE_NAMES) as (keyof typeof TOPIC_BASE_NAMES)[]).find((k) => TOPIC_BASE_NAMES[k] === base || k === base);
@@ -195,6 +214,9 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'dlq': {
       if (rest[0] !== 'replay' || rest.length !== 1) throw new UsageError('dlq takes one subcommand: replay');
+      const { createLogger } = await import('@crm/runtime');
+      const { brokerList, createKafka, topicNames } = await import('@crm/kafka');
+      const { replayDeadLetters } = await import('./dead-letters/replay.js');
       const kafka = createKafka({ brokers: brokerList(config.KAFKA_BROKERS), clientId: 'crm-dlq', logger: createLogger('crm', 'error') });
       const result = await replayDeadLetters(kafka, {
         deadLetterTopic: topicNames(config.CRM_TOPIC_NAMESPACE).deadLetter,
@@ -213,20 +235,21 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-class UsageError extends Error {}
-
 function positiveInt(name: string, text: string): number {
   const n = Number(text);
   if (!Number.isInteger(n) || n <= 0) throw new UsageError(`${name}: expected a positive whole number, got ${text}`);
   return n;
 }
 
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    if (error instanceof UsageError) say(`crm: ${error.message}\n\n${USAGE}`);
-    else if (error instanceof ConfigError) say(`crm: ${error.message}`);
-    else say(`crm: ${errorMessage(error)}`);
-    process.exit(error instanceof UsageError ? 2 : 1);
-  },
-);
+exitQuietlyOnBrokenPipe((error) => {
+  say(`crm: cannot write the output: ${error.message}`);
+  exitWhenFlushed(1);
+});
+main(argumentsAsTyped(process.argv.slice(2), process.env)).then(exitWhenFlushed, async (error: unknown) => {
+  if (isBrokenPipe(error)) return exitWhenFlushed(BROKEN_PIPE);
+  const { ConfigError, errorMessage } = await import('@crm/runtime');
+  if (error instanceof UsageError) say(`crm: ${error.message}\n\n${USAGE}`);
+  else if (error instanceof ConfigError) say(`crm: ${error.message}`);
+  else say(`crm: ${errorMessage(error)}`);
+  exitWhenFlushed(error instanceof UsageError ? 2 : 1);
+});

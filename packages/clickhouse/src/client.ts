@@ -1,12 +1,16 @@
-import { createClient, ClickHouseError, type ClickHouseClient, type ClickHouseSettings } from '@clickhouse/client';
+import { ClickHouseLogLevel, createClient, ClickHouseError, type ClickHouseClient, type ClickHouseSettings } from '@clickhouse/client';
 import { CrmError } from '@crm/runtime';
 import type { ClickHouseConfig } from './settings.js';
 
 export type { ClickHouseClient, ClickHouseSettings };
 
-/** One client per process; it pools HTTP connections. */
-export function createClickHouse(config: ClickHouseConfig, options: { database?: boolean } = {}): ClickHouseClient {
+/**
+ * One client per process; it pools HTTP connections. `quiet`: the caller reports failures itself
+ * (the CLI, in one line), so the client does not also log each failed request with its settings.
+ */
+export function createClickHouse(config: ClickHouseConfig, options: { database?: boolean; quiet?: boolean } = {}): ClickHouseClient {
   return createClient({
+    ...(options.quiet ? { log: { level: ClickHouseLogLevel.OFF } } : {}),
     url: config.CLICKHOUSE_URL,
     username: config.CLICKHOUSE_USER,
     password: config.CLICKHOUSE_PASSWORD,

@@ -2,7 +2,8 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { crmHome, loadConfig, setting, type Env } from '@crm/runtime';
 import { clickhouseSettings } from '@crm/clickhouse';
-import { kafkaSettings } from '@crm/kafka';
+// The settings alone: `crm sql` reads them without loading the Kafka client.
+import { kafkaSettings } from '@crm/kafka/settings';
 import { readGeneratedPassword } from './password.js';
 
 /** What `crm` needs to run and reach the local stack. */
