@@ -64,7 +64,7 @@ async function main(argv: string[]): Promise<number> {
   const { loadStackConfig } = await import('./stack/settings.js');
   // `up` and `demo` give the embedded host its password before any client is made from the configuration.
   const config = command === 'up' || command === 'demo' ? (await import('./stack/stack.js')).withGeneratedPassword(loadStackConfig()) : loadStackConfig();
-  const clickhouse = async () => (await import('@crm/clickhouse')).createClickHouse(config, { quiet: true });
+  const clickhouse = async () => (await import('@crm/clickhouse')).createClickHouse(config);
 
   switch (command) {
     case 'up': {

@@ -5,12 +5,13 @@ import type { ClickHouseConfig } from './settings.js';
 export type { ClickHouseClient, ClickHouseSettings };
 
 /**
- * One client per process; it pools HTTP connections. `quiet`: the caller reports failures itself
- * (the CLI, in one line), so the client does not also log each failed request with its settings.
+ * One client per process; it pools HTTP connections. The client's own log is off: every caller
+ * classifies and reports failures itself (a service by code and type, the CLI in one line),
+ * and the client would print ClickHouse's messages, which quote row values, to the console.
  */
-export function createClickHouse(config: ClickHouseConfig, options: { database?: boolean; quiet?: boolean } = {}): ClickHouseClient {
+export function createClickHouse(config: ClickHouseConfig, options: { database?: boolean } = {}): ClickHouseClient {
   return createClient({
-    ...(options.quiet ? { log: { level: ClickHouseLogLevel.OFF } } : {}),
+    log: { level: ClickHouseLogLevel.OFF },
     url: config.CLICKHOUSE_URL,
     username: config.CLICKHOUSE_USER,
     password: config.CLICKHOUSE_PASSWORD,
