@@ -2,14 +2,14 @@ import * as zlib from 'node:zlib';
 // kafkajs is CommonJS; Node's ESM loader sees only the names its static analysis finds, so take them from the default export.
 import kafkajs from 'kafkajs';
 import * as snappy from 'snappyjs';
-import * as lz4 from 'lz4js';
-import { decompress as zstdDecompress } from 'fzstd';
+import { decompressLz4Frames, decompressZstd } from '@crm/compression';
 
 /**
  * kafkajs reads only gzip by itself; a batch compressed with snappy, lz4 or
  * zstd (librdkafka, the Java client, Kafka Connect, Debezium) would crash the
- * consumer. These codecs are pure JavaScript (snappyjs, lz4js, fzstd): they
- * install from the npm registry alone, with no native build or binary download.
+ * consumer. These codecs are pure JavaScript (snappyjs; lz4 and zstd from
+ * @crm/compression, over lz4js and fzstd): they install from the npm registry
+ * alone, with no native build or binary download.
  *
  * The broker decompresses and validates every compressed batch a producer
  * sends, so what reaches us is well-formed; the bound below still keeps a
@@ -56,12 +56,7 @@ export const lz4Codec: Codec = {
   compress: async () => {
     throw new Error('lz4 compression is not supported for producing; use gzip or snappy (every codec is read)');
   },
-  decompress: async (buffer) => {
-    const bound = lz4.decompressBound(buffer);
-    if (!(bound >= 0 && bound <= MAX_DECOMPRESSED_BATCH_BYTES)) throw new Error(`lz4: frame claims ${bound} bytes, more than ${MAX_DECOMPRESSED_BATCH_BYTES}`);
-    const out = Buffer.alloc(bound);
-    return out.subarray(0, lz4.decompressFrame(buffer, out));
-  },
+  decompress: async (buffer) => decompressLz4Frames(buffer, MAX_DECOMPRESSED_BATCH_BYTES),
 };
 
 export const zstdCodec: Codec = {
@@ -71,29 +66,9 @@ export const zstdCodec: Codec = {
     if (compress === undefined) throw new Error('zstd compression needs Node.js 22.15 or newer; decompression works everywhere');
     return compress(buffer);
   },
-  decompress: async (buffer) => {
-    const declared = zstdDeclaredSize(buffer);
-    if (declared !== undefined && declared > MAX_DECOMPRESSED_BATCH_BYTES) throw new Error(`zstd: frame claims ${declared} bytes, more than ${MAX_DECOMPRESSED_BATCH_BYTES}`);
-    const out = zstdDecompress(buffer);
-    return Buffer.from(out.buffer, out.byteOffset, out.byteLength);
-  },
+  // refuses a frame that claims (or grows) past the bound before allocating it
+  decompress: async (buffer) => decompressZstd(buffer, MAX_DECOMPRESSED_BATCH_BYTES),
 };
-
-/** The frame content size from a zstd frame header, when the header carries one (RFC 8878 §3.1.1.1). */
-function zstdDeclaredSize(buffer: Buffer): number | undefined {
-  if (buffer.length < 6 || buffer.readUInt32LE(0) !== 0xfd2fb528) return undefined;
-  const descriptor = buffer[4]!;
-  const sizeFlag = descriptor >> 6;
-  const singleSegment = (descriptor >> 5) & 1;
-  const dictBytes = [0, 1, 2, 4][descriptor & 3]!;
-  const at = 5 + (singleSegment ? 0 : 1) + dictBytes;
-  const sizeBytes = [singleSegment ? 1 : 0, 2, 4, 8][sizeFlag]!;
-  if (sizeBytes === 0 || at + sizeBytes > buffer.length) return undefined;
-  if (sizeBytes === 1) return buffer[at]!;
-  if (sizeBytes === 2) return buffer.readUInt16LE(at) + 256;
-  if (sizeBytes === 4) return buffer.readUInt32LE(at);
-  return Number(buffer.readBigUInt64LE(at));
-}
 
 const { CompressionCodecs, CompressionTypes } = kafkajs;
 let registered = false;

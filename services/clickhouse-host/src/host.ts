@@ -6,6 +6,7 @@ import { ChdbExecutor, summaryOf, type QueryOutput } from './chdb-executor.js';
 import { ClickHouseException, ErrorCode, toClickHouseException } from './clickhouse-errors.js';
 import { parseHttpRequest, type QueryRequest } from './http-request.js';
 import { ResultWriter, sendError, sendNotFound, sendOk } from './http-response.js';
+import { BodySpool } from './insert-stream.js';
 import { readRequestBody } from './request-body.js';
 
 /** Like ClickHouse's shutdown_wait_unfinished: how long close() lets running queries finish before cancelling streamed ones. */
@@ -18,8 +19,13 @@ export interface ClickHouseHostOptions {
   host?: string;
   /** 0 picks a free port. */
   port: number;
+  /** The most bytes a request body may decompress to (every layer: Content-Encoding, then native blocks). */
+  maxBodyBytes?: number;
   logger?: Logger;
 }
+
+/** Without a configured limit a body may be as large as a server would take; the bound still stops a compression bomb at it. */
+export const DEFAULT_MAX_BODY_BYTES = 16 * 1024 ** 3;
 
 export interface ClickHouseHost {
   readonly port: number;
@@ -36,8 +42,11 @@ export async function startClickHouseHost(options: ClickHouseHostOptions): Promi
   const logger = options.logger;
   const listenHost = options.host ?? '127.0.0.1';
   const engine = ChdbEngine.open(options.dataDir);
+  const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   let executor: ChdbExecutor;
+  let spool: BodySpool;
   try {
+    spool = await BodySpool.open(engine.dataDir);
     executor = await ChdbExecutor.create(engine, logger);
   } catch (error) {
     engine.close();
@@ -51,7 +60,7 @@ export async function startClickHouseHost(options: ClickHouseHostOptions): Promi
   const shutdown = new AbortController();
   const server = createServer({ keepAliveTimeout: 10_000 }, (req, res) => {
     inFlight++;
-    handle(executor, req, res, shutdown.signal, logger)
+    handle(executor, spool, maxBodyBytes, req, res, shutdown.signal, logger)
       .catch((error: unknown) => {
         logger?.error({ err: error }, 'ClickHouse host request failed');
         sendError(res, toClickHouseException(error));
@@ -113,22 +122,30 @@ export async function startClickHouseHost(options: ClickHouseHostOptions): Promi
 
 async function handle(
   executor: ChdbExecutor,
+  spool: BodySpool,
+  maxBodyBytes: number,
   req: IncomingMessage,
   res: ServerResponse,
   shutdown: AbortSignal,
   logger: Logger | undefined,
 ): Promise<void> {
   let request;
+  let received;
   try {
-    const body = await readRequestBody(req);
-    request = parseHttpRequest({ method: req.method ?? 'GET', url: req.url ?? '/', headers: req.headers, body });
+    received = await readRequestBody(req, spool, maxBodyBytes);
+    request = parseHttpRequest({ method: req.method ?? 'GET', url: req.url ?? '/', headers: req.headers, ...received });
   } catch (error) {
+    await spool.remove(received?.spooled);
     sendError(res, toClickHouseException(error));
     return;
   }
-  if (request.kind === 'ping') return sendOk(res);
-  if (request.kind === 'not-found') return sendNotFound(res, request.path);
-  await respond(executor, request.query, res, shutdown, logger);
+  try {
+    if (request.kind === 'ping') return sendOk(res);
+    if (request.kind === 'not-found') return sendNotFound(res, request.path);
+    await respond(executor, request.query, res, shutdown, logger);
+  } finally {
+    await spool.remove(received.spooled);
+  }
 }
 
 const shuttingDown = () => ClickHouseException.of(ErrorCode.QUERY_WAS_CANCELLED, 'Query was cancelled: the ClickHouse host is shutting down');
@@ -173,6 +190,7 @@ async function respond(
     } catch (error) {
       const failure = toClickHouseException(error);
       logger?.debug({ queryId: output.queryId, statement: keyword, code: failure.code, type: failure.type }, 'query failed');
+      await output.close();
       sendError(res, failure, { queryId: output.queryId, timezone: output.timezone });
       return;
     }
@@ -183,8 +201,9 @@ async function respond(
       timezone: output.timezone,
       summary: summaryOf(output.stats),
       ...(query.response.codec === undefined ? {} : { codec: query.response.codec }),
+      nativeCompression: query.response.nativeCompression,
       compressionLevel: query.response.compressionLevel,
-      ...(complete && query.response.codec === undefined ? { contentLength: heldBytes } : {}),
+      ...(complete && query.response.codec === undefined && !query.response.nativeCompression ? { contentLength: heldBytes } : {}),
     });
     for (const chunk of held) await writer.write(chunk);
     if (!complete) {
@@ -202,6 +221,9 @@ async function respond(
         await writer.fail(failure);
       }
     }
+    // The connection (and a session's lock) goes back before the client sees the end, as a server's
+    // handler does: a client sending its next request on the session at once must find it free.
+    await output.close();
     await writer.end();
     logger?.debug({ queryId: output.queryId, statement: keyword, ms: Date.now() - started, ...summaryOf(output.stats) }, 'query');
   } finally {
