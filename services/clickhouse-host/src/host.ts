@@ -195,6 +195,10 @@ async function respond(
       return;
     }
 
+    // The connection (and a session's lock) goes back before the client can see the end, as a server's
+    // handler does: a client sending its next request on the session at once must find it free.
+    // A whole result is ended by its headers (Content-Length), so that is before they go out.
+    if (complete) await output.close();
     writer.start({
       queryId: output.queryId,
       format: output.format,
@@ -221,8 +225,6 @@ async function respond(
         await writer.fail(failure);
       }
     }
-    // The connection (and a session's lock) goes back before the client sees the end, as a server's
-    // handler does: a client sending its next request on the session at once must find it free.
     await output.close();
     await writer.end();
     logger?.debug({ queryId: output.queryId, statement: keyword, ms: Date.now() - started, ...summaryOf(output.stats) }, 'query');
