@@ -19,6 +19,10 @@ public class JdbcClient {
     Properties props = new Properties();
     props.setProperty("user", System.getenv().getOrDefault("CH_USER", "default"));
     props.setProperty("password", System.getenv().getOrDefault("CH_PASSWORD", ""));
+    // Extra driver properties, `name=value;name=value` (e.g. compress_client_request=true for LZ4-framed request bodies).
+    for (String pair : System.getenv().getOrDefault("JDBC_PROPERTIES", "").split(";")) {
+      if (pair.contains("=")) props.setProperty(pair.substring(0, pair.indexOf('=')), pair.substring(pair.indexOf('=') + 1));
+    }
     StringBuilder out = new StringBuilder("{");
     try (Connection conn = DriverManager.getConnection(url, props)) {
       out.append("\"product\":\"").append(conn.getMetaData().getDatabaseProductName()).append(' ')

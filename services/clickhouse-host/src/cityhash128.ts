@@ -11,9 +11,9 @@ const k2 = 0x9ae16a3b2f90404fn;
 const k3 = 0xc949d7c7509e6557n;
 const kMul = 0x9ddfea08eb382d69n;
 
-const mul = (a: bigint, b: bigint): bigint => (a * b) & M;
-const add = (a: bigint, b: bigint): bigint => (a + b) & M;
-const rotate = (v: bigint, shift: bigint): bigint => (shift === 0n ? v : ((v >> shift) | (v << (64n - shift))) & M);
+const mul = (a: bigint, b: bigint): bigint => BigInt.asUintN(64, a * b);
+const add = (a: bigint, b: bigint): bigint => BigInt.asUintN(64, a + b);
+const rotate = (v: bigint, shift: bigint): bigint => (shift === 0n ? v : BigInt.asUintN(64, (v >> shift) | (v << (64n - shift))));
 const shiftMix = (v: bigint): bigint => v ^ (v >> 47n);
 
 function hashLen16(u: bigint, v: bigint): bigint {

@@ -12,7 +12,8 @@ import { rawRequest } from './support/raw-http.js';
  * The host as data teams meet it: the service's own entry point, started with credentials,
  * driven by independent clients exactly as their users drive them: clickhouse-connect with its
  * defaults (lz4-compressed Native inserts, compressed results) and a pandas round trip, and the
- * JDBC driver DBeaver, Metabase and Grafana use (native LZ4 responses, batched inserts).
+ * JDBC driver DBeaver, Metabase and Grafana use (native LZ4 responses, batched inserts, and
+ * optionally LZ4-framed requests).
  * Python packages come from scripts/bootstrap.sh (.local/python), the driver from Maven Central
  * (test/interop/pom.xml, into .local/interop/jdbc); where a tool is missing its case is skipped
  * with the reason in its title.
@@ -164,10 +165,13 @@ describe('independent clients against the host', () => {
     180_000,
   );
 
-  it.skipIf(skipJdbc)(
-    title('the JDBC driver with its defaults: metadata, a batched insert of 200 000 rows, a full read through a ResultSet', skipJdbc),
-    async () => {
-      const seen = await runClient('java', ['-cp', join(JDBC_JARS, '*'), join(INTEROP, 'JdbcClient.java')], process.env);
+  it.skipIf(skipJdbc).each([
+    ['its defaults (native LZ4 responses)', ''],
+    ['compressed requests too (decompress=true: native LZ4 blocks from lz4-java, checksummed)', 'decompress=true'],
+  ])(
+    title('the JDBC driver with %s: metadata, a batched insert of 200 000 rows, a full read through a ResultSet', skipJdbc),
+    async (_name, properties) => {
+      const seen = await runClient('java', ['-cp', join(JDBC_JARS, '*'), join(INTEROP, 'JdbcClient.java')], { ...process.env, JDBC_PROPERTIES: properties });
       expect(seen).toMatchObject({
         count: ROWS,
         sum_id: SUM_ID,
@@ -179,7 +183,7 @@ describe('independent clients against the host', () => {
       });
       expect(String(seen.product)).toMatch(/^ClickHouse \d+\.\d+/);
       expect(await hostTotals('interop.jdbc_rows')).toBe(`${ROWS}\t${SUM_ID}`);
-      console.info(`JDBC driver ${String(seen.driver)} ${ROWS} rows: insert ${(seen.insert_seconds as number).toFixed(2)} s, query ${(seen.query_seconds as number).toFixed(2)} s`);
+      console.info(`JDBC driver ${String(seen.driver)} ${properties || 'defaults'}, ${ROWS} rows: insert ${(seen.insert_seconds as number).toFixed(2)} s, query ${(seen.query_seconds as number).toFixed(2)} s`);
     },
     180_000,
   );
