@@ -4,6 +4,7 @@ import type { Logger } from '@crm/runtime';
 import { ChdbEngine } from './chdb-engine.js';
 import { ChdbExecutor, summaryOf, type QueryOutput } from './chdb-executor.js';
 import { ClickHouseException, ErrorCode, toClickHouseException } from './clickhouse-errors.js';
+import { prepareResponseCompression } from './compression.js';
 import { parseHttpRequest, type QueryRequest } from './http-request.js';
 import { ResultWriter, sendError, sendNotFound, sendOk } from './http-response.js';
 import { BodySpool } from './insert-stream.js';
@@ -47,6 +48,7 @@ export async function startClickHouseHost(options: ClickHouseHostOptions): Promi
   let spool: BodySpool;
   try {
     spool = await BodySpool.open(engine.dataDir);
+    await prepareResponseCompression();
     executor = await ChdbExecutor.create(engine, logger);
   } catch (error) {
     engine.close();
