@@ -4,6 +4,7 @@ import { ClickHouseException, ErrorCode, toClickHouseException } from './clickho
 import type { ChdbEngine, NativeConnection, NativeStream } from './chdb-engine.js';
 import type { QueryRequest, Statement } from './http-request.js';
 import { SessionRegistry, type HttpSession } from './session-registry.js';
+import { streamPlan, type StreamPlan } from './stream-formats.js';
 
 /**
  * Runs HTTP requests on the engine with ClickHouse's per-request isolation.
@@ -310,6 +311,18 @@ export class ChdbExecutor {
     const bound = Object.keys(params).length > 0;
     const format = request.defaultFormat;
 
+    if (statement.type === 'insert' && statement.spooled) {
+      if (statement.spooled.blank) return single(undefined);
+      // The statement reads the spooled file (FROM INFILE); the raw entry with no data runs it and reports rows written.
+      if (!bound) {
+        const result = await native.InsertRawAsyncConnection(connection, statement.header, Buffer.alloc(0), false);
+        stats.writtenRows = result.rowsWritten;
+        stats.writtenBytes = result.bytesWritten;
+      } else {
+        await this.#parameterGate.run(() => native.QueryAsyncConnection(connection, statement.header, format, params));
+      }
+      return single(undefined);
+    }
     if (statement.type === 'insert') {
       if (statement.expectsData && isBlank(statement.data)) return single(undefined); // nothing to insert: success, as clickhouse-js expects
       if (!bound) {
@@ -325,9 +338,10 @@ export class ChdbExecutor {
     }
 
     const sql = statement.sql;
-    if (STREAMABLE_KEYWORDS.has(statement.keyword)) {
+    const plan = streamPlan(statement.outputFormat ?? format);
+    if (STREAMABLE_KEYWORDS.has(statement.keyword) && plan) {
       try {
-        return await this.#startStream(connection, sql, format, bound ? params : undefined, stats);
+        return await this.#startStream(connection, sql, format, bound ? params : undefined, stats, plan);
       } catch (error) {
         if (!(error instanceof Error && STREAMING_NOT_SUPPORTED.test(error.message))) throw error;
       }
@@ -348,11 +362,13 @@ export class ChdbExecutor {
     format: string,
     params: Record<string, string> | undefined,
     stats: QueryStats,
+    plan: StreamPlan,
   ): Promise<Producer> {
     const native = this.#engine.native;
     let stream: NativeStream | undefined;
     let ended = false;
     let inFlight: Promise<unknown> | undefined;
+    let blocks = 0;
 
     const fetch = async (): Promise<Buffer | undefined> => {
       for (;;) {
@@ -372,10 +388,13 @@ export class ChdbExecutor {
           return undefined;
         }
         if (chunk.bytes.length === 0) continue;
+        // every block comes formatted whole: a header after the first block's is cut
+        const bytes = plan.kind === 'strip-header' && blocks++ > 0 ? chunk.bytes.subarray(plan.headerLength(chunk.bytes)) : chunk.bytes;
         stats.resultRows += chunk.numRows;
-        stats.resultBytes += chunk.bytes.length;
+        stats.resultBytes += bytes.length;
         stats.readRows = stats.resultRows;
-        return chunk.bytes;
+        if (bytes.length === 0) continue;
+        return bytes;
       }
     };
 

@@ -7,9 +7,11 @@ import { Authenticator, credentialsOf } from './auth.js';
 import { ChdbEngine } from './chdb-engine.js';
 import { ChdbExecutor, summaryOf, type QueryOutput } from './chdb-executor.js';
 import { ClickHouseException, ErrorCode, toClickHouseException } from './clickhouse-errors.js';
+import { prepareResponseCompression } from './compression.js';
 import { parseHttpRequest, type QueryRequest } from './http-request.js';
 import { ResultWriter, sendError, sendNotFound, sendOk } from './http-response.js';
-import { bodyTooLarge, DEFAULT_LIMITS, QuerySlots, type HostLimits } from './limits.js';
+import { DEFAULT_LIMITS, QuerySlots, type HostLimits } from './limits.js';
+import { BodySpool, type ReceivedBody } from './insert-stream.js';
 import { readRequestBody } from './request-body.js';
 import { isLoopbackName, RequestGuard } from './request-guard.js';
 import { Sandbox } from './sandbox.js';
@@ -76,7 +78,10 @@ export async function startClickHouseHost(options: ClickHouseHostOptions): Promi
   };
   const engine = ChdbEngine.open(options.dataDir, [`--user_files_path=${access.sandbox.userFilesDir}`]);
   let executor: ChdbExecutor;
+  let spool: BodySpool;
   try {
+    spool = await BodySpool.open(engine.dataDir);
+    await prepareResponseCompression();
     executor = await ChdbExecutor.create(engine, logger, {
       settings: [
         ['max_execution_time', String(limits.maxExecutionTimeSeconds)],
@@ -96,7 +101,7 @@ export async function startClickHouseHost(options: ClickHouseHostOptions): Promi
   const shutdown = new AbortController();
   const server = createServer({ keepAliveTimeout: 10_000 }, (req, res) => {
     inFlight++;
-    handle(executor, access, req, res, shutdown.signal, logger)
+    handle(executor, access, spool, req, res, shutdown.signal, logger)
       .catch((error: unknown) => {
         logger?.error({ err: error }, 'ClickHouse host request failed');
         sendError(res, toClickHouseException(error));
@@ -175,47 +180,47 @@ function isHealthCheck(method: string, url: URL): boolean {
 async function handle(
   executor: ChdbExecutor,
   access: Access,
+  spool: BodySpool,
   req: IncomingMessage,
   res: ServerResponse,
   shutdown: AbortSignal,
   logger: Logger | undefined,
 ): Promise<void> {
-  let query: QueryRequest;
+  let received: ReceivedBody | undefined;
   try {
-    const method = req.method ?? 'GET';
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    if (!isHealthCheck(method.toUpperCase(), url)) {
-      access.guard.check(req.headers);
-      access.authenticator.check(credentialsOf(req.headers, url.searchParams));
-      const declared = Number(req.headers['content-length'] ?? 0);
-      if (declared > access.limits.maxBodyBytes) {
-        res.shouldKeepAlive = false;
-        throw bodyTooLarge(access.limits.maxBodyBytes);
+    let query: QueryRequest;
+    try {
+      const method = req.method ?? 'GET';
+      const url = new URL(req.url ?? '/', 'http://localhost');
+      if (!isHealthCheck(method.toUpperCase(), url)) {
+        access.guard.check(req.headers);
+        access.authenticator.check(credentialsOf(req.headers, url.searchParams));
       }
+      // The limit applies to the decoded body, counted as it streams in (request-body.ts).
+      received = await readRequestBody(req, spool, access.limits.maxBodyBytes);
+      const request = parseHttpRequest({ method, url: req.url ?? '/', headers: req.headers, ...received }, access.limits);
+      if (request.kind === 'ping') return sendOk(res);
+      if (request.kind === 'not-found') return sendNotFound(res, request.path);
+      if (request.query.readOnly) Sandbox.assertReadOnly(request.query.statement);
+      query = access.sandbox.apply(request.query);
+    } catch (error) {
+      sendError(res, toClickHouseException(error));
+      return;
     }
-    // A streaming body reader puts `new BodyLimit(maxBodyBytes)` after decompression; this one reads the whole body, so checks it once read.
-    const body = await readRequestBody(req);
-    if (body.length > access.limits.maxBodyBytes) throw bodyTooLarge(access.limits.maxBodyBytes);
-    const request = parseHttpRequest({ method, url: req.url ?? '/', headers: req.headers, body }, access.limits);
-    if (request.kind === 'ping') return sendOk(res);
-    if (request.kind === 'not-found') return sendNotFound(res, request.path);
-    if (request.query.readOnly) Sandbox.assertReadOnly(request.query.statement);
-    query = access.sandbox.apply(request.query);
-  } catch (error) {
-    sendError(res, toClickHouseException(error));
-    return;
-  }
-  let release: () => void;
-  try {
-    release = access.slots.acquire();
-  } catch (error) {
-    sendError(res, toClickHouseException(error), { ...(query.queryId === undefined ? {} : { queryId: query.queryId }), timezone: executor.timezone });
-    return;
-  }
-  try {
-    await respond(executor, query, res, shutdown, logger);
+    let release: () => void;
+    try {
+      release = access.slots.acquire();
+    } catch (error) {
+      sendError(res, toClickHouseException(error), { ...(query.queryId === undefined ? {} : { queryId: query.queryId }), timezone: executor.timezone });
+      return;
+    }
+    try {
+      await respond(executor, query, res, shutdown, logger);
+    } finally {
+      release();
+    }
   } finally {
-    release();
+    await spool.remove(received?.spooled);
   }
 }
 
@@ -261,18 +266,24 @@ async function respond(
     } catch (error) {
       const failure = toClickHouseException(error);
       logger?.debug({ queryId: output.queryId, statement: keyword, code: failure.code, type: failure.type }, 'query failed');
+      await output.close();
       sendError(res, failure, { queryId: output.queryId, timezone: output.timezone });
       return;
     }
 
+    // The connection (and a session's lock) goes back before the client can see the end, as a server's
+    // handler does: a client sending its next request on the session at once must find it free.
+    // A whole result is ended by its headers (Content-Length), so that is before they go out.
+    if (complete) await output.close();
     writer.start({
       queryId: output.queryId,
       format: output.format,
       timezone: output.timezone,
       summary: summaryOf(output.stats),
       ...(query.response.codec === undefined ? {} : { codec: query.response.codec }),
+      nativeCompression: query.response.nativeCompression,
       compressionLevel: query.response.compressionLevel,
-      ...(complete && query.response.codec === undefined ? { contentLength: heldBytes } : {}),
+      ...(complete && query.response.codec === undefined && !query.response.nativeCompression ? { contentLength: heldBytes } : {}),
     });
     for (const chunk of held) await writer.write(chunk);
     if (!complete) {
@@ -290,6 +301,7 @@ async function respond(
         await writer.fail(failure);
       }
     }
+    await output.close();
     await writer.end();
     logger?.debug({ queryId: output.queryId, statement: keyword, ms: Date.now() - started, ...summaryOf(output.stats) }, 'query');
   } finally {

@@ -1,5 +1,4 @@
 import { totalmem } from 'node:os';
-import { Transform, type TransformCallback } from 'node:stream';
 import { ClickHouseException, ErrorCode } from './clickhouse-errors.js';
 
 /**
@@ -42,30 +41,12 @@ export const DEFAULT_LIMITS: Readonly<HostLimits> = Object.freeze({
   maxMemoryUsageBytes: DEFAULT_MAX_MEMORY_USAGE,
 });
 
+/** The one place a too-large body becomes ClickHouse's error (counted after every decompression layer, request-body.ts). */
 export function bodyTooLarge(limit: number): ClickHouseException {
   return ClickHouseException.of(
     ErrorCode.QUERY_IS_TOO_LARGE,
     `The request body is larger than the embedded ClickHouse host accepts (${limit} bytes after decompression; CRM_CLICKHOUSE_MAX_BODY_BYTES)`,
   );
-}
-
-/**
- * Passes bytes through until more than `limit` have gone by, then fails with
- * QUERY_IS_TOO_LARGE. Put it after decompression, so a small compressed body
- * cannot expand past the limit.
- */
-export class BodyLimit extends Transform {
-  #seen = 0;
-
-  constructor(readonly limit: number) {
-    super();
-  }
-
-  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
-    this.#seen += chunk.length;
-    if (this.#seen > this.limit) callback(bodyTooLarge(this.limit));
-    else callback(null, chunk);
-  }
 }
 
 /** Counts running queries against max_concurrent_queries. */

@@ -104,7 +104,8 @@ export class Sandbox {
       const sql = this.#rewrite(Buffer.from(statement.sql, 'utf8'), params);
       return sql === undefined ? statement : { ...statement, sql };
     }
-    const header = this.#rewrite(Buffer.from(statement.header, 'utf8'), params);
+    // A body spooled to a file is read with the host's own FROM INFILE '<spool file>': that one path is allowed, once.
+    const header = this.#rewrite(Buffer.from(statement.header, 'utf8'), params, statement.spooled?.file);
     // Values data is parsed as expressions (input_format_values_interpret_expressions), so it may call functions too.
     if (statement.expectsData && /\b(?:VALUES|FORMAT\s+[`"]?Values[`"]?)\s*$/i.test(statement.header)) this.#scanValues(statement.data);
     return header === undefined ? statement : { ...statement, header };
@@ -128,7 +129,8 @@ export class Sandbox {
   }
 
   /** Checks `src`; returns its text with relative paths made absolute, or undefined if nothing changed. */
-  #rewrite(src: Buffer, params: Record<string, string>): string | undefined {
+  #rewrite(src: Buffer, params: Record<string, string>, hostInfile?: string): string | undefined {
+    let hostInfileLeft = hostInfile;
     const tokens = [...sqlTokens(src)];
     const statementKeyword = tokens[0]?.kind === 'word' ? src.toString('latin1', tokens[0].start, tokens[0].end).toUpperCase() : '';
     const definesObjects = ['INSERT', 'CREATE', 'ATTACH', 'REPLACE'].includes(statementKeyword);
@@ -183,7 +185,10 @@ export class Sandbox {
         // clickhouse-local reads `FROM 'path'` as file('path'); ATTACH ... FROM 'path' reads one too.
         // (Not the FROM of trim(... FROM 'x'), extract(DAY FROM '...') or substring('x' FROM 2).)
         if (upper === 'FROM' && next?.kind === 'string' && !SQL_FROM_FUNCTIONS.has(calls.at(-1) ?? '')) this.#path(src, next, 'FROM', edits);
-        if (upper === 'INFILE' && word(prev) === 'FROM') this.#outfile(src, next, 'FROM INFILE', edits);
+        if (upper === 'INFILE' && word(prev) === 'FROM') {
+          if (hostInfileLeft !== undefined && next?.kind === 'string' && literal(src, next, 'FROM INFILE') === hostInfileLeft) hostInfileLeft = undefined;
+          else this.#outfile(src, next, 'FROM INFILE', edits);
+        }
         if (upper === 'OUTFILE' && word(prev) === 'INTO') this.#outfile(src, next, 'INTO OUTFILE', edits);
         if (PATH_SETTINGS.has(name) && isPunct(next, '=')) {
           const value = tokens[i + 2];

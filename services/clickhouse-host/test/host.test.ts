@@ -6,7 +6,7 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import { ClickHouseError, ClickHouseLogLevel, createClient, type ClickHouseClient, type ClickHouseClientConfigOptions } from '@clickhouse/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startClickHouseHost, type ClickHouseHost } from '../src/index.js';
-import { rawRequest, type RawOptions } from './raw-http.js';
+import { rawRequest, type RawOptions } from './support/raw-http.js';
 
 // One host per test file: chDB binds one data directory per process.
 let dir: string;

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { ClickHouseError, ClickHouseLogLevel, createClient, type ClickHouseClientConfigOptions } from '@clickhouse/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startClickHouseHost, type ClickHouseHost } from '../src/index.js';
-import { rawRequest, type RawOptions } from './raw-http.js';
+import { rawRequest, type RawOptions } from './support/raw-http.js';
 
 // One host per test file (chDB binds one data directory per process), with a password and small limits.
 const PASSWORD = 'p4ss-w0rd';

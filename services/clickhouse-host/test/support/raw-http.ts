@@ -1,4 +1,5 @@
 import { request as httpRequest } from 'node:http';
+import type { Readable } from 'node:stream';
 
 export interface RawResponse {
   status: number;
@@ -8,11 +9,11 @@ export interface RawResponse {
 
 export interface RawOptions {
   method?: string;
-  body?: Buffer | string;
+  body?: Buffer | string | Readable;
   headers?: Record<string, string>;
 }
 
-/** A request the client library would not send, to check the wire format itself. */
+/** A request the client libraries would not send, to check the wire format itself. */
 export function rawRequest(url: string, options: RawOptions = {}): Promise<RawResponse> {
   return new Promise((resolve, reject) => {
     const req = httpRequest(url, { method: options.method ?? 'POST', headers: options.headers }, (res) => {
@@ -22,6 +23,8 @@ export function rawRequest(url: string, options: RawOptions = {}): Promise<RawRe
       res.on('error', reject);
     });
     req.on('error', reject);
-    req.end(options.body);
+    const body = options.body;
+    if (body !== undefined && typeof body !== 'string' && !Buffer.isBuffer(body)) body.pipe(req);
+    else req.end(body);
   });
 }
