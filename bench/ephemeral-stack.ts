@@ -10,7 +10,8 @@ export async function startEphemeralStack(say: (line: string) => void): Promise<
   const dir = mkdtempSync(join(tmpdir(), 'crm-bench-kafka-'));
   const broker = await startBroker({ dir, port: await freePort(), controllerPort: await freePort(), heap: '1g' });
   say(`Kafka on ${broker.brokers}`);
-  const clickhouse = await startTestClickHouse();
+  // The measurements take a ClickHouse URL alone, so this host runs without a password (loopback only).
+  const clickhouse = await startTestClickHouse({ password: '' });
   say(`ClickHouse host on ${clickhouse.url}`);
   return {
     brokers: broker.brokers,

@@ -35,7 +35,7 @@ export interface ScoringMeasurement {
 export async function measureScoring(customers: number, orders: number, say: (line: string) => void): Promise<ScoringMeasurement> {
   const host = await startTestClickHouse();
   try {
-    const config = { CLICKHOUSE_URL: host.url, CLICKHOUSE_USER: 'default', CLICKHOUSE_PASSWORD: '', CLICKHOUSE_DATABASE: 'crm' };
+    const config = { CLICKHOUSE_URL: host.url, CLICKHOUSE_USER: 'default', CLICKHOUSE_PASSWORD: host.password, CLICKHOUSE_DATABASE: 'crm' };
     const admin = createClickHouse(config, { database: false });
     await migrate(admin, 'crm');
     await admin.close();

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the project needs on a fresh machine (Debian with Node 20, Java 17, Maven):
 # pnpm at the pinned version and the workspace's dependencies. The Kafka broker jars are
-# resolved by Maven on first use (`pnpm crm up`, the test run), into infra/kafka/libs.
+# resolved by Maven on first use (`bin/crm up`, the test run), into infra/kafka/libs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -25,10 +25,18 @@ fi
 pnpm install --frozen-lockfile --reporter=append-only 2>&1 | grep -v '^Progress' >&2 || true
 test -d node_modules/.pnpm || { echo "bootstrap: pnpm install failed" >&2; exit 1; }
 
-# The codec tests produce as platforms do, with librdkafka (confluent-kafka for Python; its
-# wheels carry librdkafka with every codec). Installed into .local/python with --target, so
-# neither a virtualenv nor a system site (PEP 668 on Debian) is needed.
-if ! PYTHONPATH=.local/python python3 -c 'import confluent_kafka' >/dev/null 2>&1; then
+# bin/crm runs the CLI from a bundle it builds when a source changed; building it here shows a
+# broken toolchain now rather than at the first command.
+bin/crm --help >/dev/null || { echo "bootstrap: bin/crm does not start" >&2; exit 1; }
+
+# Python clients the tests drive the system with, installed into .local/python with --target, so
+# neither a virtualenv nor a system site (PEP 668 on Debian) is needed:
+# - confluent-kafka: the codec tests produce as platforms do, with librdkafka (its wheels carry
+#   librdkafka with every codec);
+# - clickhouse-connect and pandas: the interoperability test drives the ClickHouse host as a
+#   notebook does (services/clickhouse-host/test/interop.test.ts).
+PYTHON_PACKAGES=('confluent-kafka>=2.3,<3' 'clickhouse-connect>=0.8,<1' 'pandas>=2,<3')
+if ! PYTHONPATH=.local/python python3 -c 'import confluent_kafka, clickhouse_connect, pandas' >/dev/null 2>&1; then
   if ! python3 -m pip --version >/dev/null 2>&1; then
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
       echo "bootstrap: installing python3-pip" >&2
@@ -37,6 +45,17 @@ if ! PYTHONPATH=.local/python python3 -c 'import confluent_kafka' >/dev/null 2>&
       echo "bootstrap: pip for Python 3 is missing (Debian: apt-get install python3-pip)" >&2; exit 1
     fi
   fi
-  echo "bootstrap: installing confluent-kafka into .local/python" >&2
-  python3 -m pip install --quiet --disable-pip-version-check --target .local/python 'confluent-kafka>=2.3,<3' >&2
+  echo "bootstrap: installing ${PYTHON_PACKAGES[*]} into .local/python" >&2
+  python3 -m pip install --quiet --disable-pip-version-check --upgrade --target .local/python "${PYTHON_PACKAGES[@]}" >&2
+fi
+
+# The reference zstd and lz4 tools write the compressed bodies the ClickHouse host's compression
+# tests send (services/clickhouse-host/test/compression.test.ts); without them those cases skip.
+if ! command -v zstd >/dev/null 2>&1 || ! command -v lz4 >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "bootstrap: installing zstd and lz4" >&2
+    (apt-get update -qq && apt-get install -y -qq zstd lz4) >&2 || echo "bootstrap: zstd/lz4 could not be installed; their test cases will skip" >&2
+  else
+    echo "bootstrap: zstd or lz4 is missing (Debian: apt-get install zstd lz4); their test cases will skip" >&2
+  fi
 fi

@@ -16,7 +16,7 @@ describe('scoring start-up', () => {
     const tables = async () =>
       (await (await clickhouse.query({ query: "SELECT name FROM system.tables WHERE database = currentDatabase() AND name LIKE 'scoring%' ORDER BY name", format: 'JSONEachRow' })).json<{ name: string }>()).map((r) => r.name);
     try {
-      // What a SIGKILLed run leaves: its per-run tables (see runContext in services/scoring/src/run.ts).
+      // What a SIGKILLed run leaves: its per-run tables (see runContext in services/scoring/src/run-context.ts).
       await clickhouse.command({ query: 'CREATE TABLE scoring_stats_0123456789ab (x UInt8) ENGINE = MergeTree ORDER BY x' });
       await clickhouse.command({ query: 'CREATE TABLE scoring_scope_ba9876543210 (customer_id String) ENGINE = Memory' });
       expect(await tables()).toEqual(expect.arrayContaining(['scoring_runs', 'scoring_scope_ba9876543210', 'scoring_stats_0123456789ab']));

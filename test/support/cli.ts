@@ -2,10 +2,10 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { REPO_ROOT } from '@crm/runtime';
 
-/** Runs `crm …` as a user would (`pnpm crm` runs the same entry point). */
+/** Runs `crm …` as a user would: bin/crm, the launcher the README shows (`pnpm crm` runs it too). */
 export function runCli(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'packages/cli/src/crm.ts'), ...args], {
+    const child = spawn(join(REPO_ROOT, 'bin/crm'), args, {
       cwd: REPO_ROOT,
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -14,6 +14,6 @@ export function runCli(args: string[], env: Record<string, string>): Promise<{ c
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
   });
 }

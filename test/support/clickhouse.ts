@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,19 +17,22 @@ export interface TestClickHouse {
  * A ClickHouse for one test file: the embedded host in its own process and
  * data directory (exactly what `crm up` runs), or a testcontainers server
  * where TESTCONTAINERS=1. Either way tests reach it over HTTP.
+ * `password`: a random one by default; '' for callers that reach the host by URL alone (the benchmarks).
  */
-export async function startTestClickHouse(): Promise<TestClickHouse> {
+export async function startTestClickHouse(options: { password?: string } = {}): Promise<TestClickHouse> {
   if (process.env.TESTCONTAINERS === '1') {
     const { startClickHouseContainer } = await import('./containers.js');
     return startClickHouseContainer();
   }
   const dir = mkdtempSync(join(tmpdir(), 'crm-test-ch-'));
-  const host = spawnService('services/clickhouse-host/src/main.ts', { CRM_CLICKHOUSE_PORT: '0', CRM_CLICKHOUSE_DATA_DIR: dir });
+  // A password, as `crm up` gives the host one, so every test that uses this host goes through authentication.
+  const password = options.password ?? randomBytes(12).toString('hex');
+  const host = spawnService('services/clickhouse-host/src/main.ts', { CRM_CLICKHOUSE_PORT: '0', CRM_CLICKHOUSE_DATA_DIR: dir, CLICKHOUSE_PASSWORD: password });
   const listening = await host.waitForLog((l) => l.msg === 'listening', 120_000);
   return {
     url: String(listening.url),
     user: 'default',
-    password: '',
+    password,
     pid: host.child.pid!,
     stop: async () => {
       await host.kill('SIGTERM');

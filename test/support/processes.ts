@@ -9,6 +9,8 @@ export interface ServiceProcess {
   waitForLog(predicate: (line: Record<string, unknown>) => boolean, timeoutMs?: number): Promise<Record<string, unknown>>;
   exited: Promise<number | null>;
   kill(signal: NodeJS.Signals): Promise<number | null>;
+  /** Everything it wrote to stderr so far. */
+  stderr(): string;
 }
 
 /** Runs a service's entry point as a real child process, as `crm up` does, and follows its JSON log. */
@@ -72,6 +74,7 @@ export function spawnService(script: string, env: Record<string, string>, nodeAr
     lines,
     waitForLog,
     exited,
+    stderr: () => stderr,
     kill: async (signal) => {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
       return exited;

@@ -1,12 +1,17 @@
-import { createClient, ClickHouseError, type ClickHouseClient, type ClickHouseSettings } from '@clickhouse/client';
+import { ClickHouseLogLevel, createClient, ClickHouseError, type ClickHouseClient, type ClickHouseSettings } from '@clickhouse/client';
 import { CrmError } from '@crm/runtime';
 import type { ClickHouseConfig } from './settings.js';
 
 export type { ClickHouseClient, ClickHouseSettings };
 
-/** One client per process; it pools HTTP connections. */
+/**
+ * One client per process; it pools HTTP connections. The client's own log is off: every caller
+ * classifies and reports failures itself (a service by code and type, the CLI in one line),
+ * and the client would print ClickHouse's messages, which quote row values, to the console.
+ */
 export function createClickHouse(config: ClickHouseConfig, options: { database?: boolean } = {}): ClickHouseClient {
   return createClient({
+    log: { level: ClickHouseLogLevel.OFF },
     url: config.CLICKHOUSE_URL,
     username: config.CLICKHOUSE_USER,
     password: config.CLICKHOUSE_PASSWORD,
@@ -53,11 +58,16 @@ const DATA_REJECTION_CODES = new Set([
   '469', // VIOLATED_CONSTRAINT (a table's CHECK constraint refuses the row)
 ]);
 
-/** Wraps a ClickHouse failure in a CrmError that says whether a retry can help. */
-export function classifyClickHouseError(error: unknown, what: string): CrmError {
-  if (error instanceof CrmError) return error;
+/** An error some package already classified (ModelError, CrmError): it says itself whether a retry helps. */
+type ClassifiedError = Error & { code: string; retriable: boolean };
+const isClassified = (error: unknown): error is ClassifiedError =>
+  error instanceof Error && typeof (error as { retriable?: unknown }).retriable === 'boolean' && typeof (error as { code?: unknown }).code === 'string';
+
+/** Wraps a ClickHouse failure in a CrmError that says whether a retry can help; an error classified where it arose is kept. */
+export function classifyClickHouseError(error: unknown, what: string): CrmError | ClassifiedError {
+  if (error instanceof CrmError || isClassified(error)) return error;
   if (error instanceof ClickHouseError) {
-    return new CrmError(DATA_REJECTION_CODES.has(error.code) ? 'CLICKHOUSE_DATA_REJECTED' : 'CLICKHOUSE_QUERY_FAILED', `${what}: ClickHouse error ${error.code} (${error.type}): ${error.message}`, {
+    return new CrmError(DATA_REJECTION_CODES.has(error.code) ? 'CLICKHOUSE_DATA_REJECTED' : 'CLICKHOUSE_QUERY_FAILED', `${what}: ClickHouse error ${error.code} (${error.type})`, {
       retriable: RETRIABLE_CLICKHOUSE_CODES.has(error.code),
       cause: error,
     });

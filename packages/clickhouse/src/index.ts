@@ -1,3 +1,4 @@
 export * from './settings.js';
 export * from './client.js';
 export * from './migrate.js';
+export * from './tables.js';

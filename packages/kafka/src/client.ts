@@ -6,8 +6,10 @@ import { registerCompressionCodecs } from './codecs.js';
 function pinoLogCreator(logger: Logger): logCreator {
   return () =>
     ({ level, log }) => {
-      const { message, ...extra } = log;
-      const child = { ...extra, kafka: true };
+      const { message, stack, ...extra } = log as typeof log & { stack?: unknown };
+      // A stack's first line repeats its error's message; the frames are what helps.
+      const frames = typeof stack === 'string' ? stack.split('\n').filter((line) => line.startsWith('    at ')).join('\n') : undefined;
+      const child = { ...extra, ...(frames && { stack: frames }), kafka: true };
       if (level === logLevel.ERROR) logger.error(child, message);
       else if (level === logLevel.WARN) logger.warn(child, message);
       else if (level === logLevel.INFO) logger.debug(child, message);

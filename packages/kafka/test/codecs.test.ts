@@ -48,7 +48,7 @@ describe('compression codecs', () => {
     await expect(zstdCodec.decompress(frame(2304, 128 * 1024))).rejects.toThrow(/decompresses to more than 268435456 bytes/);
     // A window descriptor of 2^41 bytes is refused before the decoder allocates the window.
     const hugeWindow = Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 0x00, 31 << 3, ...rle(5, true)]);
-    await expect(zstdCodec.decompress(hugeWindow)).rejects.toThrow(/claims 2199023255552 bytes/);
-    await expect(zstdCodec.decompress(frame(3, 1000).subarray(0, 10))).rejects.toThrow(/truncated/);
+    await expect(zstdCodec.decompress(hugeWindow)).rejects.toThrow(/asks for a 2199023255552/);
+    await expect(zstdCodec.decompress(frame(3, 1000).subarray(0, 10))).rejects.toThrow(/ends inside a frame/);
   });
 });

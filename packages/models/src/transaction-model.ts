@@ -180,6 +180,31 @@ function oneMinusExpOverEpsilon(epsilon: number, logOneMinusZ: number): number {
 export function expectedPurchasesWhileAlive(s: number, rho: number, a: number, beta: number, t: number): number {
   if (!(t >= 0) || !Number.isFinite(t)) throw new ModelError('INVALID_INPUT', `horizon t = ${t}: must be a finite number ≥ 0`);
   if (t === 0) return 0;
+  // A fit can put p's Beta near a point mass (a ≥ 1 and a + β in the hundreds or more: every
+  // customer drops out alike). The closed form's terms then overflow or cancel while the
+  // expectation is smooth, so it is integrated over p instead; likewise wherever the closed
+  // form cannot be evaluated. (With a < 1 the series converges whatever β is.)
+  if (a >= 1 && a + beta > LARGE_BETA_SIZE) return checkedExpectation(expectedPurchasesByQuadrature(s, rho, a, beta, t), s, rho, a, beta, t);
+  let closed: number;
+  try {
+    closed = expectedPurchasesClosedForm(s, rho, a, beta, t);
+  } catch (error) {
+    if (!(error instanceof ModelError) || error.code !== 'NUMERIC_FAILURE') throw error;
+    closed = Number.NaN;
+  }
+  if (Number.isFinite(closed) && closed >= -1e-9 * Math.max(1, a + beta)) return Math.max(0, closed);
+  return checkedExpectation(expectedPurchasesByQuadrature(s, rho, a, beta, t), s, rho, a, beta, t);
+}
+
+function checkedExpectation(value: number, s: number, rho: number, a: number, beta: number, t: number): number {
+  if (!Number.isFinite(value) || value < 0) {
+    throw new ModelError('NUMERIC_FAILURE', `expected purchases could not be evaluated (s=${s}, ρ=${rho}, a=${a}, β=${beta}, t=${t}): got ${value}`);
+  }
+  return value;
+}
+
+/** The closed form above; NaN or a ModelError where it cannot be evaluated. */
+export function expectedPurchasesClosedForm(s: number, rho: number, a: number, beta: number, t: number): number {
   const z = t / (rho + t);
   const logOneMinusZ = -Math.log1p(t / rho);
   const epsilon = a - 1;
@@ -191,13 +216,50 @@ export function expectedPurchasesWhileAlive(s: number, rho: number, a: number, b
   } else {
     value = (C / epsilon) * (1 - Math.exp(epsilon * logOneMinusZ) * hyp2f1(c1, epsilon, C, z));
   }
-  if (!Number.isFinite(value) || value < -1e-9 * Math.max(1, Math.abs(C))) {
-    throw new ModelError(
-      'NUMERIC_FAILURE',
-      `expected purchases could not be evaluated (s=${s}, ρ=${rho}, a=${a}, β=${beta}, t=${t}): got ${value}`,
-    );
+  return value;
+}
+
+const LARGE_BETA_SIZE = 100;
+const QUADRATURE_INTERVALS = 2000;
+
+/**
+ * E[g(p)] for p ~ Beta(a, β), g(p) = (1 − (1 + p t/ρ)^{−s}) / p (the expectation over
+ * λ ~ Gamma(s, ρ) already in closed form), by Simpson's rule in u = logit p: there the
+ * density is p^a (1 − p)^β, smooth and unimodal at u = ln(a/β) for every a, β > 0, with
+ * tails falling like e^{a u} and e^{−β u}; the range reaches out to where the density is
+ * e^{−45} of its peak, and the weights are normalised numerically (no Beta function).
+ */
+export function expectedPurchasesByQuadrature(s: number, rho: number, a: number, beta: number, t: number): number {
+  const mode = Math.log(a / beta);
+  const width = Math.sqrt(1 / a + 1 / beta);
+  const logDensity = (u: number) => -a * softplus(-u) - beta * softplus(u);
+  const peak = logDensity(mode);
+  // Out from the peak until the density is e^{-45} of it: unimodal, so the first such point bounds the range.
+  const edge = (direction: number) => {
+    let step = width;
+    while (logDensity(mode + direction * step) - peak > -45 && step < 1e4) step *= 1.5;
+    return mode + direction * step;
+  };
+  const lo = edge(-1);
+  const hi = edge(1);
+  const h = (hi - lo) / QUADRATURE_INTERVALS;
+  let weighted = 0;
+  let total = 0;
+  for (let i = 0; i <= QUADRATURE_INTERVALS; i++) {
+    const u = lo + i * h;
+    const w = (i === 0 || i === QUADRATURE_INTERVALS ? 1 : i % 2 === 1 ? 4 : 2) * Math.exp(logDensity(u) - peak);
+    if (w === 0) continue;
+    const p = Math.exp(-softplus(-u));
+    // g's limit at p = 0 (reached when a < 1 spreads mass far into the left tail) is s·t/ρ.
+    weighted += w * (p === 0 ? (s * t) / rho : -Math.expm1(-s * Math.log1p((p * t) / rho)) / p);
+    total += w;
   }
-  return Math.max(0, value);
+  return weighted / total;
+}
+
+/** ln(1 + e^x) without overflow. */
+function softplus(x: number): number {
+  return x > 0 ? x + Math.log1p(Math.exp(-x)) : Math.log1p(Math.exp(x));
 }
 
 /** Σ_{n≥1} h_n with h_1 = c1·z, h_{n+1} = h_n (c1+n)(ε+n) z / ((C+n)(n+1)). */
@@ -215,7 +277,8 @@ function tailSeries(c1: number, epsilon: number, C: number, z: number): number {
     if (term === 0) return sum;
     if (n < settled) continue;
     const rho = Math.max(Math.abs(ratio), z);
-    const bound = (Math.abs(term) * rho) / (1 - rho);
+    // While terms still grow (ratio ≥ 1) no geometric bound holds: the tail is not small yet.
+    const bound = rho < 1 ? (Math.abs(term) * rho) / (1 - rho) : Number.POSITIVE_INFINITY;
     if (bound <= 1e-16 * Math.max(Math.abs(sum), 1e-300)) {
       if (++quiet >= 3) return sum;
     } else {

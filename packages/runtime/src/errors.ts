@@ -51,6 +51,54 @@ export function isRetriable(error: unknown): boolean {
   return typeof error === 'object' && error !== null && (error as { retriable?: unknown }).retriable === true;
 }
 
+/**
+ * Whether an error's message may quote data: ClickHouse's exceptions echo the values and
+ * statements they failed on (`Column values: customer_id = '…'`). Such text stays in the
+ * error (a person at the terminal or a dead letter may see it) and never goes into a log.
+ */
+export function quotesData(error: unknown): boolean {
+  // @clickhouse/client's ClickHouseError keeps the name 'Error'; its class name tells it apart.
+  return error instanceof Error && (error.constructor.name === 'ClickHouseError' || (error as { quotesData?: unknown }).quotesData === true);
+}
+
+/** The whole story for a person at a terminal: the message and each cause's, once. */
 export function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
+  const parts: string[] = [];
+  for (let e: unknown = error, depth = 0; e !== undefined && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    const text = e instanceof Error ? e.message : String(e);
+    if (!parts.some((p) => p.includes(text))) parts.push(text);
+    if (!(e instanceof Error)) break;
+  }
+  return parts.join(': ');
+}
+
+/** A log's view of an error: type, code, retriable and the cause chain, with no message text that could quote data. */
+export interface LoggedError {
+  type: string;
+  message: string;
+  code?: string | number;
+  retriable?: boolean;
+  stack?: string;
+  cause?: LoggedError;
+}
+
+/**
+ * What a log may say about an error. Our own messages name the operation, never the data;
+ * a message that may quote data (see quotesData) is replaced by its type and code, and so
+ * is the first line of its stack. A cause is logged the same way.
+ */
+export function loggableError(error: unknown, depth = 0): LoggedError {
+  if (!(error instanceof Error)) return { type: typeof error, message: String(error) };
+  const { code, type, retriable } = error as { code?: unknown; type?: unknown; retriable?: unknown };
+  const name = error.constructor.name === 'ClickHouseError' ? 'ClickHouseError' : error.name;
+  const message = quotesData(error) ? `[${name} message withheld: it may quote data]` : error.message;
+  const frames = error.stack?.split('\n').filter((line) => line.startsWith('    at ')).join('\n');
+  return {
+    type: typeof type === 'string' ? `${name} ${type}` : name,
+    message,
+    ...((typeof code === 'string' || typeof code === 'number') && { code }),
+    ...(typeof retriable === 'boolean' && { retriable }),
+    ...(frames && { stack: frames }),
+    ...(error.cause !== undefined && depth < 5 && { cause: loggableError(error.cause, depth + 1) }),
+  };
 }

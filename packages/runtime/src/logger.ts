@@ -1,4 +1,5 @@
-import { pino, type Logger } from 'pino';
+import { pino, type DestinationStream, type Logger } from 'pino';
+import { loggableError } from './errors.js';
 
 export type { Logger };
 
@@ -8,21 +9,24 @@ const isLevel = (level: string): level is (typeof LOG_LEVELS)[number] => (LOG_LE
 
 /**
  * Structured logs. Event payloads never go into logs: customer ids, emails and
- * free text are personal data. The redaction list is a safety net, not the plan.
+ * free text are personal data. Errors are logged by type and code through
+ * loggableError (ClickHouse's messages quote row values). The redaction list is a
+ * safety net, not the plan.
  * An unknown level logs at info: the logger exists before configuration is
  * parsed, and that parse then stops start-up naming LOG_LEVEL.
  */
-export function createLogger(name: string, level: string = process.env.LOG_LEVEL || 'info', to: 'stdout' | 'stderr' = 'stdout'): Logger {
+export function createLogger(name: string, level: string = process.env.LOG_LEVEL || 'info', to: 'stdout' | 'stderr' | DestinationStream = 'stdout'): Logger {
   const options = {
     name,
     level: isLevel(level) ? level : 'info',
     base: { service: name, pid: process.pid },
     timestamp: pino.stdTimeFunctions.isoTime,
+    serializers: { err: loggableError, error: loggableError },
     redact: {
-      paths: ['password', '*.password', 'customer_id', '*.customer_id', 'email', '*.email', 'comment', '*.comment'],
+      paths: ['password', '*.password', 'customer_id', '*.customer_id', 'anonymous_id', '*.anonymous_id', 'email', '*.email', 'comment', '*.comment'],
       censor: '[redacted]',
     },
   };
   // A command whose stdout is its result (crm demo's summary) logs to stderr.
-  return to === 'stdout' ? pino(options) : pino(options, pino.destination(2));
+  return to === 'stdout' ? pino(options) : pino(options, to === 'stderr' ? pino.destination(2) : to);
 }

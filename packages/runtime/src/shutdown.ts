@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { loggableError } from './errors.js';
 
 /**
  * Runs `stop` once on SIGTERM or SIGINT, then exits. A second signal, or a stop
@@ -35,7 +36,7 @@ export function exitOnSignal(logger: Logger, stop: () => Promise<void>, timeoutM
 
 /** Reports a start-up failure readably and exits; configuration errors print their list of problems. */
 export function exitOnStartupError(logger: Logger, error: unknown): never {
-  logger.fatal({ err: error }, error instanceof Error ? error.message : String(error));
+  logger.fatal({ err: error }, loggableError(error).message);
   process.exit(1);
 }
 

@@ -99,7 +99,8 @@ export class ChdbEngine {
     this.#owner = owner;
   }
 
-  static open(dataDir: string): ChdbEngine {
+  /** `args`: engine configuration as clickhouse-local takes it (`--user_files_path=...`); the first connection starts the engine with them. */
+  static open(dataDir: string, args: readonly string[] = []): ChdbEngine {
     const dir = resolve(dataDir);
     if (openDirectory !== undefined) {
       throw new CrmError(
@@ -110,7 +111,7 @@ export class ChdbEngine {
     const native = loadChdbNative();
     let owner: NativeConnection;
     try {
-      owner = native.CreateConnection(dir);
+      owner = args.length > 0 ? native.CreateConnection(dir, args) : native.CreateConnection(dir);
     } catch (error) {
       throw openFailure(dir, error);
     }

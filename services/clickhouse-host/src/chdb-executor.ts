@@ -4,6 +4,7 @@ import { ClickHouseException, ErrorCode, toClickHouseException } from './clickho
 import type { ChdbEngine, NativeConnection, NativeStream } from './chdb-engine.js';
 import type { QueryRequest, Statement } from './http-request.js';
 import { SessionRegistry, type HttpSession } from './session-registry.js';
+import { streamPlan, type StreamPlan } from './stream-formats.js';
 
 /**
  * Runs HTTP requests on the engine with ClickHouse's per-request isolation.
@@ -121,7 +122,13 @@ export class ChdbExecutor {
   readonly timezone: string;
   #closed = false;
 
-  private constructor(engine: ChdbEngine, logger: Logger | undefined, defaults: ReadonlyArray<readonly [string, string]>, timezone: string) {
+  private constructor(
+    engine: ChdbEngine,
+    logger: Logger | undefined,
+    defaults: ReadonlyArray<readonly [string, string]>,
+    timezone: string,
+    maxSessions: number | undefined,
+  ) {
     this.#engine = engine;
     this.#logger = logger;
     this.#connectionDefaults = defaults;
@@ -129,10 +136,15 @@ export class ChdbExecutor {
     this.#sessions = new SessionRegistry(engine, async (connection) => {
       const set = setStatement(this.#connectionDefaults);
       if (set) await this.#engine.native.QueryAsyncConnection(connection, set, 'TabSeparated');
-    });
+    }, maxSessions);
   }
 
-  static async create(engine: ChdbEngine, logger?: Logger): Promise<ChdbExecutor> {
+  /** `options.settings`: the host's profile (limits), applied to every connection after the engine's own defaults. */
+  static async create(
+    engine: ChdbEngine,
+    logger?: Logger,
+    options: { settings?: ReadonlyArray<readonly [string, string]>; maxSessions?: number } = {},
+  ): Promise<ChdbExecutor> {
     const probe = engine.connect();
     let serverTimezone: string;
     try {
@@ -149,7 +161,8 @@ export class ChdbExecutor {
     ];
     // The engine takes its zone from the process (TZ); the host promises UTC, as a server in a container reports.
     if (!UTC_NAMES.has(serverTimezone)) defaults.push(['session_timezone', 'UTC']);
-    return new ChdbExecutor(engine, logger, defaults, 'UTC');
+    defaults.push(...(options.settings ?? []));
+    return new ChdbExecutor(engine, logger, defaults, 'UTC', options.maxSessions);
   }
 
   async execute(request: QueryRequest): Promise<QueryOutput> {
@@ -260,7 +273,7 @@ export class ChdbExecutor {
         const reset = known.map((row) => `${row.name} = ${Number(row.changed) ? quoteString(row.value) : 'DEFAULT'}`);
         if (reset.length > 0) restore.push(`SET ${reset.join(', ')}`);
       }
-      // Read-only GET is not enforced inside a session: readonly could not be lifted again afterwards.
+      // Read-only GET is enforced on the statement here (Sandbox.assertReadOnly): readonly=2 could not be lifted again afterwards.
       await this.#prepare(connection, request.database, Object.entries(request.settings));
     } catch (error) {
       await this.#restore(session, restore);
@@ -298,6 +311,18 @@ export class ChdbExecutor {
     const bound = Object.keys(params).length > 0;
     const format = request.defaultFormat;
 
+    if (statement.type === 'insert' && statement.spooled) {
+      if (statement.spooled.blank) return single(undefined);
+      // The statement reads the spooled file (FROM INFILE); the raw entry with no data runs it and reports rows written.
+      if (!bound) {
+        const result = await native.InsertRawAsyncConnection(connection, statement.header, Buffer.alloc(0), false);
+        stats.writtenRows = result.rowsWritten;
+        stats.writtenBytes = result.bytesWritten;
+      } else {
+        await this.#parameterGate.run(() => native.QueryAsyncConnection(connection, statement.header, format, params));
+      }
+      return single(undefined);
+    }
     if (statement.type === 'insert') {
       if (statement.expectsData && isBlank(statement.data)) return single(undefined); // nothing to insert: success, as clickhouse-js expects
       if (!bound) {
@@ -313,9 +338,10 @@ export class ChdbExecutor {
     }
 
     const sql = statement.sql;
-    if (STREAMABLE_KEYWORDS.has(statement.keyword)) {
+    const plan = streamPlan(statement.outputFormat ?? format);
+    if (STREAMABLE_KEYWORDS.has(statement.keyword) && plan) {
       try {
-        return await this.#startStream(connection, sql, format, bound ? params : undefined, stats);
+        return await this.#startStream(connection, sql, format, bound ? params : undefined, stats, plan);
       } catch (error) {
         if (!(error instanceof Error && STREAMING_NOT_SUPPORTED.test(error.message))) throw error;
       }
@@ -336,11 +362,13 @@ export class ChdbExecutor {
     format: string,
     params: Record<string, string> | undefined,
     stats: QueryStats,
+    plan: StreamPlan,
   ): Promise<Producer> {
     const native = this.#engine.native;
     let stream: NativeStream | undefined;
     let ended = false;
     let inFlight: Promise<unknown> | undefined;
+    let blocks = 0;
 
     const fetch = async (): Promise<Buffer | undefined> => {
       for (;;) {
@@ -360,10 +388,13 @@ export class ChdbExecutor {
           return undefined;
         }
         if (chunk.bytes.length === 0) continue;
+        // every block comes formatted whole: a header after the first block's is cut
+        const bytes = plan.kind === 'strip-header' && blocks++ > 0 ? chunk.bytes.subarray(plan.headerLength(chunk.bytes)) : chunk.bytes;
         stats.resultRows += chunk.numRows;
-        stats.resultBytes += chunk.bytes.length;
+        stats.resultBytes += bytes.length;
         stats.readRows = stats.resultRows;
-        return chunk.bytes;
+        if (bytes.length === 0) continue;
+        return bytes;
       }
     };
 

@@ -1,12 +1,20 @@
+import { mkdirSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Logger } from '@crm/runtime';
+import { join } from 'node:path';
+import { ConfigError, type Logger } from '@crm/runtime';
+import { Authenticator, credentialsOf } from './auth.js';
 import { ChdbEngine } from './chdb-engine.js';
 import { ChdbExecutor, summaryOf, type QueryOutput } from './chdb-executor.js';
 import { ClickHouseException, ErrorCode, toClickHouseException } from './clickhouse-errors.js';
+import { prepareResponseCompression } from './compression.js';
 import { parseHttpRequest, type QueryRequest } from './http-request.js';
 import { ResultWriter, sendError, sendNotFound, sendOk } from './http-response.js';
+import { DEFAULT_LIMITS, QuerySlots, type HostLimits } from './limits.js';
+import { BodySpool, type ReceivedBody } from './insert-stream.js';
 import { readRequestBody } from './request-body.js';
+import { isLoopbackName, RequestGuard } from './request-guard.js';
+import { Sandbox } from './sandbox.js';
 
 /** Like ClickHouse's shutdown_wait_unfinished: how long close() lets running queries finish before cancelling streamed ones. */
 const SHUTDOWN_GRACE_MS = 5_000;
@@ -19,6 +27,19 @@ export interface ClickHouseHostOptions {
   /** 0 picks a free port. */
   port: number;
   logger?: Logger;
+  /** The one user, as in a server's users.xml; default `default`. */
+  user?: string;
+  /** Default empty, which only a loopback address may serve. */
+  password?: string;
+  /** Browser origins allowed to send requests (none by default). */
+  allowedOrigins?: readonly string[];
+  /** Host header names answered besides loopback ones (none by default). */
+  allowedHosts?: readonly string[];
+  /** user_files_path: the only folder file functions reach; default `<dataDir>/user_files`. */
+  userFilesDir?: string;
+  /** Remote table functions, engines and dictionary sources to allow by name (none by default). */
+  remoteSources?: readonly string[];
+  limits?: Partial<HostLimits>;
 }
 
 export interface ClickHouseHost {
@@ -35,10 +56,39 @@ export interface ClickHouseHost {
 export async function startClickHouseHost(options: ClickHouseHostOptions): Promise<ClickHouseHost> {
   const logger = options.logger;
   const listenHost = options.host ?? '127.0.0.1';
-  const engine = ChdbEngine.open(options.dataDir);
+  const password = options.password ?? '';
+  if (password === '' && !isLoopbackName(listenHost)) {
+    throw new ConfigError([
+      `CRM_CLICKHOUSE_HOST=${listenHost} is not a loopback address: set CLICKHOUSE_PASSWORD, so the host does not listen beyond this machine without one`,
+    ]);
+  }
+  const limits: HostLimits = { ...DEFAULT_LIMITS, ...options.limits };
+  const userFilesDir = options.userFilesDir ?? join(options.dataDir, 'user_files');
+  mkdirSync(userFilesDir, { recursive: true, mode: 0o700 });
+  const wildcardBind = listenHost === '0.0.0.0' || listenHost === '::';
+  const access: Access = {
+    guard: new RequestGuard({
+      allowedOrigins: options.allowedOrigins ?? [],
+      allowedHosts: [...(options.allowedHosts ?? []), ...(wildcardBind || isLoopbackName(listenHost) ? [] : [listenHost])],
+    }),
+    authenticator: new Authenticator({ user: options.user ?? 'default', password }),
+    sandbox: new Sandbox({ userFilesDir, allowedRemoteSources: options.remoteSources ?? [] }),
+    slots: new QuerySlots(limits.maxConcurrentQueries),
+    limits,
+  };
+  const engine = ChdbEngine.open(options.dataDir, [`--user_files_path=${access.sandbox.userFilesDir}`]);
   let executor: ChdbExecutor;
+  let spool: BodySpool;
   try {
-    executor = await ChdbExecutor.create(engine, logger);
+    spool = await BodySpool.open(engine.dataDir);
+    await prepareResponseCompression();
+    executor = await ChdbExecutor.create(engine, logger, {
+      settings: [
+        ['max_execution_time', String(limits.maxExecutionTimeSeconds)],
+        ['max_memory_usage', String(limits.maxMemoryUsageBytes)],
+      ],
+      maxSessions: limits.maxSessions,
+    });
   } catch (error) {
     engine.close();
     throw error;
@@ -51,7 +101,7 @@ export async function startClickHouseHost(options: ClickHouseHostOptions): Promi
   const shutdown = new AbortController();
   const server = createServer({ keepAliveTimeout: 10_000 }, (req, res) => {
     inFlight++;
-    handle(executor, req, res, shutdown.signal, logger)
+    handle(executor, access, spool, req, res, shutdown.signal, logger)
       .catch((error: unknown) => {
         logger?.error({ err: error }, 'ClickHouse host request failed');
         sendError(res, toClickHouseException(error));
@@ -61,6 +111,7 @@ export async function startClickHouseHost(options: ClickHouseHostOptions): Promi
         if (closing && inFlight === 0) idle?.();
       });
   });
+  server.maxConnections = limits.maxConnections;
 
   try {
     await new Promise<void>((resolve, reject) => {
@@ -111,24 +162,66 @@ export async function startClickHouseHost(options: ClickHouseHostOptions): Promi
   };
 }
 
+/** Who may ask, what they may run, and how much. */
+interface Access {
+  guard: RequestGuard;
+  authenticator: Authenticator;
+  sandbox: Sandbox;
+  slots: QuerySlots;
+  limits: HostLimits;
+}
+
+/** /ping and a bare `GET /` answer `Ok.` to anyone, as a server's static handlers do; everything else is checked first. */
+function isHealthCheck(method: string, url: URL): boolean {
+  if (url.pathname === '/ping' || url.pathname === '/replicas_status') return true;
+  return url.pathname === '/' && (method === 'GET' || method === 'HEAD') && !url.searchParams.has('query');
+}
+
 async function handle(
   executor: ChdbExecutor,
+  access: Access,
+  spool: BodySpool,
   req: IncomingMessage,
   res: ServerResponse,
   shutdown: AbortSignal,
   logger: Logger | undefined,
 ): Promise<void> {
-  let request;
+  let received: ReceivedBody | undefined;
   try {
-    const body = await readRequestBody(req);
-    request = parseHttpRequest({ method: req.method ?? 'GET', url: req.url ?? '/', headers: req.headers, body });
-  } catch (error) {
-    sendError(res, toClickHouseException(error));
-    return;
+    let query: QueryRequest;
+    try {
+      const method = req.method ?? 'GET';
+      const url = new URL(req.url ?? '/', 'http://localhost');
+      if (!isHealthCheck(method.toUpperCase(), url)) {
+        access.guard.check(req.headers);
+        access.authenticator.check(credentialsOf(req.headers, url.searchParams));
+      }
+      // The limit applies to the decoded body, counted as it streams in (request-body.ts).
+      received = await readRequestBody(req, spool, access.limits.maxBodyBytes);
+      const request = parseHttpRequest({ method, url: req.url ?? '/', headers: req.headers, ...received }, access.limits);
+      if (request.kind === 'ping') return sendOk(res);
+      if (request.kind === 'not-found') return sendNotFound(res, request.path);
+      if (request.query.readOnly) Sandbox.assertReadOnly(request.query.statement);
+      query = access.sandbox.apply(request.query);
+    } catch (error) {
+      sendError(res, toClickHouseException(error));
+      return;
+    }
+    let release: () => void;
+    try {
+      release = access.slots.acquire();
+    } catch (error) {
+      sendError(res, toClickHouseException(error), { ...(query.queryId === undefined ? {} : { queryId: query.queryId }), timezone: executor.timezone });
+      return;
+    }
+    try {
+      await respond(executor, query, res, shutdown, logger);
+    } finally {
+      release();
+    }
+  } finally {
+    await spool.remove(received?.spooled);
   }
-  if (request.kind === 'ping') return sendOk(res);
-  if (request.kind === 'not-found') return sendNotFound(res, request.path);
-  await respond(executor, request.query, res, shutdown, logger);
 }
 
 const shuttingDown = () => ClickHouseException.of(ErrorCode.QUERY_WAS_CANCELLED, 'Query was cancelled: the ClickHouse host is shutting down');
@@ -173,18 +266,24 @@ async function respond(
     } catch (error) {
       const failure = toClickHouseException(error);
       logger?.debug({ queryId: output.queryId, statement: keyword, code: failure.code, type: failure.type }, 'query failed');
+      await output.close();
       sendError(res, failure, { queryId: output.queryId, timezone: output.timezone });
       return;
     }
 
+    // The connection (and a session's lock) goes back before the client can see the end, as a server's
+    // handler does: a client sending its next request on the session at once must find it free.
+    // A whole result is ended by its headers (Content-Length), so that is before they go out.
+    if (complete) await output.close();
     writer.start({
       queryId: output.queryId,
       format: output.format,
       timezone: output.timezone,
       summary: summaryOf(output.stats),
       ...(query.response.codec === undefined ? {} : { codec: query.response.codec }),
+      nativeCompression: query.response.nativeCompression,
       compressionLevel: query.response.compressionLevel,
-      ...(complete && query.response.codec === undefined ? { contentLength: heldBytes } : {}),
+      ...(complete && query.response.codec === undefined && !query.response.nativeCompression ? { contentLength: heldBytes } : {}),
     });
     for (const chunk of held) await writer.write(chunk);
     if (!complete) {
@@ -202,6 +301,7 @@ async function respond(
         await writer.fail(failure);
       }
     }
+    await output.close();
     await writer.end();
     logger?.debug({ queryId: output.queryId, statement: keyword, ms: Date.now() - started, ...summaryOf(output.stats) }, 'query');
   } finally {

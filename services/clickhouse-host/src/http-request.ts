@@ -1,5 +1,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { ClickHouseException, ErrorCode } from './clickhouse-errors.js';
+import { chooseResponseCodec, type ResponseCodec } from './compression.js';
+import type { SpooledInsert } from './insert-stream.js';
 import { boundaryOf, parseMultipart } from './multipart.js';
 import { analyzeStatement } from './sql-statement.js';
 
@@ -15,18 +17,20 @@ export interface HttpRequestInput {
   /** Path and query string, as in `IncomingMessage.url`. */
   url: string;
   headers: IncomingHttpHeaders;
-  /** The body with any Content-Encoding already undone. */
+  /** The body with any Content-Encoding and native compression already undone (empty when it was spooled). */
   body: Buffer;
+  /** An INSERT whose data the body streamed into a file (insert-stream.ts). */
+  spooled?: SpooledInsert;
 }
 
-export type ResponseCodec = 'gzip' | 'deflate' | 'br';
+export type { ResponseCodec };
 
 /**
  * `insert`: an INSERT the engine can take as header plus raw bytes;
  * `expectsData` is false for INSERT ... SELECT. `query`: everything else, as SQL text.
  */
 export type Statement =
-  | { type: 'insert'; header: string; data: Buffer; expectsData: boolean }
+  | { type: 'insert'; header: string; data: Buffer; expectsData: boolean; spooled?: SpooledInsert }
   | { type: 'query'; sql: string; keyword: string; outputFormat?: string };
 
 export interface SessionRequest {
@@ -51,6 +55,8 @@ export interface QueryRequest {
   readOnly: boolean;
   response: {
     codec?: ResponseCodec;
+    /** `compress=1`: the body in ClickHouse's native LZ4 blocks (inside any HTTP codec). */
+    nativeCompression: boolean;
     compressionLevel: number;
     /** `wait_end_of_query`: hold the whole result so late errors still get an error status. */
     waitEndOfQuery: boolean;
@@ -103,8 +109,14 @@ const HTTP_LAYER_SETTINGS = new Set([
 
 const SETTING_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const DEFAULT_BUFFER_SIZE = 1024 * 1024; // DBMS_DEFAULT_BUFFER_SIZE
-const MAX_SESSION_TIMEOUT_SECONDS = 3600;
-const DEFAULT_SESSION_TIMEOUT_SECONDS = 60;
+
+/** A server's default_session_timeout and max_session_timeout. */
+export interface SessionTimeouts {
+  defaultSessionTimeoutSeconds: number;
+  maxSessionTimeoutSeconds: number;
+}
+
+const SERVER_SESSION_TIMEOUTS: SessionTimeouts = { defaultSessionTimeoutSeconds: 60, maxSessionTimeoutSeconds: 3600 };
 
 function header(headers: IncomingHttpHeaders, name: string): string | undefined {
   const value = headers[name];
@@ -124,17 +136,9 @@ function parseUInt(value: string | undefined): number | undefined {
   return Number(value.trim());
 }
 
-/** Like ClickHouse's chooseHTTPCompressionMethod, limited to what Node 20's zlib can produce. */
-export function chooseResponseCodec(acceptEncoding: string | undefined): ResponseCodec | undefined {
-  if (!acceptEncoding) return undefined;
-  const offered = acceptEncoding.toLowerCase();
-  if (offered.includes('gzip')) return 'gzip';
-  if (offered.includes('deflate')) return 'deflate';
-  if (offered.includes('br')) return 'br';
-  return undefined;
-}
+export { chooseResponseCodec };
 
-export function parseHttpRequest(input: HttpRequestInput): HostRequest {
+export function parseHttpRequest(input: HttpRequestInput, timeouts: SessionTimeouts = SERVER_SESSION_TIMEOUTS): HostRequest {
   const url = new URL(input.url, 'http://localhost');
   const method = input.method.toUpperCase();
   const path = url.pathname;
@@ -163,14 +167,11 @@ export function parseHttpRequest(input: HttpRequestInput): HostRequest {
 
   const queryParam = formQuery ?? fields.get('query');
   const bodyIsQueryOrData = method === 'POST' && !isMultipart;
-  if (queryParam === undefined && !(bodyIsQueryOrData && input.body.length > 0)) {
+  if (queryParam === undefined && !input.spooled && !(bodyIsQueryOrData && input.body.length > 0)) {
     if (method === 'GET' || method === 'HEAD') return { kind: 'ping' };
   }
   if (method !== 'GET' && method !== 'POST' && method !== 'HEAD') {
     throw ClickHouseException.of(ErrorCode.BAD_ARGUMENTS, `HTTP method ${method} is not supported`);
-  }
-  if (parseBool(fields.get('compress')) || parseBool(fields.get('decompress'))) {
-    throw ClickHouseException.of(ErrorCode.NOT_IMPLEMENTED, "ClickHouse's native compression (compress=1, decompress=1) is not supported by the embedded host; use HTTP compression");
   }
 
   const params: Record<string, string> = {};
@@ -195,16 +196,16 @@ export function parseHttpRequest(input: HttpRequestInput): HostRequest {
   const sessionId = fields.get('session_id');
   if (sessionId !== undefined && sessionId !== '') {
     const rawTimeout = fields.get('session_timeout');
-    let timeoutSeconds = DEFAULT_SESSION_TIMEOUT_SECONDS;
+    let timeoutSeconds = timeouts.defaultSessionTimeoutSeconds;
     if (rawTimeout !== undefined) {
       const parsed = parseUInt(rawTimeout);
       if (parsed === undefined) {
         throw ClickHouseException.of(ErrorCode.INVALID_SESSION_TIMEOUT, `Invalid session timeout: '${rawTimeout}'`);
       }
-      if (parsed > MAX_SESSION_TIMEOUT_SECONDS) {
+      if (parsed > timeouts.maxSessionTimeoutSeconds) {
         throw ClickHouseException.of(
           ErrorCode.INVALID_SESSION_TIMEOUT,
-          `Session timeout '${rawTimeout}' is larger than max_session_timeout: ${MAX_SESSION_TIMEOUT_SECONDS}`,
+          `Session timeout '${rawTimeout}' is larger than max_session_timeout: ${timeouts.maxSessionTimeoutSeconds}`,
         );
       }
       timeoutSeconds = parsed;
@@ -212,7 +213,9 @@ export function parseHttpRequest(input: HttpRequestInput): HostRequest {
     session = { id: sessionId, timeoutSeconds, check: fields.get('session_check') === '1' };
   }
 
-  const statement = buildStatement(method === 'POST' && !isMultipart ? input.body : undefined, queryParam);
+  const statement: Statement = input.spooled
+    ? { type: 'insert', header: input.spooled.sql, data: Buffer.alloc(0), expectsData: true, spooled: input.spooled }
+    : buildStatement(method === 'POST' && !isMultipart ? input.body : undefined, queryParam);
   const database = header(input.headers, 'x-clickhouse-database') || fields.get('database') || undefined;
   const defaultFormat = header(input.headers, 'x-clickhouse-format') || fields.get('default_format') || 'TabSeparated';
   const queryId = fields.get('query_id') || header(input.headers, 'x-clickhouse-query-id') || undefined;
@@ -236,6 +239,7 @@ export function parseHttpRequest(input: HttpRequestInput): HostRequest {
       readOnly: method !== 'POST',
       response: {
         ...(codec === undefined ? {} : { codec }),
+        nativeCompression: parseBool(fields.get('compress')) ?? false,
         compressionLevel: parseUInt(fields.get('http_zlib_compression_level')) ?? 3,
         waitEndOfQuery: parseBool(fields.get('wait_end_of_query') ?? fields.get('http_wait_end_of_query')) ?? false,
         bufferSize,

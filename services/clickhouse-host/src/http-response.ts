@@ -2,9 +2,8 @@ import type { ServerResponse } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { pipeline, type Writable } from 'node:stream';
-import { createBrotliCompress, createDeflate, createGzip, constants as zlib, type Gzip } from 'node:zlib';
 import { httpStatusFor, type ClickHouseException } from './clickhouse-errors.js';
-import type { ResponseCodec } from './http-request.js';
+import { createNativeCompressor, createResponseCompressor, type ResponseCodec, type ResponseCompressor } from './compression.js';
 
 /** Writes responses the way ClickHouse's HTTP handler does: headers, compression, and errors before or after the body started. */
 
@@ -84,6 +83,8 @@ export interface ResultHeaders {
   timezone: string;
   summary: Record<string, string>;
   codec?: ResponseCodec;
+  /** `compress=1`: native LZ4 blocks, inside any HTTP codec. */
+  nativeCompression?: boolean;
   compressionLevel: number;
   /** Known when the whole body is in hand and goes out uncompressed. */
   contentLength?: number;
@@ -93,7 +94,7 @@ export interface ResultHeaders {
 export class ResultWriter {
   readonly #res: ServerResponse;
   #out: Writable;
-  #compressor: (Writable & { flush?: Gzip['flush'] }) | undefined;
+  #compressors: ResponseCompressor[] = [];
   #tag = exceptionTag();
   #gone = false;
 
@@ -120,18 +121,15 @@ export class ResultWriter {
     res.setHeader('X-ClickHouse-Timezone', headers.timezone);
     res.setHeader('X-ClickHouse-Exception-Tag', this.#tag);
     res.setHeader('X-ClickHouse-Summary', JSON.stringify(headers.summary));
+    // Native blocks go inside the HTTP encoding, as ClickHouse layers them.
+    if (headers.nativeCompression) this.#compressors.push(createNativeCompressor());
     if (headers.codec) {
       res.setHeader('Content-Encoding', headers.codec);
-      const level = Math.min(Math.max(headers.compressionLevel, 1), 9);
-      const compressor =
-        headers.codec === 'gzip'
-          ? createGzip({ level })
-          : headers.codec === 'deflate'
-            ? createDeflate({ level })
-            : createBrotliCompress({ params: { [zlib.BROTLI_PARAM_QUALITY]: Math.min(level, 11) } });
-      this.#compressor = compressor;
-      this.#out = compressor;
-      pipeline(compressor, res, (error) => {
+      this.#compressors.push(createResponseCompressor(headers.codec, headers.compressionLevel));
+    }
+    if (this.#compressors.length > 0) {
+      this.#out = this.#compressors[0]!;
+      pipeline([...this.#compressors, res] as unknown as [Writable, Writable], (error) => {
         if (error) this.#gone = true;
       });
     } else if (headers.contentLength !== undefined) {
@@ -149,7 +147,9 @@ export class ResultWriter {
   async fail(error: ClickHouseException): Promise<void> {
     if (this.#gone) return;
     // Flushing first keeps the block in a chunk of its own once decompressed; the client looks for it at a chunk's end.
-    if (this.#compressor?.flush) await new Promise<void>((resolve) => this.#compressor!.flush!(() => resolve()));
+    for (const compressor of this.#compressors) {
+      if (compressor.flush) await new Promise<void>((resolve) => compressor.flush!(() => resolve()));
+    }
     await this.write(exceptionBlock(this.#tag, error.text));
   }
 

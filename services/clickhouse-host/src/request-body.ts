@@ -1,37 +1,42 @@
 import type { IncomingMessage } from 'node:http';
-import type { Readable } from 'node:stream';
-import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
-import { ClickHouseException, ErrorCode } from './clickhouse-errors.js';
+import { checkContentEncoding, decodeBody } from './compression.js';
+import { bodyTooLarge } from './limits.js';
+import { receiveBody, type BodySpool, type ReceivedBody } from './insert-stream.js';
 
-/** Reads the whole request body, undoing `Content-Encoding` (clickhouse-js gzips insert bodies with `compression.request`). */
-export async function readRequestBody(req: IncomingMessage): Promise<Buffer> {
-  const encoding = String(req.headers['content-encoding'] ?? '')
-    .trim()
-    .toLowerCase();
-  let source: Readable = req;
-  if (encoding === 'gzip' || encoding === 'x-gzip') source = req.pipe(createGunzip());
-  else if (encoding === 'deflate') source = req.pipe(createInflate());
-  else if (encoding === 'br') source = req.pipe(createBrotliDecompress());
-  else if (encoding !== '' && encoding !== 'identity' && encoding !== 'none') {
-    await drain(req);
-    throw ClickHouseException.of(
-      ErrorCode.UNKNOWN_COMPRESSION_METHOD,
-      `Content-Encoding '${encoding}' is not supported by the embedded ClickHouse host (it reads gzip, deflate and br)`,
-    );
-  }
-
-  const chunks: Buffer[] = [];
+/**
+ * Reads a request body as ClickHouse's HTTP handler does: `Content-Encoding`
+ * undone, then native blocks (`decompress=1`), INSERT data streamed to a spool
+ * file and anything else kept in memory.
+ */
+export async function readRequestBody(req: IncomingMessage, spool: BodySpool, maxBodyBytes: number): Promise<ReceivedBody> {
+  const url = new URL(req.url ?? '/', 'http://localhost');
+  const flag = (name: string) => ['1', 'true'].includes((url.searchParams.get(name) ?? '').trim().toLowerCase());
   try {
-    for await (const chunk of source) chunks.push(chunk as Buffer);
+    checkContentEncoding(req.headers['content-encoding']);
+    // Stopping early (a limit, bad data) must leave the request readable to drain: ending a plain
+    // async iteration of the request would destroy it and reset the connection before the error is sent.
+    const decoded = decodeBody(req.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>, {
+      contentEncoding: req.headers['content-encoding'],
+      native: flag('decompress'),
+      verifyChecksums: !flag('http_native_compression_disable_checksumming_on_decompress'),
+      maxBytes: maxBodyBytes,
+    });
+    return await receiveBody(countBody(decoded, maxBodyBytes), { method: req.method ?? 'GET', url: req.url ?? '/', contentType: req.headers['content-type'] }, spool);
   } catch (error) {
-    if (source !== req) {
-      // the rest of the request must still be read, or it would be taken for the next request on the connection
-      await drain(req);
-      throw ClickHouseException.of(ErrorCode.ZLIB_INFLATE_FAILED, `cannot decompress the request body (${encoding}): ${(error as Error).message}`);
-    }
+    // the rest of the request must still be read, or it would be taken for the next request on the connection
+    await drain(req);
     throw error;
   }
-  return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+}
+
+/** Where the decoded body's size is counted: the limit applies to what the engine would get, after every decompression. */
+async function* countBody(chunks: AsyncIterable<Buffer>, maxBodyBytes: number): AsyncGenerator<Buffer> {
+  let total = 0;
+  for await (const chunk of chunks) {
+    total += chunk.length;
+    if (total > maxBodyBytes) throw bodyTooLarge(maxBodyBytes);
+    yield chunk;
+  }
 }
 
 function drain(req: IncomingMessage): Promise<void> {

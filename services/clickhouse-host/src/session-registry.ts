@@ -28,6 +28,8 @@ export class SessionRegistry {
     private readonly engine: ChdbEngine,
     /** Prepares a new session's connection (server-like defaults). */
     private readonly initialise: (connection: NativeConnection) => Promise<void>,
+    /** Like max_sessions_for_user: a new session beyond it is refused. */
+    private readonly maxSessions = Number.POSITIVE_INFINITY,
   ) {}
 
   get size(): number {
@@ -39,6 +41,9 @@ export class SessionRegistry {
     if (!entry) {
       if (this.#closed) throw new Error('the ClickHouse host is shutting down');
       if (request.check) throw ClickHouseException.of(ErrorCode.SESSION_NOT_FOUND, `Session ${request.id} not found`);
+      if (this.#sessions.size >= this.maxSessions) {
+        throw ClickHouseException.of(ErrorCode.USER_SESSION_LIMIT_EXCEEDED, `Too many simultaneous sessions: maximum ${this.maxSessions} (CRM_CLICKHOUSE_MAX_SESSIONS)`);
+      }
       const connection = this.engine.connect();
       const created: Entry = { id: request.id, connection, busy: true, timer: undefined, timeoutMs: request.timeoutSeconds * 1000, ready: Promise.resolve() };
       created.ready = this.initialise(connection);

@@ -14,7 +14,15 @@ export interface StatementShape {
    * byte offset where the header ends and where the data starts, after
    * ClickHouse's rule of skipping blanks and one line break.
    */
-  insertData?: { headerEnd: number; dataStart: number };
+  insertData?: {
+    headerEnd: number;
+    dataStart: number;
+    /** Where `FORMAT <name>` (or `VALUES`) begins, and the format it names (`Values` for VALUES). */
+    formatAt: number;
+    format: string;
+    /** Where a top-level `SETTINGS` clause before the format begins. */
+    settingsAt?: number;
+  };
   /** The name after the last top-level `FORMAT` of a non-INSERT statement. */
   outputFormat?: string;
   /** Byte offset of a statement following a top-level `;` (ClickHouse's HTTP interface refuses those). */
@@ -175,6 +183,7 @@ export function analyzeStatement(input: Buffer | string): StatementShape {
   const shape: StatementShape = { keyword };
   const isInsert = keyword === 'INSERT';
 
+  let settingsAt: number | undefined;
   let depth = first.kind === 'punct' && OPENERS.has(src[first.start]!) ? 1 : 0;
   // INSERT: the target (`INTO [TABLE] db.t` or `INTO FUNCTION f(...)`) comes first and may itself be named `format` or `values`.
   let insertState: 'before-target' | 'target' | 'function' | 'after-target' = 'before-target';
@@ -231,14 +240,28 @@ export function analyzeStatement(input: Buffer | string): StatementShape {
       if (wordIs(src, t, 'FORMAT')) {
         const name = lexer.next();
         if (name && (name.kind === 'word' || name.kind === 'quoted')) {
-          shape.insertData = { headerEnd: name.end, dataStart: skipToData(src, name.end) };
+          const format = src.toString('utf8', name.start, name.end);
+          shape.insertData = {
+            headerEnd: name.end,
+            dataStart: skipToData(src, name.end),
+            formatAt: t.start,
+            format,
+            ...(settingsAt === undefined ? {} : { settingsAt }),
+          };
         }
         return shape;
       }
       if (wordIs(src, t, 'VALUES')) {
-        shape.insertData = { headerEnd: t.end, dataStart: skipToData(src, t.end) };
+        shape.insertData = {
+          headerEnd: t.end,
+          dataStart: skipToData(src, t.end),
+          formatAt: t.start,
+          format: 'Values',
+          ...(settingsAt === undefined ? {} : { settingsAt }),
+        };
         return shape;
       }
+      if (wordIs(src, t, 'SETTINGS') && settingsAt === undefined) settingsAt = t.start;
       continue;
     }
 
@@ -249,4 +272,16 @@ export function analyzeStatement(input: Buffer | string): StatementShape {
     }
   }
   return shape;
+}
+
+export interface SqlToken {
+  kind: TokenKind;
+  start: number;
+  end: number;
+}
+
+/** Every token of `src` with blanks and comments skipped, as the engine's lexer splits it; stops at unterminated input. */
+export function* sqlTokens(src: Buffer): Generator<SqlToken> {
+  const lexer = new Lexer(src);
+  for (let t = lexer.next(); t; t = lexer.next()) yield t;
 }

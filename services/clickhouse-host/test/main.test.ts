@@ -116,13 +116,33 @@ describe('main.ts', () => {
     expect(first.lines.some((line) => line.msg === 'stopped')).toBe(true);
   });
 
+  it('refuses to listen beyond loopback without a password, naming the settings', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ch-host-main-'));
+    dirs.push(dir);
+    const open = runMain({ CRM_CLICKHOUSE_PORT: '0', CRM_CLICKHOUSE_DATA_DIR: dir, CRM_CLICKHOUSE_HOST: '0.0.0.0', CLICKHOUSE_PASSWORD: '' });
+    children.push(open);
+    expect(await open.exited).toBe(1);
+    expect(open.output()).toMatch(/CRM_CLICKHOUSE_HOST=0\.0\.0\.0 is not a loopback address: set CLICKHOUSE_PASSWORD/);
+  });
+
   it('reads its settings from the environment', () => {
-    expect(loadHostConfig({ CRM_HOME: '/srv/crm' })).toEqual({
+    expect(loadHostConfig({ CRM_HOME: '/srv/crm' })).toMatchObject({
       CRM_CLICKHOUSE_HOST: '127.0.0.1',
       CRM_CLICKHOUSE_PORT: 8123,
       CRM_CLICKHOUSE_DATA_DIR: '/srv/crm/clickhouse',
+      CRM_CLICKHOUSE_USER_FILES_DIR: '/srv/crm/clickhouse/user_files',
+      CLICKHOUSE_USER: 'default',
+      CLICKHOUSE_PASSWORD: '',
+      CRM_CLICKHOUSE_ALLOWED_ORIGINS: [],
+      CRM_CLICKHOUSE_REMOTE_SOURCES: [],
+      CRM_CLICKHOUSE_MAX_CONCURRENT_QUERIES: 100,
+      CRM_CLICKHOUSE_MAX_EXECUTION_TIME: 600,
       LOG_LEVEL: 'info',
     });
+    expect(loadHostConfig({ CRM_CLICKHOUSE_ALLOWED_ORIGINS: 'http://localhost:3000, https://bi.example' }).CRM_CLICKHOUSE_ALLOWED_ORIGINS).toEqual([
+      'http://localhost:3000',
+      'https://bi.example',
+    ]);
     expect(loadHostConfig({ CRM_CLICKHOUSE_PORT: '0', CRM_CLICKHOUSE_DATA_DIR: '/data/ch', LOG_LEVEL: 'debug' })).toMatchObject({
       CRM_CLICKHOUSE_PORT: 0,
       CRM_CLICKHOUSE_DATA_DIR: '/data/ch',

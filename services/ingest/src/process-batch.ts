@@ -1,7 +1,7 @@
 import type { Message } from 'kafkajs';
 import type { Rejection } from '@crm/events';
 import { chunkBySize } from '@crm/kafka';
-import { CrmError } from '@crm/runtime';
+import { CrmError, errorMessage } from '@crm/runtime';
 import { decodeMessage, type DecodeContext } from './decode-message.js';
 import { deadLetterMessage, type DeadLetterSource } from './dead-letter.js';
 import type { Row } from './rows.js';
@@ -93,7 +93,8 @@ async function writeIsolating(
   } catch (error) {
     if (!(error instanceof CrmError) || error.code !== 'CLICKHOUSE_DATA_REJECTED') throw error;
     if (rows.length === 1) {
-      rejections.set(rows[0]!.message, { code: 'storage_rejected', path: '', message: `${table}: ${error.message}` });
+      // The dead letter may say what ClickHouse said (it holds the message anyway); logs may not.
+      rejections.set(rows[0]!.message, { code: 'storage_rejected', path: '', message: `${table}: ${errorMessage(error)}` });
       return;
     }
     const half = Math.ceil(rows.length / 2);

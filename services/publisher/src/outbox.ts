@@ -1,4 +1,4 @@
-import type { ClickHouseClient } from '@crm/clickhouse';
+import { columnNames, SEGMENT_CHANGES as OUTBOX_TABLE, type ClickHouseClient, type ColumnOf } from '@crm/clickhouse';
 import type { CustomerAtRiskEvent, RiskDriver, SegmentChangeEvent } from '@crm/events';
 import type { TopicKey } from '@crm/kafka';
 
@@ -29,6 +29,21 @@ interface OutboxRow {
   clv_12m: number | null;
   drivers: string[];
 }
+
+/**
+ * The outbox columns the publisher reads (all but `publish`, which only
+ * selects rows), instants and ids as text. Text aliases differ from the
+ * column names: an alias would shadow the column in WHERE.
+ */
+const AS_TEXT: Partial<Record<ColumnOf<typeof OUTBOX_TABLE>, string>> = {
+  event_id: 'toString(event_id) AS id',
+  as_of: 'toString(as_of) AS as_of_text',
+  changed_at: 'toString(changed_at) AS changed_at_text',
+};
+const OUTBOX_SELECT = columnNames(OUTBOX_TABLE)
+  .filter((c) => c !== 'publish')
+  .map((c) => AS_TEXT[c] ?? `\`${c}\``)
+  .join(', ');
 
 const iso = (text: string) => new Date(`${text.replace(' ', 'T')}Z`).toISOString();
 
@@ -197,10 +212,7 @@ export async function markEvents<N extends 'segment-changes' | 'customer-at-risk
   limit: number,
 ): Promise<{ rows: { event: ReturnType<OutboxStream<N>['toEvent']> | undefined; id: string; changedAt: string; error?: string }[]; cursor: Cursor }> {
   const result = await clickhouse.query({
-    // Text aliases differ from the column names: an alias would shadow the column in WHERE.
-    query: `SELECT toString(event_id) AS id, customer_id, segment_type, \`from\`, \`to\`,
-                   toString(as_of) AS as_of_text, toString(changed_at) AS changed_at_text, r_score, f_score, m_score,
-                   rfm_segment, lifecycle_stage, value_tier, churn_probability, clv_12m, drivers
+    query: `SELECT ${OUTBOX_SELECT}
             FROM segment_changes
             WHERE ${stream.where} AND publish
               AND changed_at IN {marks:Array(DateTime64(3, 'UTC'))}

@@ -7,6 +7,7 @@ import { createCoalescingQueue } from './coalescing-queue.js';
 import type { ScoringConfig } from './config.js';
 import type { ScoringParameters } from './parameters.js';
 import { rescoreCustomers } from './run.js';
+import { newestRunMs } from './runs.js';
 import type { WriteLock } from './write-lock.js';
 
 /**
@@ -139,12 +140,6 @@ export function startIncrementalUpdates(deps: {
       await admin.disconnect().catch(() => undefined);
     },
   };
-}
-
-async function newestRunMs(clickhouse: ClickHouseClient): Promise<number> {
-  const result = await clickhouse.query({ query: 'SELECT toUnixTimestamp64Milli(max(as_of)) AS ms FROM scoring_runs', format: 'JSONEachRow' });
-  const [row] = await result.json<{ ms: string | number }>();
-  return Number(row?.ms ?? 0);
 }
 
 /** Whether ingest's committed offset reached `next` on this partition before the deadline. */

@@ -3,5 +3,5 @@ export * from './scoring.js';
 export * from './parameters.js';
 export * from './segments.js';
 export type { ScoringRun } from './run.js';
-export { LIFECYCLE_STAGE_SQL, valueTierSql } from './profiles.js';
+export { LIFECYCLE_STAGE_SQL, valueTierSql } from './profile-rows.js';
 export { createWriteLease, type WriteLock, type WriteLeaseOptions } from './write-lock.js';

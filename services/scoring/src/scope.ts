@@ -1,3 +1,6 @@
+import type { ClickHouseClient } from '@crm/clickhouse';
+import type { RunContext } from './run-context.js';
+
 /**
  * An incremental update reads only its customers' rows. The point-in-time
  * views cannot take the customer list (a parameterized view needs every
@@ -25,4 +28,42 @@ export function scopedReadFilters(database: string, scope: string, anonymous: st
     segment_changes: inScope,
   };
   return `{${Object.entries(filters).map(([table, filter]) => `'${database}.${table}': '${filter}'`).join(', ')}}`;
+}
+
+/**
+ * Restricts the run to these customers: lists them (and the anonymous ids
+ * linked to them) in scratch tables and reads every table through
+ * scopedReadFilters. Returns the customers' table, for `WHERE customer_id IN`.
+ */
+export async function scopeTo(ctx: RunContext, customers: readonly string[]): Promise<string> {
+  const scopeTable = ctx.table('scope');
+  const anonymousTable = ctx.table('scope_anonymous');
+  await ctx.command(`CREATE TABLE ${scopeTable} (customer_id String) ENGINE = Memory`);
+  await ctx.clickhouse.insert({ table: scopeTable, values: customers.map((customer_id) => ({ customer_id })), format: 'JSONEachRow' });
+  await ctx.command(`CREATE TABLE ${anonymousTable} ENGINE = Memory AS SELECT DISTINCT anonymous_id FROM identity_links WHERE customer_id IN ${scopeTable}`);
+  ctx.filterReads(scopedReadFilters(await databaseOf(ctx.clickhouse), scopeTable, anonymousTable));
+  return scopeTable;
+}
+
+/** Restricts a query to the customers of a scope table (an id list as a query parameter would outgrow the request line); '' for a full run. */
+export const onlyCustomers = (scopeTable?: string) => (scopeTable ? `WHERE customer_id IN ${scopeTable}` : '');
+
+const databases = new WeakMap<ClickHouseClient, Promise<string>>();
+
+/** The client's database, asked once per client. */
+function databaseOf(clickhouse: ClickHouseClient): Promise<string> {
+  if (!databases.has(clickhouse)) {
+    databases.set(
+      clickhouse,
+      clickhouse
+        .query({ query: 'SELECT currentDatabase() AS database', format: 'JSONEachRow' })
+        .then((r) => r.json<{ database: string }>())
+        .then(([row]) => row!.database)
+        .catch((error: unknown) => {
+          databases.delete(clickhouse);
+          throw error;
+        }),
+    );
+  }
+  return databases.get(clickhouse)!;
 }

@@ -4,7 +4,7 @@ import { loadScoringConfig, writeLeaseOptions, type ScoringConfig } from './conf
 import { DEFAULT_SCORING_PARAMETERS, scoringParameters, type ScoringParameters } from './parameters.js';
 import { startIncrementalUpdates } from './incremental.js';
 import { scoreCustomers, type ScoringRun } from './run.js';
-import { dropStaleRunTables } from './stale-tables.js';
+import { dropStaleRunTables } from './run-context.js';
 import { createWriteLease, type WriteLock } from './write-lock.js';
 
 /**

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import type { ClickHouseClient } from '@crm/clickhouse';
+import { columnList, OUTBOX_COMMITS, SCORING_WRITE_LEASE, type ClickHouseClient } from '@crm/clickhouse';
 import { CrmError, sleep, type Logger } from '@crm/runtime';
+import { discardUncommitted } from './outbox.js';
 
 /**
  * The one writer of profiles, history and the outbox, across processes and
@@ -36,9 +37,15 @@ interface Held {
   /** Server time = Date.now() + offset. */
   offset: number;
   lastChangedAt: number;
+  /** Why the lease is known to be no longer ours (a renewal found another claim or its own expiry); set once. */
+  lost?: string;
 }
 
 const ms = (value: string | number | null | undefined) => Number(value ?? 0);
+
+/** What a lease row and a commit mark are written with (`at` and `committed_at`: the server's now, by default). */
+const LEASE_ROW = `${SCORING_WRITE_LEASE.name} (${columnList(SCORING_WRITE_LEASE, ['epoch', 'kind', 'holder', 'expires_at'])})`;
+const COMMIT_MARK = `${OUTBOX_COMMITS.name} (${columnList(OUTBOX_COMMITS, ['changed_at', 'epoch'])})`;
 
 export function createWriteLease(clickhouse: ClickHouseClient, options: WriteLeaseOptions): WriteLock {
   const holder = `${process.pid}-${randomBytes(6).toString('hex')}`;
@@ -75,7 +82,7 @@ export function createWriteLease(clickhouse: ClickHouseClient, options: WriteLea
       const epoch = ms(latest?.epoch) + 1;
       const sentAt = Date.now();
       await clickhouse.command({
-        query: `INSERT INTO scoring_write_lease (epoch, kind, holder, expires_at)
+        query: `INSERT INTO ${LEASE_ROW}
                 SELECT {epoch:UInt64}, 'claim', {holder:String}, now64(3) + toIntervalMillisecond({ttl:UInt32})`,
         query_params: { epoch, holder, ttl: options.ttlMs },
         // Concurrent claims of one epoch carry one token: ClickHouse keeps exactly one of them.
@@ -100,16 +107,41 @@ export function createWriteLease(clickhouse: ClickHouseClient, options: WriteLea
     }
   }
 
+  /**
+   * Extends the lease, only while it is still ours and unexpired on the server
+   * (a renewal must not revive a lease another writer may already have seen
+   * expired), then reads back where it stands: a renewal that finds a newer
+   * claim, or its own lease expired, marks it lost, so the write in progress
+   * stops at its next fence instead of writing on until the commit check.
+   */
   async function renew(lease: Held): Promise<void> {
+    if (lease.lost) return;
     const sentAt = Date.now();
     await clickhouse.command({
-      query: `INSERT INTO scoring_write_lease (epoch, kind, holder, expires_at)
+      query: `INSERT INTO ${LEASE_ROW}
               SELECT {epoch:UInt64}, 'renew', {holder:String}, now64(3) + toIntervalMillisecond({ttl:UInt32})
-              WHERE (SELECT max(epoch) FROM scoring_write_lease) = {epoch:UInt64}`,
+              WHERE (SELECT max(epoch) FROM scoring_write_lease) = {epoch:UInt64}
+                AND (SELECT max(expires_at) FROM scoring_write_lease WHERE epoch = {epoch:UInt64}) > now64(3)`,
       query_params: { epoch: lease.epoch, holder, ttl: options.ttlMs },
+      clickhouse_settings: { wait_end_of_query: 1 },
     });
-    // Counted from when the renewal was sent: the server's expiry is at least that late.
-    lease.deadline = Math.max(lease.deadline, sentAt + options.ttlMs - margin);
+    const [state] = await select<{ newest: string; expires_ms: string; now_ms: string }>(
+      `SELECT max(epoch) AS newest, toUnixTimestamp64Milli(maxIf(expires_at, epoch = {epoch:UInt64})) AS expires_ms,
+              toUnixTimestamp64Milli(now64(3)) AS now_ms
+       FROM scoring_write_lease`,
+      { epoch: lease.epoch },
+    );
+    if (ms(state?.newest) !== lease.epoch) {
+      lease.lost = `a renewal found epoch ${ms(state?.newest)} claimed`;
+    } else if (ms(state?.expires_ms) <= ms(state?.now_ms)) {
+      lease.lost = 'a renewal found it expired';
+    } else {
+      // The server's expiry in local time, and never later than the renewal's send time allows.
+      lease.deadline = Math.max(lease.deadline, Math.min(ms(state?.expires_ms) - lease.offset, sentAt + options.ttlMs) - margin);
+      return;
+    }
+    options.logger?.warn({ epoch: lease.epoch, why: lease.lost }, 'scoring write lease lost');
+    if (held === lease) clearInterval(renewTimer);
   }
 
   async function release(): Promise<void> {
@@ -120,7 +152,7 @@ export function createWriteLease(clickhouse: ClickHouseClient, options: WriteLea
     if (!lease) return;
     await clickhouse
       .command({
-        query: `INSERT INTO scoring_write_lease (epoch, kind, holder, expires_at) SELECT {epoch:UInt64}, 'release', {holder:String}, now64(3)`,
+        query: `INSERT INTO ${LEASE_ROW} SELECT {epoch:UInt64}, 'release', {holder:String}, now64(3)`,
         query_params: { epoch: lease.epoch, holder },
       })
       // Not released is expired after the TTL: others wait a little longer, nothing breaks.
@@ -131,7 +163,7 @@ export function createWriteLease(clickhouse: ClickHouseClient, options: WriteLea
     const params = { changed_at: (changedAt / 1000).toFixed(3), epoch: lease.epoch };
     // Fenced on the server too: a mark is written only while its epoch is the newest claim.
     await clickhouse.command({
-      query: `INSERT INTO outbox_commits (changed_at, epoch)
+      query: `INSERT INTO ${COMMIT_MARK}
               SELECT {changed_at:DateTime64(3, 'UTC')}, {epoch:UInt64}
               WHERE (SELECT max(epoch) FROM scoring_write_lease) = {epoch:UInt64}`,
       query_params: params,
@@ -144,25 +176,15 @@ export function createWriteLease(clickhouse: ClickHouseClient, options: WriteLea
     if (!ms(mark?.n)) throw lost(lease, 'another writer claimed the lease');
   }
 
-  /** A write that did not commit leaves no outbox rows that change detection would mistake for published. */
-  async function discard(changedAt: number): Promise<void> {
-    await clickhouse
-      .command({
-        query: "DELETE FROM segment_changes WHERE changed_at = {changed_at:DateTime64(3, 'UTC')}",
-        query_params: { changed_at: (changedAt / 1000).toFixed(3) },
-        clickhouse_settings: { wait_end_of_query: 1 },
-      })
-      .catch((error: unknown) => options.logger?.error({ err: error, changedAt: new Date(changedAt).toISOString() }, 'could not discard the rows of an uncommitted write'));
-  }
-
   function fenceFor(lease: Held): () => void {
     return () => {
+      if (lease.lost) throw lost(lease, lease.lost);
       if (held !== lease || Date.now() >= lease.deadline) throw lost(lease, 'the lease expired before the write finished');
     };
   }
 
   async function run<T>(write: (changedAt: Date, fence: () => void) => Promise<T>): Promise<T> {
-    if (held && (Date.now() >= held.deadline || Date.now() - held.acquiredAt >= options.maxHoldMs)) {
+    if (held && (held.lost || Date.now() >= held.deadline || Date.now() - held.acquiredAt >= options.maxHoldMs)) {
       await release();
       // A turn for writers polling in other processes before this one claims again.
       await sleep(3 * pollMs);
@@ -186,7 +208,7 @@ export function createWriteLease(clickhouse: ClickHouseClient, options: WriteLea
       await commit(lease, changedAt);
       return result;
     } catch (error) {
-      await discard(changedAt);
+      await discardUncommitted(clickhouse, changedAt, options.logger);
       if (error instanceof CrmError && error.code === 'WRITE_LEASE_LOST') await release();
       throw error;
     }

@@ -6,7 +6,7 @@ import { startClickHouseHost, type ClickHouseHost } from '@crm/clickhouse-host';
 import { createClickHouse, migrate, type ClickHouseClient } from '@crm/clickhouse';
 import { nameBasedUuid } from '@crm/events';
 import { DEFAULT_SCORING_PARAMETERS, loadScoringParameters } from '../src/parameters.js';
-import { outboxChangesSql, riskParameters } from '../src/segment-changes.js';
+import { outboxChangesSql, riskParameters } from '../src/outbox.js';
 
 let host: ClickHouseHost;
 let dir: string;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createClickHouse, type ClickHouseClient } from '@crm/clickhouse';
 import { runScoring, LIFECYCLE_STAGE_SQL, valueTierSql, rfmSegment } from '../src/index.js';
-import { LIFECYCLE_STAGE_SQL as LIFECYCLE, valueTierSql as tierSql } from '../src/profiles.js';
+import { LIFECYCLE_STAGE_SQL as LIFECYCLE, valueTierSql as tierSql } from '../src/profile-rows.js';
 import { nameBasedUuid } from '@crm/events';
 import { rawOrderRow } from '@crm/sample-data';
 import { useScoringEngine } from './engine.js';

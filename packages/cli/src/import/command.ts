@@ -10,6 +10,7 @@ import { csvHeader, type FileFormat } from './read-rows.js';
 import { formatReport, newReport } from './report.js';
 import { ingestOutcome, runImport, waitUntilIngested, type ImportPlan, type ImportTarget } from './run-import.js';
 import { neededColumns, rowToEvent, streamFields } from './stream-rows.js';
+import { UsageError } from '../usage-error.js';
 
 export const IMPORT_USAGE = `crm import <orders|clicks|tickets|surveys> --file F [options]
     --preset NAME      orders as a platform exports them: ${ORDER_PRESET_NAMES.join(', ')} (docs/INGEST.md)
@@ -31,8 +32,6 @@ export interface ImportSettings {
   reportingCurrency: string;
   ingestGroup: string;
 }
-
-export class ImportUsageError extends Error {}
 
 interface ImportArgs {
   stream: ImportStream;
@@ -64,19 +63,19 @@ export function parseImportArgs(argv: string[]): ImportArgs {
       },
     });
   } catch (error) {
-    throw new ImportUsageError((error as Error).message);
+    throw new UsageError((error as Error).message);
   }
   const { positionals, values } = parsed;
   const stream = positionals[0] as ImportStream;
-  if (positionals.length !== 1 || !IMPORT_STREAMS.includes(stream)) throw new ImportUsageError(`import takes one stream: ${IMPORT_STREAMS.join(', ')}`);
-  if (values.file === undefined) throw new ImportUsageError(`import ${stream} needs --file <path>`);
-  if (!statSync(values.file, { throwIfNoEntry: false })?.isFile()) throw new ImportUsageError(`--file: ${values.file} is not a file`);
+  if (positionals.length !== 1 || !IMPORT_STREAMS.includes(stream)) throw new UsageError(`import takes one stream: ${IMPORT_STREAMS.join(', ')}`);
+  if (values.file === undefined) throw new UsageError(`import ${stream} needs --file <path>`);
+  if (!statSync(values.file, { throwIfNoEntry: false })?.isFile()) throw new UsageError(`--file: ${values.file} is not a file`);
   const preset = values.preset as OrderPresetName | undefined;
-  if (preset !== undefined && !ORDER_PRESET_NAMES.includes(preset)) throw new ImportUsageError(`--preset: one of ${ORDER_PRESET_NAMES.join(', ')}, not ${preset}`);
-  if (preset !== undefined && stream !== 'orders') throw new ImportUsageError(`--preset is for orders exports; ${stream} are imported by --map`);
+  if (preset !== undefined && !ORDER_PRESET_NAMES.includes(preset)) throw new UsageError(`--preset: one of ${ORDER_PRESET_NAMES.join(', ')}, not ${preset}`);
+  if (preset !== undefined && stream !== 'orders') throw new UsageError(`--preset is for orders exports; ${stream} are imported by --map`);
   const format = values.format ?? (preset ? ORDER_PRESETS[preset].format : /\.csv$/i.test(values.file) ? 'csv' : 'ndjson');
-  if (format !== 'csv' && format !== 'ndjson') throw new ImportUsageError(`--format: csv or ndjson, not ${format}`);
-  if (values.wait && values['dry-run']) throw new ImportUsageError('--dry-run sends nothing, so there is nothing to --wait for');
+  if (format !== 'csv' && format !== 'ndjson') throw new UsageError(`--format: csv or ndjson, not ${format}`);
+  if (values.wait && values['dry-run']) throw new UsageError('--dry-run sends nothing, so there is nothing to --wait for');
   return {
     stream,
     file: values.file,
@@ -97,7 +96,7 @@ function parseMap(text: string | undefined): Record<string, string> {
     const at = pair.indexOf('=');
     const field = pair.slice(0, at).trim();
     const column = pair.slice(at + 1).trim();
-    if (at < 1 || column === '') throw new ImportUsageError(`--map: "${pair}" is not field=column`);
+    if (at < 1 || column === '') throw new UsageError(`--map: "${pair}" is not field=column`);
     map[field] = column;
   }
   return map;
@@ -110,7 +109,7 @@ export function importPlan(args: Omit<ImportArgs, 'dryRun' | 'wait' | 'reportFil
     try {
       preset = withColumns(args.preset === undefined ? PLAIN_ORDERS : ORDER_PRESETS[args.preset], args.map);
     } catch (error) {
-      throw new ImportUsageError((error as Error).message);
+      throw new UsageError((error as Error).message);
     }
     const defaults = { currency: args.currency?.toUpperCase() ?? reportingCurrency, channel: 'web', paymentMethod: 'credit' } as const;
     return {
@@ -124,7 +123,7 @@ export function importPlan(args: Omit<ImportArgs, 'dryRun' | 'wait' | 'reportFil
   const stream = args.stream;
   const fields = streamFields(stream).map((f) => f.name);
   const unknown = Object.keys(args.map).filter((f) => !fields.includes(f));
-  if (unknown.length > 0) throw new ImportUsageError(`--map: ${unknown.join(', ')} not a field of ${stream}; fields: ${fields.join(', ')}`);
+  if (unknown.length > 0) throw new UsageError(`--map: ${unknown.join(', ')} not a field of ${stream}; fields: ${fields.join(', ')}`);
   return {
     file: args.file,
     format: args.format,
@@ -138,7 +137,7 @@ function checkHeader(plan: ImportPlan, header: readonly string[]): void {
   const missing = plan.needs.filter((alternatives) => alternatives.length > 0 && !alternatives.some((c) => header.includes(c)));
   if (missing.length > 0) {
     const shown = header.slice(0, 30).join(', ') + (header.length > 30 ? ', …' : '');
-    throw new ImportUsageError(`${plan.file} has no column ${missing.map((m) => m.join(' or ')).join(', no ')} (its columns: ${shown}); another --preset, or --map field=column?`);
+    throw new UsageError(`${plan.file} has no column ${missing.map((m) => m.join(' or ')).join(', no ')} (its columns: ${shown}); another --preset, or --map field=column?`);
   }
 }
 
@@ -168,7 +167,7 @@ export async function importCommand(argv: string[], settings: ImportSettings, sa
       if (like !== undefined) say(`crm: ${args.file} looks like a ${like} export; --preset ${like} reads it as one (line items grouped, statuses mapped)`);
     }
   } catch (error) {
-    if (!(error instanceof ImportUsageError)) throw error;
+    if (!(error instanceof UsageError)) throw error;
     say(`crm: ${error.message}\n\nusage: ${IMPORT_USAGE}`);
     return 2;
   }

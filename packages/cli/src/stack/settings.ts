@@ -2,7 +2,9 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { crmHome, loadConfig, setting, type Env } from '@crm/runtime';
 import { clickhouseSettings } from '@crm/clickhouse';
-import { kafkaSettings } from '@crm/kafka';
+// The settings alone: `crm sql` reads them without loading the Kafka client.
+import { kafkaSettings } from '@crm/kafka/settings';
+import { readGeneratedPassword } from './password.js';
 
 /** What `crm` needs to run and reach the local stack. */
 export const stackConfigSchema = z.object({
@@ -19,8 +21,12 @@ export const stackConfigSchema = z.object({
 
 export type StackConfig = Readonly<z.infer<typeof stackConfigSchema>>;
 
+/** The embedded host's generated password (password.ts) stands in for an unset CLICKHOUSE_PASSWORD; never sent to another server. */
 export function loadStackConfig(env: Env = process.env): StackConfig {
-  return loadConfig(stackConfigSchema, env);
+  const config = loadConfig(stackConfigSchema, env);
+  if (env.CLICKHOUSE_PASSWORD !== undefined || !usesLocalClickHouse(config)) return config;
+  const generated = readGeneratedPassword(env);
+  return generated === undefined ? config : Object.freeze({ ...config, CLICKHOUSE_PASSWORD: generated });
 }
 
 export function stackPaths(env: Env = process.env) {

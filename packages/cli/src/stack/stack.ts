@@ -4,6 +4,7 @@ import { CrmError, createLogger, sleep } from '@crm/runtime';
 import { brokerList, createKafka, ensureTopics, topicNames } from '@crm/kafka';
 import { createClickHouse, migrate } from '@crm/clickhouse';
 import { provisionKafka, runningPid, startBroker, stopBroker } from '@crm/kafka-local';
+import { ensureGeneratedPassword, passwordFile, readGeneratedPassword } from './password.js';
 import { controllerPort, stackPaths, usesLocalClickHouse, usesLocalKafka, type StackConfig } from './settings.js';
 import { livePid, startProcess, stopProcess, type ManagedProcess } from './processes.js';
 import { readSupervision } from './supervision.js';
@@ -19,6 +20,8 @@ function clickhouseHostProcess(config: StackConfig): ManagedProcess {
     env: {
       CRM_CLICKHOUSE_PORT: String(config.CRM_CLICKHOUSE_PORT),
       CRM_CLICKHOUSE_DATA_DIR: stackPaths().clickhouseData,
+      CLICKHOUSE_USER: config.CLICKHOUSE_USER,
+      CLICKHOUSE_PASSWORD: config.CLICKHOUSE_PASSWORD,
     },
   };
 }
@@ -30,6 +33,8 @@ function serviceProcess(name: (typeof SERVICES)[number], config: StackConfig): M
     env: {
       KAFKA_BROKERS: config.KAFKA_BROKERS,
       CLICKHOUSE_URL: config.CLICKHOUSE_URL,
+      CLICKHOUSE_USER: config.CLICKHOUSE_USER,
+      CLICKHOUSE_PASSWORD: config.CLICKHOUSE_PASSWORD,
       CRM_TOPIC_NAMESPACE: config.CRM_TOPIC_NAMESPACE,
       // Health ports are picked free so two stacks can run side by side; `crm status` reads them from the logs.
       INGEST_HEALTH_PORT: '0',
@@ -39,9 +44,13 @@ function serviceProcess(name: (typeof SERVICES)[number], config: StackConfig): M
   };
 }
 
-/** Starts whatever of the local stack is not running yet: broker, topics, ClickHouse host, migrations, services. */
-export async function up(config: StackConfig, say: Say): Promise<void> {
+/**
+ * Starts whatever of the local stack is not running yet: broker, topics, ClickHouse host, migrations, services.
+ * The embedded host gets a generated password unless CLICKHOUSE_PASSWORD is set (password.ts).
+ */
+export async function up(given: StackConfig, say: Say): Promise<void> {
   const paths = stackPaths();
+  const config = withGeneratedPassword(given);
   if (usesLocalKafka(config)) {
     await provisionKafka(undefined, say);
     say(`starting Kafka on 127.0.0.1:${config.CRM_KAFKA_PORT}…`);
@@ -63,6 +72,12 @@ export async function up(config: StackConfig, say: Say): Promise<void> {
     const service = startProcess(serviceProcess(name, config), paths);
     say(`${name} ${service.started ? 'started' : 'already running'} (pid ${service.pid}, log ${service.log})`);
   }
+}
+
+/** The configuration with the embedded host's generated password, created now if needed; unchanged for an explicit password or another server. */
+export function withGeneratedPassword(config: StackConfig): StackConfig {
+  if (!usesLocalClickHouse(config) || ensureGeneratedPassword() === undefined) return config;
+  return Object.freeze({ ...config, CLICKHOUSE_PASSWORD: readGeneratedPassword() ?? '' });
 }
 
 /** Creates missing topics and applies pending migrations: all a fresh Kafka and ClickHouse need. */
@@ -95,6 +110,7 @@ export function status(config: StackConfig): string[] {
   };
   const lines = [
     `CRM_HOME ${paths.home}`,
+    `ClickHouse password: ${passwordSource(config)}`,
     line('kafka', usesLocalKafka(config) ? runningPid(paths.kafka) : undefined, config.KAFKA_BROKERS),
     line('clickhouse-host', livePid(paths.run, 'clickhouse-host'), config.CLICKHOUSE_URL),
   ];
@@ -104,6 +120,13 @@ export function status(config: StackConfig): string[] {
     lines.push(line(name, pid, port === undefined ? '' : `http://127.0.0.1:${port}/metrics`));
   }
   return lines;
+}
+
+/** Where the password comes from, never the password itself. */
+function passwordSource(config: StackConfig): string {
+  if (process.env.CLICKHOUSE_PASSWORD !== undefined) return process.env.CLICKHOUSE_PASSWORD === '' ? 'none (CLICKHOUSE_PASSWORD is empty)' : 'from CLICKHOUSE_PASSWORD';
+  if (usesLocalClickHouse(config) && config.CLICKHOUSE_PASSWORD !== '') return `in ${passwordFile()} (user ${config.CLICKHOUSE_USER})`;
+  return 'none';
 }
 
 function healthPortFromLog(file: string): number | undefined {

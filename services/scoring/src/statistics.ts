@@ -1,3 +1,6 @@
+import type { CustomerGroup, SpendRow } from '@crm/models';
+import { AS_OF as T, dateParam, type RunContext } from './run-context.js';
+
 /**
  * Per-customer sufficient statistics as of T, computed inside ClickHouse from
  * `purchases_as_of` (DESIGN.md): purchase days collapse same-day purchases;
@@ -8,8 +11,7 @@
  * reactivated stage: the latest purchase day after a gap longer than W
  * (0: none) and each purchase day's last purchase time (sorted).
  */
-export function customerStatsSql(table: string, purchases: string, engine = 'MergeTree ORDER BY customer_id'): string {
-  const T = "{as_of:DateTime64(3, 'UTC')}";
+function customerStatsSql(table: string, purchases: string, engine: string): string {
   return `
     CREATE TABLE ${table} ENGINE = ${engine} AS
     SELECT
@@ -38,4 +40,27 @@ export function customerStatsSql(table: string, purchases: string, engine = 'Mer
       GROUP BY customer_id, day
     )
     GROUP BY customer_id`;
+}
+
+/** The statistics of every customer with a purchase in `purchases`, in a scratch table. */
+export async function customerStatistics(ctx: RunContext, purchases: string, asOf: Date, windowDays: number): Promise<string> {
+  const stats = ctx.table('stats');
+  await ctx.command(customerStatsSql(stats, purchases, ctx.engine('customer_id')), { as_of: dateParam(asOf), window_days: windowDays });
+  return stats;
+}
+
+/** The MBG/NBD inputs: customers grouped by (x, t_x, T) — far fewer groups than customers. */
+export async function customerGroups(ctx: RunContext, stats: string): Promise<CustomerGroup[]> {
+  const rows = await ctx.select<{ x: number; t_x: number; T: number; count: string | number }>(
+    `SELECT x, t_x, T_c AS T, count() AS count FROM ${stats} GROUP BY x, t_x, T_c`,
+  );
+  return rows.map((g) => ({ x: g.x, t_x: g.t_x, T: g.T, count: Number(g.count) }));
+}
+
+/** The Gamma-Gamma inputs: repeat buyers grouped by (x, m̄). */
+export async function spendRows(ctx: RunContext, stats: string): Promise<SpendRow[]> {
+  const rows = await ctx.select<{ x: number; mbar: number; count: string | number }>(
+    `SELECT x, m_bar AS mbar, count() AS count FROM ${stats} WHERE x >= 1 AND m_bar > 0 GROUP BY x, m_bar`,
+  );
+  return rows.map((r) => ({ x: r.x, mbar: r.mbar, count: Number(r.count) }));
 }

@@ -1,5 +1,15 @@
+import { columnList, columnNames, SEGMENT_CHANGES, type ClickHouseClient, type ColumnOf, type CUSTOMER_PROFILES } from '@crm/clickhouse';
+import type { Logger } from '@crm/runtime';
 import type { RiskRules } from './parameters.js';
+import { NOT_SUPERSEDED } from './profile-rows.js';
+import { dateParam, type RunContext } from './run-context.js';
 import { VALUE_TIERS } from './segments.js';
+
+/**
+ * The outbox (segment_changes): change detection and risk decisions of a
+ * rows table, written under the write lease (docs/SCORING.md) and committed
+ * by its mark; a write that could not commit removes its rows again.
+ */
 
 /**
  * The name-based event id, inside ClickHouse: SHA-1 of customer, type, from,
@@ -16,22 +26,31 @@ const EVENT_ID_SQL = (() => {
       substring(${h}, 21, 12)))`;
 })();
 
+type SnapshotColumn = ColumnOf<typeof SEGMENT_CHANGES> & ColumnOf<typeof CUSTOMER_PROFILES>;
+/** The profile values each outbox row carries, as of its decision. */
+const SNAPSHOT = [
+  'r_score', 'f_score', 'm_score', 'rfm_segment', 'lifecycle_stage', 'value_tier', 'churn_probability', 'clv_12m',
+] as const satisfies readonly SnapshotColumn[];
+const SCORE_COLUMNS = SNAPSHOT.map((c) => `r.${c} AS ${c}`).join(', ');
+
 /**
- * Whether a result may replace the customer's profile: not when it was
- * already written from newer data (an incremental update that landed while a
- * full run was computing), and not when a buyer's result has no model scores
- * while their profile has (a result without a model never replaces one with
- * it). Otherwise the older result writes neither the profile nor its changes.
- * Reads the columns customer_id, p_alive and purchases_total.
+ * An outbox row's values in the table's column order, over a subquery with
+ * customer_id, segment_type, from_value, to_value, as_of and the snapshot.
  */
-export const NOT_SUPERSEDED = `customer_id NOT IN (SELECT customer_id FROM customer_profiles WHERE as_of > {as_of:DateTime64(3, 'UTC')})
-  AND (p_alive IS NOT NULL OR purchases_total = 0 OR customer_id NOT IN (SELECT customer_id FROM customer_profiles WHERE p_alive IS NOT NULL))`;
-
-const OUTBOX_COLUMNS = `event_id, customer_id, segment_type, \`from\`, \`to\`, as_of, changed_at, r_score, f_score, m_score,
-       rfm_segment, lifecycle_stage, value_tier, churn_probability, clv_12m, drivers, publish`;
-
-const SCORE_COLUMNS = `r.r_score AS r_score, r.f_score AS f_score, r.m_score AS m_score, r.rfm_segment AS rfm_segment,
-       r.lifecycle_stage AS lifecycle_stage, r.value_tier AS value_tier, r.churn_probability AS churn_probability, r.clv_12m AS clv_12m`;
+function outboxRow(values: { drivers: string; publish: string }): string {
+  const row: Record<ColumnOf<typeof SEGMENT_CHANGES>, string> = {
+    event_id: EVENT_ID_SQL,
+    customer_id: 'customer_id',
+    segment_type: 'segment_type',
+    from: 'from_value',
+    to: 'to_value',
+    as_of: 'as_of',
+    changed_at: "{changed_at:DateTime64(3, 'UTC')}",
+    ...(Object.fromEntries(SNAPSHOT.map((c) => [c, c])) as Record<(typeof SNAPSHOT)[number], string>),
+    ...values,
+  };
+  return columnNames(SEGMENT_CHANGES).map((c) => row[c]).join(', ');
+}
 
 /** The last recorded value per customer for some segment types, and when it was scored. */
 const lastRecorded = (types: string) => `
@@ -49,8 +68,7 @@ const lastRecorded = (types: string) => `
  */
 function segmentChangesSelect(rowsTable: string): string {
   return `
-    SELECT ${EVENT_ID_SQL}, customer_id, segment_type, from_value, to_value, as_of, {changed_at:DateTime64(3, 'UTC')},
-           r_score, f_score, m_score, rfm_segment, lifecycle_stage, value_tier, churn_probability, clv_12m, [], true
+    SELECT ${outboxRow({ drivers: '[]', publish: 'true' })}
     FROM
     (
       SELECT r.customer_id AS customer_id, seg.1 AS segment_type, seg.2 AS to_value, last.value AS from_value, r.as_of AS as_of,
@@ -80,9 +98,7 @@ function riskChangesSelect(rowsTable: string): string {
   const detractor = 'ifNull(r.last_nps, 10) <= 6';
   const tierRank = `indexOf([${VALUE_TIERS.map((t) => `'${t}'`).join(', ')}], ifNull(r.keep_tier, ''))`;
   return `
-    SELECT ${EVENT_ID_SQL}, customer_id, segment_type, from_value, to_value, as_of, {changed_at:DateTime64(3, 'UTC')},
-           r_score, f_score, m_score, rfm_segment, lifecycle_stage, value_tier, churn_probability, clv_12m,
-           if(to_value = 'at_risk', drivers, []), to_value != 'at_risk' OR {risk_publish:Bool}
+    SELECT ${outboxRow({ drivers: "if(to_value = 'at_risk', drivers, [])", publish: "to_value != 'at_risk' OR {risk_publish:Bool}" })}
     FROM
     (
       SELECT r.customer_id AS customer_id, 'risk' AS segment_type, last.value AS from_value, r.as_of AS as_of, ${SCORE_COLUMNS},
@@ -105,13 +121,10 @@ function riskChangesSelect(rowsTable: string): string {
     WHERE to_value != '' AND (recorded_as_of IS NULL OR as_of > recorded_as_of)`;
 }
 
-/**
- * Segment changes and risk decisions of the rows table into the outbox, in
- * one statement. Parameters: as_of, changed_at and riskParameters().
- */
+/** The statement of recordChanges. Parameters: as_of, changed_at and riskParameters(). */
 export function outboxChangesSql(rowsTable: string): string {
   return `
-    INSERT INTO segment_changes (${OUTBOX_COLUMNS})
+    INSERT INTO ${SEGMENT_CHANGES.name} (${columnList(SEGMENT_CHANGES)})
     ${segmentChangesSelect(rowsTable)}
     UNION ALL
     ${riskChangesSelect(rowsTable)}
@@ -128,4 +141,23 @@ export function riskParameters(rules: RiskRules, baseline = false): Record<strin
     risk_recovery: rules.recoveryThreshold,
     risk_low_csat: rules.lowCsat,
   };
+}
+
+/**
+ * Segment changes and risk decisions of the rows table into the outbox, in
+ * one statement, stamped `changedAt` (the write lease's). `baseline`: the rows are a baseline run's.
+ */
+export async function recordChanges(ctx: RunContext, rows: string, asOf: Date, changedAt: Date, rules: RiskRules, baseline: boolean): Promise<void> {
+  await ctx.command(outboxChangesSql(rows), { as_of: dateParam(asOf), changed_at: dateParam(changedAt), ...riskParameters(rules, baseline) });
+}
+
+/** A write that did not commit leaves no outbox rows that change detection would mistake for published. */
+export async function discardUncommitted(clickhouse: ClickHouseClient, changedAt: number, logger?: Logger): Promise<void> {
+  await clickhouse
+    .command({
+      query: "DELETE FROM segment_changes WHERE changed_at = {changed_at:DateTime64(3, 'UTC')}",
+      query_params: { changed_at: (changedAt / 1000).toFixed(3) },
+      clickhouse_settings: { wait_end_of_query: 1 },
+    })
+    .catch((error: unknown) => logger?.error({ err: error, changedAt: new Date(changedAt).toISOString() }, 'could not discard the rows of an uncommitted write'));
 }
