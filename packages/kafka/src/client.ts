@@ -10,7 +10,11 @@ function pinoLogCreator(logger: Logger): logCreator {
       // A stack's first line repeats its error's message; the frames are what helps.
       const frames = typeof stack === 'string' ? stack.split('\n').filter((line) => line.startsWith('    at ')).join('\n') : undefined;
       const child = { ...extra, ...(frames && { stack: frames }), kafka: true };
-      if (level === logLevel.ERROR) logger.error(child, message);
+      // kafkajs logs a broker's error response (a coordinator still loading on a fresh broker, a
+      // leader moving) at error level and then retries it: a warning, not something to page on.
+      const retriedResponse = level === logLevel.ERROR && typeof message === 'string' && message.startsWith('Response ');
+      if (level === logLevel.ERROR && !retriedResponse) logger.error(child, message);
+      else if (retriedResponse) logger.warn(child, message);
       else if (level === logLevel.WARN) logger.warn(child, message);
       else if (level === logLevel.INFO) logger.debug(child, message);
       else logger.trace(child, message);
