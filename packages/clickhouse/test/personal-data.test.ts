@@ -1,0 +1,91 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestClickHouse, type TestClickHouse } from '../../../test/support/clickhouse.js';
+import {
+  createClickHouse,
+  customerRowCounts,
+  customerRows,
+  deleteCustomerRows,
+  migrate,
+  NOT_PERSONAL_DATA,
+  PERSONAL_DATA_TABLES,
+  stitchedAnonymousIds,
+  type ClickHouseClient,
+} from '../src/index.js';
+
+let host: TestClickHouse;
+let clickhouse: ClickHouseClient;
+beforeAll(async () => {
+  host = await startTestClickHouse();
+  const config = { CLICKHOUSE_URL: host.url, CLICKHOUSE_USER: host.user, CLICKHOUSE_PASSWORD: host.password, CLICKHOUSE_DATABASE: 'personal' };
+  const admin = createClickHouse(config, { database: false });
+  await migrate(admin, 'personal');
+  await admin.close();
+  clickhouse = createClickHouse(config);
+}, 120_000);
+afterAll(async () => {
+  await clickhouse?.close();
+  await host?.stop();
+});
+
+const at = '2026-03-01T10:00:00.000Z';
+
+/** One row per personal-data table for the customer (defaults for the columns that do not matter here). */
+async function seed(customer: string, anonymous: string, strangerOnDevice?: string) {
+  const insert = (table: string, values: Record<string, unknown>[]) => clickhouse.insert({ table, values, format: 'JSONEachRow' });
+  await insert('orders', [{ event_id: randomUUID(), occurred_at: at, order_id: `o-${customer}`, customer_id: customer, status: 'paid', placed_at: at, currency: 'USD', fx_rate: '1' }]);
+  await insert('clicks', [
+    { event_id: randomUUID(), occurred_at: at, anonymous_id: anonymous, customer_id: null, session_id: 's', type: 'page_view' },
+    { event_id: randomUUID(), occurred_at: at, anonymous_id: anonymous, customer_id: customer, session_id: 's', type: 'login' },
+    ...(strangerOnDevice ? [{ event_id: randomUUID(), occurred_at: at, anonymous_id: anonymous, customer_id: strangerOnDevice, session_id: 't', type: 'login' }] : []),
+  ]);
+  await insert('identity_links', [{ anonymous_id: anonymous, customer_id: customer, linked_at: at, event_id: randomUUID() }]);
+  await insert('tickets', [{ event_id: randomUUID(), occurred_at: at, ticket_id: `t-${customer}`, customer_id: customer, status: 'opened', category: 'complaint', priority: 'low', channel: 'email' }]);
+  await insert('surveys', [{ event_id: randomUUID(), occurred_at: at, response_id: `r-${customer}`, customer_id: customer, kind: 'nps', score: 3, scale_max: 10, comment: 'slow delivery' }]);
+  await insert('customer_profiles', [{ customer_id: customer, first_seen_at: at, last_seen_at: at, as_of: at, updated_at: at }]);
+  await insert('customer_scores_history', [{ customer_id: customer, as_of: at, updated_at: at }]);
+  await insert('segment_changes', [{ event_id: randomUUID(), customer_id: customer, segment_type: 'rfm', to: 'champions', as_of: at, changed_at: at }]);
+}
+
+describe('the list of tables that hold a customer', () => {
+  it('names every migrated table with a customer_id or anonymous_id column, or says why it is left out', async () => {
+    const result = await clickhouse.query({
+      query: `SELECT DISTINCT c.table AS table FROM system.columns AS c INNER JOIN system.tables AS t ON t.database = c.database AND t.name = c.table
+              WHERE c.database = currentDatabase() AND c.name IN ('customer_id', 'anonymous_id') AND t.engine NOT LIKE '%View%' ORDER BY table`,
+      format: 'JSONEachRow',
+    });
+    const holding = (await result.json<{ table: string }>()).map((r) => r.table);
+    const listed = [...PERSONAL_DATA_TABLES.map((t) => t.table), ...Object.keys(NOT_PERSONAL_DATA)].sort();
+    expect(holding).toEqual(listed);
+    const columns = await (await clickhouse.query({ query: 'SELECT table, name FROM system.columns WHERE database = currentDatabase()', format: 'JSONEachRow' })).json<{ table: string; name: string }>();
+    for (const t of PERSONAL_DATA_TABLES) {
+      for (const column of t.columns) expect(columns.some((c) => c.table === t.table && c.name === column), `${t.table}.${column}`).toBe(true);
+    }
+  });
+});
+
+describe('reading and deleting a customer on the real engine', () => {
+  it('finds every row of the customer and their stitched device, deletes exactly those, and leaves other customers alone', async () => {
+    await seed('c-erase', 'a-erase', 'c-stranger');
+    await seed('c-other', 'a-other');
+    const anonymous = await stitchedAnonymousIds(clickhouse, 'c-erase');
+    expect(anonymous).toEqual(['a-erase']);
+
+    const held = await customerRows(clickhouse, 'c-erase', anonymous);
+    expect(Object.fromEntries(Object.entries(held).map(([table, rows]) => [table, rows.length]))).toEqual({
+      orders: 1, clicks: 2, identity_links: 1, tickets: 1, surveys: 1, customer_profiles: 1, customer_scores_history: 1, segment_changes: 1,
+    });
+    expect(held.surveys![0]!.comment).toBe('slow delivery');
+    const others = await customerRowCounts(clickhouse, 'c-other', ['a-other']);
+
+    await deleteCustomerRows(clickhouse, 'c-erase', anonymous);
+    // Also after a merge (FINAL): a ReplacingMergeTree must not bring a deleted row back.
+    expect(Object.values(await customerRowCounts(clickhouse, 'c-erase', anonymous)).every((n) => n === 0)).toBe(true);
+    for (const t of PERSONAL_DATA_TABLES) await clickhouse.command({ query: `OPTIMIZE TABLE ${t.table} FINAL` });
+    expect(await customerRowCounts(clickhouse, 'c-erase', anonymous)).toEqual(Object.fromEntries(PERSONAL_DATA_TABLES.map((t) => [t.table, 0])));
+    expect(await customerRowCounts(clickhouse, 'c-other', ['a-other'])).toEqual(others);
+    // The stranger who logged in on the erased customer's device keeps their own click.
+    const stranger = await (await clickhouse.query({ query: "SELECT count() AS n FROM clicks WHERE customer_id = 'c-stranger'", format: 'JSONEachRow' })).json<{ n: number }>();
+    expect(Number(stranger[0]!.n)).toBe(1);
+  });
+});
