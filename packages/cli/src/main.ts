@@ -22,6 +22,11 @@ const USAGE = `usage: crm <command> [options]   (bin/crm in the repository; pnpm
   dlq replay [--reason CODE]
                             re-inject dead letters (all, or one reason such as missing_fx_rate) into their
                             source topics; what still fails is dead-lettered again with its reason
+  export customer <customer_id>
+                            print everything held about a customer as one JSON document (access request)
+  erase customer <customer_id>
+                            delete a customer from every table, suppress their ids in ingest and dlq replay,
+                            and announce it on crm.customer-erased.v1 (docs/PRIVACY.md)
   sql "<query>" | --file F | < F  [--format F]
                             run a query given as the argument, in a file, or on standard input; a readable
                             table by default, or any ClickHouse format (TSV, JSONEachRow, …); every row
@@ -187,6 +192,14 @@ async function main(argv: string[]): Promise<number> {
       if (result.refused.not_an_input_topic) say(`  not replayed: ${result.refused.not_an_input_topic} whose dlq.source.topic is not an input topic of this namespace`);
       if (result.refused.truncated) say(`  not replayed: ${result.refused.truncated} cut to a prefix (dlq.truncated; the original bytes are gone)`);
       return 0;
+    }
+    case 'export': {
+      const { exportCommand } = await import('./privacy/commands.js');
+      return exportCommand(rest, await clickhouse(), (text) => process.stdout.write(text));
+    }
+    case 'erase': {
+      const { eraseCommand } = await import('./privacy/commands.js');
+      return eraseCommand(rest, config, await clickhouse(), say);
     }
     default:
       throw new UsageError(`unknown command: ${command}`);

@@ -1,6 +1,6 @@
-import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestClickHouse, type TestClickHouse } from '../../../test/support/clickhouse.js';
+import { seedCustomer } from '../../../test/support/personal-data.js';
 import {
   createClickHouse,
   customerRowCounts,
@@ -28,25 +28,6 @@ afterAll(async () => {
   await host?.stop();
 });
 
-const at = '2026-03-01T10:00:00.000Z';
-
-/** One row per personal-data table for the customer (defaults for the columns that do not matter here). */
-async function seed(customer: string, anonymous: string, strangerOnDevice?: string) {
-  const insert = (table: string, values: Record<string, unknown>[]) => clickhouse.insert({ table, values, format: 'JSONEachRow' });
-  await insert('orders', [{ event_id: randomUUID(), occurred_at: at, order_id: `o-${customer}`, customer_id: customer, status: 'paid', placed_at: at, currency: 'USD', fx_rate: '1' }]);
-  await insert('clicks', [
-    { event_id: randomUUID(), occurred_at: at, anonymous_id: anonymous, customer_id: null, session_id: 's', type: 'page_view' },
-    { event_id: randomUUID(), occurred_at: at, anonymous_id: anonymous, customer_id: customer, session_id: 's', type: 'login' },
-    ...(strangerOnDevice ? [{ event_id: randomUUID(), occurred_at: at, anonymous_id: anonymous, customer_id: strangerOnDevice, session_id: 't', type: 'login' }] : []),
-  ]);
-  await insert('identity_links', [{ anonymous_id: anonymous, customer_id: customer, linked_at: at, event_id: randomUUID() }]);
-  await insert('tickets', [{ event_id: randomUUID(), occurred_at: at, ticket_id: `t-${customer}`, customer_id: customer, status: 'opened', category: 'complaint', priority: 'low', channel: 'email' }]);
-  await insert('surveys', [{ event_id: randomUUID(), occurred_at: at, response_id: `r-${customer}`, customer_id: customer, kind: 'nps', score: 3, scale_max: 10, comment: 'slow delivery' }]);
-  await insert('customer_profiles', [{ customer_id: customer, first_seen_at: at, last_seen_at: at, as_of: at, updated_at: at }]);
-  await insert('customer_scores_history', [{ customer_id: customer, as_of: at, updated_at: at }]);
-  await insert('segment_changes', [{ event_id: randomUUID(), customer_id: customer, segment_type: 'rfm', to: 'champions', as_of: at, changed_at: at }]);
-}
-
 describe('the list of tables that hold a customer', () => {
   it('names every migrated table with a customer_id or anonymous_id column, or says why it is left out', async () => {
     const result = await clickhouse.query({
@@ -66,8 +47,8 @@ describe('the list of tables that hold a customer', () => {
 
 describe('reading and deleting a customer on the real engine', () => {
   it('finds every row of the customer and their stitched device, deletes exactly those, and leaves other customers alone', async () => {
-    await seed('c-erase', 'a-erase', 'c-stranger');
-    await seed('c-other', 'a-other');
+    await seedCustomer(clickhouse, 'c-erase', 'a-erase', 'c-stranger');
+    await seedCustomer(clickhouse, 'c-other', 'a-other');
     const anonymous = await stitchedAnonymousIds(clickhouse, 'c-erase');
     expect(anonymous).toEqual(['a-erase']);
 
