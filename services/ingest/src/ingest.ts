@@ -11,12 +11,13 @@ import {
   topicNames,
   type SupervisedConsumer,
 } from '@crm/kafka';
-import { classifyClickHouseError, createClickHouse, migrateOnStart, type ClickHouseClient } from '@crm/clickhouse';
+import { classifyClickHouseError, createClickHouse, migrateOnStart, suppressedIds, type ClickHouseClient } from '@crm/clickhouse';
 import type { IngestConfig } from './config.js';
 import { createIngestMetrics } from './metrics.js';
 import { processBatch } from './process-batch.js';
 import type { Row } from './rows.js';
 import { STREAMS, type AnyStream } from './streams.js';
+import { suppressionCache } from './suppression.js';
 
 export interface IngestService {
   readonly healthPort: number;
@@ -40,9 +41,20 @@ export async function startIngest(config: IngestConfig, logger: Logger, options:
   const metrics = createIngestMetrics(health.registry);
   const clickhouse = createClickHouse(config);
   const producer: Producer = createProducer(kafka);
+  const suppression = suppressionCache(
+    async () => {
+      try {
+        return await suppressedIds(clickhouse);
+      } catch (error) {
+        throw classifyClickHouseError(error, 'read the suppression list');
+      }
+    },
+    { refreshMs: config.INGEST_SUPPRESSION_REFRESH_SECONDS * 1000, logger, signal: stopping.signal },
+  );
   let consumer: SupervisedConsumer | undefined;
   const stop = async () => {
     stopping.abort();
+    suppression.stop();
     await consumer?.stop();
     await producer.disconnect().catch(() => undefined);
     await clickhouse.close();
@@ -50,7 +62,11 @@ export async function startIngest(config: IngestConfig, logger: Logger, options:
   };
 
   try {
-    await readiness.until('clickhouse', 'waiting for ClickHouse', () => migrateOnStart(config, logger, stopping.signal));
+    // No event is stored before the suppression list is known.
+    await readiness.until('clickhouse', 'waiting for ClickHouse', async () => {
+      await migrateOnStart(config, logger, stopping.signal);
+      await suppression.start();
+    });
     await readiness.until('producer', 'waiting for the broker', () => connectProducer(producer, logger, stopping.signal));
   } catch (error) {
     await stop();
@@ -101,6 +117,7 @@ export async function startIngest(config: IngestConfig, logger: Logger, options:
                 reportingCurrency: config.CRM_REPORTING_CURRENCY,
                 fxRates: config.CRM_FX_RATES,
                 maxDeadLetterSendBytes,
+                suppression: suppression.current(),
               },
               {
                 beforeWrite: async () => {
@@ -122,12 +139,13 @@ export async function startIngest(config: IngestConfig, logger: Logger, options:
             clearInterval(beating);
           }
           metrics.events.inc({ topic: batch.topic, outcome: 'accepted', reason: '' }, result.accepted);
+          if (result.suppressed > 0) metrics.events.inc({ topic: batch.topic, outcome: 'suppressed', reason: 'erased' }, result.suppressed);
           for (const { code } of result.deadLettered) metrics.events.inc({ topic: batch.topic, outcome: 'dead_lettered', reason: code });
           const refused = result.deadLettered.filter((d) => d.code === 'storage_rejected').length;
           if (refused > 0) logger.warn({ topic: batch.topic, partition: batch.partition, refused }, 'ClickHouse refused rows that passed validation; dead-lettered as storage_rejected');
           metrics.lag.set({ topic: batch.topic, partition: String(batch.partition) }, Number(batch.offsetLag()));
           logger.info(
-            { topic: batch.topic, partition: batch.partition, accepted: result.accepted, deadLettered: result.deadLettered.length },
+            { topic: batch.topic, partition: batch.partition, accepted: result.accepted, suppressed: result.suppressed, deadLettered: result.deadLettered.length },
             'batch committed',
           );
           await heartbeat();
