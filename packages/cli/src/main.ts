@@ -185,11 +185,13 @@ async function main(argv: string[]): Promise<number> {
         deadLetterTopic: topicNames(config.CRM_TOPIC_NAMESPACE).deadLetter,
         namespace: config.CRM_TOPIC_NAMESPACE,
         ...(values.reason === undefined ? {} : { reason: values.reason }),
+        suppression: await (await import('./privacy/suppression.js')).readSuppressionList(await clickhouse()),
         onProgress: ({ scanned, replayed, total }) => say(`scanned ${scanned}/${total} dead letters, replayed ${replayed}`),
       });
       say(`replayed ${result.replayed} of ${result.scanned} dead letters${values.reason ? ` with reason ${values.reason}` : ''}`);
       for (const [topic, n] of Object.entries(result.byTopic)) say(`  ${topic}: ${n}`);
       if (result.refused.not_an_input_topic) say(`  not replayed: ${result.refused.not_an_input_topic} whose dlq.source.topic is not an input topic of this namespace`);
+      if (result.refused.erased) say(`  not replayed: ${result.refused.erased} of erased customers (dropped; docs/PRIVACY.md)`);
       if (result.refused.truncated) say(`  not replayed: ${result.refused.truncated} cut to a prefix (dlq.truncated; the original bytes are gone)`);
       return 0;
     }

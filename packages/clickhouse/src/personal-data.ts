@@ -101,8 +101,14 @@ export async function recordErasure(client: ClickHouseClient, erasure: { custome
   await client.insert({ table: 'erasures', values: [erasure], format: 'JSONEachRow' });
 }
 
+/** Erased ids (the `erasures` table): events carrying them are dropped, never stored. */
+export interface SuppressionList {
+  customers: ReadonlySet<string>;
+  anonymous: ReadonlySet<string>;
+}
+
 /** The suppression list: erased customer ids and the anonymous ids that were stitched to them. */
-export async function suppressedIds(client: ClickHouseClient): Promise<{ customers: Set<string>; anonymous: Set<string> }> {
+export async function suppressedIds(client: ClickHouseClient): Promise<SuppressionList> {
   const list = await rows<{ customer_id: string; anonymous_ids: string[] }>(client, 'SELECT customer_id, anonymous_ids FROM erasures', {});
   return { customers: new Set(list.map((r) => r.customer_id)), anonymous: new Set(list.flatMap((r) => r.anonymous_ids)) };
 }

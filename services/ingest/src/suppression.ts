@@ -1,11 +1,8 @@
+import type { SuppressionList } from '@crm/clickhouse';
 import { retry, type Logger } from '@crm/runtime';
 import type { Row } from './rows.js';
 
-/** Erased ids (the `erasures` table, docs/PRIVACY.md): events carrying them are dropped, never stored. */
-export interface SuppressionList {
-  customers: ReadonlySet<string>;
-  anonymous: ReadonlySet<string>;
-}
+export type { SuppressionList };
 
 export const EMPTY_SUPPRESSION: SuppressionList = { customers: new Set(), anonymous: new Set() };
 
