@@ -85,14 +85,17 @@ export async function customerRowCounts(client: ClickHouseClient, customerId: st
 }
 
 /**
- * Deletes the customer's rows from every table, with lightweight deletes that
- * return once the rows are gone for every later query (lightweight_deletes_sync
- * = 2: on every replica); merges drop them from the parts on disk later.
+ * Deletes the customer's rows from every table: a lightweight delete hides them from every later
+ * query at once (lightweight_deletes_sync = 2: on every replica), then APPLY DELETED MASK rewrites
+ * the parts that held them, so the bytes are gone from disk too, not only after some later merge.
  */
 export async function deleteCustomerRows(client: ClickHouseClient, customerId: string, anonymousIds: readonly string[]): Promise<void> {
   const params = personalDataParams(customerId, anonymousIds);
   for (const t of PERSONAL_DATA_TABLES) {
     await client.command({ query: `DELETE FROM ${t.table} WHERE ${t.where}`, query_params: params, clickhouse_settings: { lightweight_deletes_sync: '2' } as never });
+  }
+  for (const t of PERSONAL_DATA_TABLES) {
+    await client.command({ query: `ALTER TABLE ${t.table} APPLY DELETED MASK`, clickhouse_settings: { mutations_sync: '2' } });
   }
 }
 
