@@ -2,7 +2,7 @@
  * How long an erasure takes: C customers (each with O orders, K clicks from a stitched device,
  * a ticket, a survey, a profile, a history row and an outbox row) generated straight into the
  * embedded ClickHouse, then `eraseCustomer` (what `crm erase customer` runs, minus the Kafka
- * send) for a few of them, timed.
+ * send and the settle wait) for a few of them, timed.
  *
  *   pnpm tsx bench/erasure.ts [--customers 100000] [--orders 10] [--clicks 20] [--erasures 5]
  */
@@ -42,7 +42,7 @@ try {
   const times: number[] = [];
   for (let i = 0; i < erasures; i++) {
     const id = `c-${Math.floor(((i + 0.5) * customers) / erasures)}`;
-    const erasure = await eraseCustomer(clickhouse, id, async () => undefined);
+    const erasure = await eraseCustomer(clickhouse, id, { announce: async () => undefined, settle: async () => undefined });
     const left = Object.values(await customerRowCounts(clickhouse, id, erasure.anonymousIds)).reduce((a, b) => a + b, 0);
     if (left !== 0) throw new Error(`${id}: ${left} rows left after the erasure`);
     times.push(erasure.ms);

@@ -89,7 +89,7 @@ describe('crm erase customer', () => {
       expect(exported.stdout).not.toContain('keep-me');
 
       const started = Date.now();
-      const erase = await runCli(['erase', 'customer', 'erase-me'], env);
+      const erase = await runCli(['erase', 'customer', 'erase-me', '--settle-seconds', '2'], env);
       const eraseMs = Date.now() - started;
       expect(erase.code, erase.stderr).toBe(0);
       expect(erase.stderr).not.toContain('parcel');

@@ -24,9 +24,10 @@ const USAGE = `usage: crm <command> [options]   (bin/crm in the repository; pnpm
                             source topics; what still fails is dead-lettered again with its reason
   export customer <customer_id>
                             print everything held about a customer as one JSON document (access request)
-  erase customer <customer_id>
+  erase customer <customer_id> [--settle-seconds S]
                             delete a customer from every table, suppress their ids in ingest and dlq replay,
-                            and announce it on crm.customer-erased.v1 (docs/PRIVACY.md)
+                            delete again after S seconds (10) what ingest stored meanwhile, and announce it
+                            on crm.customer-erased.v1 (docs/PRIVACY.md)
   sql "<query>" | --file F | < F  [--format F]
                             run a query given as the argument, in a file, or on standard input; a readable
                             table by default, or any ClickHouse format (TSV, JSONEachRow, …); every row
@@ -53,6 +54,7 @@ async function main(argv: string[]): Promise<number> {
       'as-of': { type: 'string' },
       file: { type: 'string' },
       reason: { type: 'string' },
+      'settle-seconds': { type: 'string' },
       follow: { type: 'boolean', default: false },
       max: { type: 'string', default: '1000000' },
       help: { type: 'boolean', short: 'h' },
@@ -201,7 +203,7 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'erase': {
       const { eraseCommand } = await import('./privacy/commands.js');
-      return eraseCommand(rest, config, await clickhouse(), say);
+      return eraseCommand(rest, values['settle-seconds'], config, await clickhouse(), say);
     }
     default:
       throw new UsageError(`unknown command: ${command}`);

@@ -50,7 +50,10 @@ describe('crm export customer', () => {
     expect(run.stdout).not.toContain('a-2');
   });
 
-  it('refuses a missing id with its usage', () => {
+  it('refuses a missing id, and erase a bad --settle-seconds, with their usage', () => {
+    const erase = crm('erase', 'customer', 'c-1', '--settle-seconds', 'soon');
+    expect(erase.status).toBe(2);
+    expect(erase.stderr).toContain('--settle-seconds: expected 0 to 3600 seconds, got soon');
     const run = crm('export', 'customer');
     expect(run.status).toBe(2);
     expect(run.stderr).toContain('export takes: export customer <customer_id>');
@@ -62,9 +65,13 @@ describe('eraseCustomer', () => {
     const others = await customerRowCounts(clickhouse, 'c-2', ['a-2']);
     const sent: Message[] = [];
     const at = new Date('2026-07-02T14:03:11.482Z');
-    const erasure = await eraseCustomer(clickhouse, 'c-1', async (m) => void sent.push(m), () => at);
+    // Ingest stores one more of their events before it re-reads the suppression list: the second pass deletes it.
+    const late = async () => {
+      await clickhouse.insert({ table: 'clicks', values: [{ event_id: '0b7c8d2e-1f4a-4c3b-9d2e-7a6b5c4d3e01', occurred_at: '2026-03-02T10:00:00.000Z', anonymous_id: 'a-1', customer_id: null, session_id: 's', type: 'page_view' }], format: 'JSONEachRow' });
+    };
+    const erasure = await eraseCustomer(clickhouse, 'c-1', { announce: async (m) => void sent.push(m), settle: late }, () => at);
     expect(erasure.anonymousIds).toEqual(['a-1']);
-    expect(erasure.deleted).toMatchObject({ orders: 1, clicks: 2, identity_links: 1, tickets: 1, surveys: 1 });
+    expect(erasure.deleted).toMatchObject({ orders: 1, clicks: 3, identity_links: 1, tickets: 1, surveys: 1 });
     expect(Object.values(await customerRowCounts(clickhouse, 'c-1', ['a-1'])).every((n) => n === 0)).toBe(true);
     expect(await customerRowCounts(clickhouse, 'c-2', ['a-2'])).toEqual(others);
     const suppressed = await suppressedIds(clickhouse);

@@ -1,6 +1,6 @@
 import type { ClickHouseClient } from '@crm/clickhouse';
 import type { StackConfig } from '../stack/settings.js';
-import { customerIdArgument } from './customer-id.js';
+import { customerIdArgument, settleSecondsArgument } from './customer-id.js';
 
 /** `crm export customer <id>`: the JSON document on standard output. */
 export async function exportCommand(rest: readonly string[], clickhouse: ClickHouseClient, write: (text: string) => void): Promise<number> {
@@ -15,9 +15,10 @@ export async function exportCommand(rest: readonly string[], clickhouse: ClickHo
 }
 
 /** `crm erase customer <id>`: erases, announces on crm.customer-erased.v1, and says what went where (counts only: no personal data). */
-export async function eraseCommand(rest: readonly string[], config: StackConfig, clickhouse: ClickHouseClient, say: (line: string) => void): Promise<number> {
+export async function eraseCommand(rest: readonly string[], settleSeconds: string | undefined, config: StackConfig, clickhouse: ClickHouseClient, say: (line: string) => void): Promise<number> {
   const customerId = customerIdArgument('erase', rest);
-  const { createLogger } = await import('@crm/runtime');
+  const settleMs = settleSecondsArgument(settleSeconds) * 1000;
+  const { createLogger, sleep } = await import('@crm/runtime');
   const { brokerList, connectProducer, createKafka, createProducer, topicNames } = await import('@crm/kafka');
   const { eraseCustomer } = await import('./erase-customer.js');
   const logger = createLogger('crm', 'error', 'stderr');
@@ -25,8 +26,11 @@ export async function eraseCommand(rest: readonly string[], config: StackConfig,
   const topic = topicNames(config.CRM_TOPIC_NAMESPACE).customerErased;
   try {
     await connectProducer(producer, logger);
-    const erasure = await eraseCustomer(clickhouse, customerId, async (message) => {
-      await producer.send({ topic, acks: -1, messages: [message] });
+    const erasure = await eraseCustomer(clickhouse, customerId, {
+      announce: async (message) => {
+        await producer.send({ topic, acks: -1, messages: [message] });
+      },
+      settle: () => sleep(settleMs),
     });
     const total = Object.values(erasure.deleted).reduce((a, b) => a + b, 0);
     say(`erased ${total} rows (${erasure.anonymousIds.length} stitched anonymous ids) in ${erasure.ms} ms; announced on ${topic} as ${erasure.announcement.event_id}`);

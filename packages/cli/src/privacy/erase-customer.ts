@@ -26,14 +26,15 @@ export function erasureMessage(event: CustomerErasedEvent): Message {
 
 /**
  * Erases a customer (docs/PRIVACY.md): puts them and their stitched anonymous ids on the
- * suppression list first, so ingest stops storing their events as soon as it refreshes the
- * list, then deletes their rows from every table that holds them, then announces the erasure.
- * Safe to repeat: a second run deletes what arrived meanwhile and announces again.
+ * suppression list first, so ingest stops storing their events once it re-reads the list,
+ * deletes their rows from every table that holds them, waits `settle` (long enough for ingest
+ * to re-read the list and for batches decoded before it to land) and deletes again what arrived
+ * meanwhile, then announces the erasure. Safe to repeat: a second run announces again.
  */
 export async function eraseCustomer(
   clickhouse: ClickHouseClient,
   customerId: string,
-  announce: (message: Message) => Promise<void>,
+  effects: { announce: (message: Message) => Promise<void>; settle: () => Promise<void> },
   now: () => Date = () => new Date(),
 ): Promise<Erasure> {
   const started = Date.now();
@@ -43,6 +44,12 @@ export async function eraseCustomer(
   const announcement: CustomerErasedEvent = { event_id: erasureEventId(customerId, erasedAt), customer_id: customerId, erased_at: erasedAt.toISOString() };
   await recordErasure(clickhouse, { customer_id: customerId, anonymous_ids: anonymousIds, erased_at: announcement.erased_at, event_id: announcement.event_id });
   await deleteCustomerRows(clickhouse, customerId, anonymousIds);
-  await announce(erasureMessage(announcement));
+  await effects.settle();
+  const late = await customerRowCounts(clickhouse, customerId, anonymousIds);
+  if (Object.values(late).some((n) => n > 0)) {
+    await deleteCustomerRows(clickhouse, customerId, anonymousIds);
+    for (const [table, n] of Object.entries(late)) deleted[table] = (deleted[table] ?? 0) + n;
+  }
+  await effects.announce(erasureMessage(announcement));
   return { announcement, anonymousIds, deleted, ms: Date.now() - started };
 }
