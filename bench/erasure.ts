@@ -9,7 +9,7 @@
 import { parseArgs } from 'node:util';
 import { createClickHouse, customerRowCounts, migrate } from '@crm/clickhouse';
 import { startTestClickHouse } from '../test/support/clickhouse.js';
-import { eraseCustomer } from '../packages/cli/src/privacy/erase-customer.js';
+import { eraseCustomer } from '@crm/ingest';
 
 const { values } = parseArgs({ options: { customers: { type: 'string', default: '100000' }, orders: { type: 'string', default: '10' }, clicks: { type: 'string', default: '20' }, erasures: { type: 'string', default: '5' } } });
 const customers = Number(values.customers);

@@ -49,8 +49,8 @@ function history(customer: string, now: number) {
 const clickMessages = (clicks: readonly ClickEvent[]): Outgoing[] => clicks.map((c) => ({ key: c.customer_id ?? c.anonymous_id, value: JSON.stringify(c) }));
 
 describe('crm erase customer', () => {
-  it('removes a customer with orders, stitched clicks, tickets and surveys from every table, suppresses their old and new events, and announces it', { timeout: 180_000 }, async () => {
-    const env = infra.env({ INGEST_SUPPRESSION_REFRESH_SECONDS: '1' });
+  it('removes a customer with orders, stitched clicks, tickets and surveys from every table (by command and by request), suppresses their old and new events, and announces it', { timeout: 180_000 }, async () => {
+    const env = infra.env({ INGEST_SUPPRESSION_REFRESH_SECONDS: '1', INGEST_ERASURE_REQUESTS: 'true' });
     const topics = await createTestTopics(infra.kafka, env.CRM_TOPIC_NAMESPACE);
     const group = `${env.CRM_TOPIC_NAMESPACE}.crm-ingest`;
     const inputs = [topics.orders, topics.clicks, topics.tickets, topics.surveys];
@@ -61,6 +61,7 @@ describe('crm erase customer', () => {
       const now = Date.now();
       const erased = history('erase-me', now);
       const kept = history('keep-me', now);
+      const requested = history('request-me', now);
       const send = async (h: ReturnType<typeof history>) => {
         await produce(infra.kafka, topics.orders, asMessages(h.orders));
         await produce(infra.kafka, topics.clicks, clickMessages(h.clicks));
@@ -70,10 +71,11 @@ describe('crm erase customer', () => {
       const perCustomer = erased.orders.length + erased.clicks.length + erased.tickets.length + erased.surveys.length;
       await send(erased);
       await send(kept);
-      await waitUntil(() => committedMessages(infra.kafka, group, inputs), (n) => n === 2 * perCustomer, 60_000);
+      await send(requested);
+      await waitUntil(() => committedMessages(infra.kafka, group, inputs), (n) => n === 3 * perCustomer, 60_000);
       // Profiles, history and the outbox hold them too once scored.
       const score = await runCli(['score'], env);
-      expect(score.stderr).toContain('scored 2 customers');
+      expect(score.stderr).toContain('scored 3 customers');
 
       const before = await customerRowCounts(clickhouse, 'erase-me', erased.devices);
       for (const t of PERSONAL_DATA_TABLES) expect(before[t.table], t.table).toBeGreaterThan(0);
@@ -97,24 +99,33 @@ describe('crm erase customer', () => {
       expect(await customerRowCounts(clickhouse, 'erase-me', erased.devices)).toEqual(Object.fromEntries(PERSONAL_DATA_TABLES.map((t) => [t.table, 0])));
       expect(await customerRowCounts(clickhouse, 'keep-me', kept.devices)).toEqual(keptBefore);
 
+      // The same through an erasure request on crm.erasure-requests.v1, as a system automating requests sends it.
+      expect((await customerRowCounts(clickhouse, 'request-me', requested.devices)).orders).toBe(requested.orders.length);
+      const requestedAt = Date.now();
+      await produce(infra.kafka, topics.erasureRequests, [{ key: 'request-me', value: JSON.stringify({ event_id: randomUUID(), customer_id: 'request-me', requested_at: new Date().toISOString() }) }]);
+      await waitUntil(() => customerRowCounts(clickhouse, 'request-me', requested.devices), (counts) => Object.values(counts).every((n) => n === 0), 60_000);
+      console.log(`an erasure request was acted on within ${Date.now() - requestedAt} ms (settle included)`);
+      expect(await customerRowCounts(clickhouse, 'keep-me', kept.devices)).toEqual(keptBefore);
+
       // Ingest has the new list within its refresh: the old events again, and new ones (an order, an anonymous click on a stitched device).
       await new Promise((r) => setTimeout(r, 2500));
       await send(erased);
+      await send(requested);
       await produce(infra.kafka, topics.orders, asMessages([orderEvent('erase-me', now - DAY, 99)]));
       await produce(infra.kafka, topics.clicks, clickMessages([click(erased.devices[0]!, null, now - DAY)]));
-      const dropped = perCustomer + 2;
-      await waitUntil(() => committedMessages(infra.kafka, group, inputs), (n) => n === 2 * perCustomer + dropped, 60_000);
-      expect(await customerRowCounts(clickhouse, 'erase-me', erased.devices)).toEqual(Object.fromEntries(PERSONAL_DATA_TABLES.map((t) => [t.table, 0])));
+      const dropped = 2 * perCustomer + 2;
+      await waitUntil(() => committedMessages(infra.kafka, group, inputs), (n) => n === 3 * perCustomer + dropped, 60_000);
+      const none = Object.fromEntries(PERSONAL_DATA_TABLES.map((t) => [t.table, 0]));
+      expect(await customerRowCounts(clickhouse, 'erase-me', erased.devices)).toEqual(none);
+      expect(await customerRowCounts(clickhouse, 'request-me', requested.devices)).toEqual(none);
       expect(await customerRowCounts(clickhouse, 'keep-me', kept.devices)).toEqual(keptBefore);
       const metrics = await (await fetch(`http://127.0.0.1:${String(running.healthPort)}/metrics`)).text();
       const suppressed = [...metrics.matchAll(/crm_ingest_events_total\{topic="[^"]+",outcome="suppressed",reason="erased"\} (\d+)/g)].reduce((n, m) => n + Number(m[1]), 0);
       expect(suppressed).toBe(dropped);
 
-      const announced = await readTopic(infra.kafka, topics.customerErased, (all) => all.length > 0, 30_000);
-      expect(announced).toHaveLength(1);
-      expect(announced[0]!.key?.toString()).toBe('erase-me');
-      const event = decodeEvent('customer-erased', announced[0]!.value!, 'application/json');
-      expect(event).toMatchObject({ ok: true, event: { customer_id: 'erase-me' } });
+      const announced = await readTopic(infra.kafka, topics.customerErased, (all) => all.length >= 2, 30_000);
+      expect(announced.map((m) => m.key?.toString()).sort()).toEqual(['erase-me', 'request-me']);
+      for (const m of announced) expect(decodeEvent('customer-erased', m.value!, 'application/json')).toMatchObject({ ok: true, event: { customer_id: m.key?.toString() } });
     } finally {
       await ingest.kill('SIGTERM');
       await clickhouse.close();

@@ -7,7 +7,7 @@ import { decodeEvent } from '@crm/events';
 import { REPO_ROOT } from '@crm/runtime';
 import { startTestClickHouse, type TestClickHouse } from '../../../test/support/clickhouse.js';
 import { seedCustomer } from '../../../test/support/personal-data.js';
-import { eraseCustomer, erasureEventId } from '../src/privacy/erase-customer.js';
+import { eraseCustomer, erasureEventId } from '@crm/ingest';
 
 // Access and erasure against the real engine; the announcement's send is the one injected effect
 // (test/erasure.kafka.test.ts sends it to a real broker).

@@ -18,6 +18,8 @@ import { processBatch } from './process-batch.js';
 import type { Row } from './rows.js';
 import { STREAMS, type AnyStream } from './streams.js';
 import { suppressionCache } from './suppression.js';
+import { eraseCustomer } from './erase-customer.js';
+import { handleErasureRequests } from './erasure-requests.js';
 
 export interface IngestService {
   readonly healthPort: number;
@@ -52,9 +54,11 @@ export async function startIngest(config: IngestConfig, logger: Logger, options:
     { refreshMs: config.INGEST_SUPPRESSION_REFRESH_SECONDS * 1000, logger, signal: stopping.signal },
   );
   let consumer: SupervisedConsumer | undefined;
+  let requests: SupervisedConsumer | undefined;
   const stop = async () => {
     stopping.abort();
     suppression.stop();
+    await requests?.stop();
     await consumer?.stop();
     await producer.disconnect().catch(() => undefined);
     await clickhouse.close();
@@ -153,8 +157,47 @@ export async function startIngest(config: IngestConfig, logger: Logger, options:
       });
     },
   });
+  if (config.INGEST_ERASURE_REQUESTS) {
+    const settleMs = 2 * config.INGEST_SUPPRESSION_REFRESH_SECONDS * 1000;
+    requests = superviseConsumer({
+      name: 'erasure-requests',
+      readiness,
+      logger,
+      signal: stopping.signal,
+      progressDeadlineMs: config.INGEST_PROGRESS_DEADLINE_SECONDS * 1000,
+      create: () => kafka.consumer({ groupId: groupId(config.CRM_TOPIC_NAMESPACE, 'crm-erasure-requests'), sessionTimeout: config.INGEST_SESSION_TIMEOUT_MS }),
+      start: async (current) => {
+        await current.subscribe({ topics: [topics.erasureRequests], fromBeginning: true });
+        await current.run({
+          autoCommit: false,
+          eachBatchAutoResolve: false,
+          eachBatch: async ({ batch, heartbeat, isRunning, resolveOffset }) => {
+            if (!isRunning() || batch.messages.length === 0) return;
+            const outcome = await handleErasureRequests(batch.messages, async (customerId) => {
+              const erasure = await eraseCustomer(clickhouse, customerId, {
+                announce: async (message) => {
+                  await producer.send({ topic: topics.customerErased, acks: -1, messages: [message] });
+                },
+                settle: async () => {
+                  await suppression.refresh();
+                  await heartbeat();
+                  await sleep(settleMs, stopping.signal);
+                },
+              });
+              await heartbeat();
+              logger.info({ rows: Object.values(erasure.deleted).reduce((a, b) => a + b, 0), ms: erasure.ms }, 'customer erased on request');
+            });
+            for (const { code, offset } of outcome.rejected) logger.warn({ code, offset }, 'erasure request is not a valid event; skipped');
+            await current.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: (BigInt(batch.lastOffset()) + 1n).toString() }]);
+            resolveOffset(batch.lastOffset());
+          },
+        });
+      },
+    });
+  }
   try {
     await consumer.started;
+    await requests?.started;
   } catch (error) {
     await stop();
     throw error;

@@ -25,6 +25,8 @@ export interface SuppressionCache {
   current(): SuppressionList;
   /** Reads the list once, waiting out a ClickHouse that is away; then keeps it fresh every `refreshMs`. */
   start(): Promise<void>;
+  /** Re-reads the list now (after this process erased someone), keeping the previous one if that fails. */
+  refresh(): Promise<void>;
   stop(): void;
 }
 
@@ -45,6 +47,7 @@ export function suppressionCache(load: () => Promise<SuppressionList>, options: 
   };
   return {
     current: () => list,
+    refresh,
     async start() {
       list = await retry(load, { retries: Number.MAX_SAFE_INTEGER, initialDelayMs: 200, maxDelayMs: 5000, signal: options.signal });
       timer = setInterval(() => void refresh(), options.refreshMs);
