@@ -1,5 +1,5 @@
 import type { Kafka } from 'kafkajs';
-import { CrmError } from '@crm/runtime';
+import { CrmError, sleep } from '@crm/runtime';
 
 /** Creates the topics that do not exist yet; existing ones are left as they are. */
 export async function ensureTopics(kafka: Kafka, topics: readonly string[], numPartitions: number): Promise<string[]> {
@@ -13,12 +13,29 @@ export async function ensureTopics(kafka: Kafka, topics: readonly string[], numP
         waitForLeaders: true,
         topics: missing.map((topic) => ({ topic, numPartitions, replicationFactor: 1 })),
       });
+      // waitForLeaders sees the leaders in the metadata, but a partition's leader can still answer
+      // "not the leader" for a moment (more likely the more partitions one request creates):
+      // the topics are usable once each answers a ListOffsets.
+      for (const topic of missing) await untilServed(() => admin.fetchTopicOffsets(topic));
     }
     return missing;
   } catch (error) {
     throw new CrmError('KAFKA_UNAVAILABLE', `could not create topics: ${(error as Error).message}`, { retriable: true, cause: error });
   } finally {
     await admin.disconnect();
+  }
+}
+
+async function untilServed(request: () => Promise<unknown>, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      await request();
+      return;
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await sleep(100);
+    }
   }
 }
 
