@@ -22,6 +22,12 @@ const USAGE = `usage: crm <command> [options]   (bin/crm in the repository; pnpm
   dlq replay [--reason CODE]
                             re-inject dead letters (all, or one reason such as missing_fx_rate) into their
                             source topics; what still fails is dead-lettered again with its reason
+  export customer <customer_id>
+                            print everything held about a customer as one JSON document (access request)
+  erase customer <customer_id> [--settle-seconds S]
+                            delete a customer from every table, suppress their ids in ingest and dlq replay,
+                            delete again after S seconds (10) what ingest stored meanwhile, and announce it
+                            on crm.customer-erased.v1 (docs/PRIVACY.md)
   sql "<query>" | --file F | < F  [--format F]
                             run a query given as the argument, in a file, or on standard input; a readable
                             table by default, or any ClickHouse format (TSV, JSONEachRow, …); every row
@@ -48,6 +54,7 @@ async function main(argv: string[]): Promise<number> {
       'as-of': { type: 'string' },
       file: { type: 'string' },
       reason: { type: 'string' },
+      'settle-seconds': { type: 'string' },
       follow: { type: 'boolean', default: false },
       max: { type: 'string', default: '1000000' },
       help: { type: 'boolean', short: 'h' },
@@ -180,13 +187,23 @@ async function main(argv: string[]): Promise<number> {
         deadLetterTopic: topicNames(config.CRM_TOPIC_NAMESPACE).deadLetter,
         namespace: config.CRM_TOPIC_NAMESPACE,
         ...(values.reason === undefined ? {} : { reason: values.reason }),
+        suppression: await (await import('./privacy/suppression.js')).readSuppressionList(await clickhouse()),
         onProgress: ({ scanned, replayed, total }) => say(`scanned ${scanned}/${total} dead letters, replayed ${replayed}`),
       });
       say(`replayed ${result.replayed} of ${result.scanned} dead letters${values.reason ? ` with reason ${values.reason}` : ''}`);
       for (const [topic, n] of Object.entries(result.byTopic)) say(`  ${topic}: ${n}`);
       if (result.refused.not_an_input_topic) say(`  not replayed: ${result.refused.not_an_input_topic} whose dlq.source.topic is not an input topic of this namespace`);
+      if (result.refused.erased) say(`  not replayed: ${result.refused.erased} of erased customers (dropped; docs/PRIVACY.md)`);
       if (result.refused.truncated) say(`  not replayed: ${result.refused.truncated} cut to a prefix (dlq.truncated; the original bytes are gone)`);
       return 0;
+    }
+    case 'export': {
+      const { exportCommand } = await import('./privacy/commands.js');
+      return exportCommand(rest, await clickhouse(), (text) => process.stdout.write(text));
+    }
+    case 'erase': {
+      const { eraseCommand } = await import('./privacy/commands.js');
+      return eraseCommand(rest, values['settle-seconds'], config, await clickhouse(), say);
     }
     default:
       throw new UsageError(`unknown command: ${command}`);

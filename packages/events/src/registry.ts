@@ -9,7 +9,7 @@ import { zodFromAvro } from './zod-from-avro.js';
 
 export const SCHEMAS_DIR = join(dirname(fileURLToPath(import.meta.url)), '../../../schemas');
 
-export const SCHEMA_NAMES = ['orders', 'clicks', 'tickets', 'surveys', 'segment-changes', 'customer-at-risk'] as const;
+export const SCHEMA_NAMES = ['orders', 'clicks', 'tickets', 'surveys', 'segment-changes', 'customer-at-risk', 'customer-erased', 'erasure-requests'] as const;
 export type SchemaName = (typeof SCHEMA_NAMES)[number];
 
 /** One event type: its Avro schema (the source), the Avro codec and the JSON validator derived from it. */

@@ -88,6 +88,18 @@ export interface CustomerAtRiskEvent {
   detected_at: string;
 }
 
+export interface CustomerErasedEvent {
+  event_id: string;
+  customer_id: string;
+  erased_at: string;
+}
+
+export interface ErasureRequestEvent {
+  event_id: string;
+  customer_id: string;
+  requested_at: string;
+}
+
 export interface EventsByName {
   orders: OrderEvent;
   clicks: ClickEvent;
@@ -95,4 +107,6 @@ export interface EventsByName {
   surveys: SurveyEvent;
   'segment-changes': SegmentChangeEvent;
   'customer-at-risk': CustomerAtRiskEvent;
+  'customer-erased': CustomerErasedEvent;
+  'erasure-requests': ErasureRequestEvent;
 }

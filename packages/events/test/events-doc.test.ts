@@ -18,15 +18,17 @@ describe('docs/EVENTS.md samples', () => {
   it('has a JSON and an Avro sample for each output topic', () => {
     expect(samples.map((s) => `${s.kind} ${s.schema} ${s.variant}`.trim()).sort()).toEqual([
       'hex customer-at-risk',
+      'hex customer-erased',
       'hex segment-changes',
       'hex segment-changes recovery',
       'json customer-at-risk',
+      'json customer-erased',
       'json segment-changes',
       'json segment-changes recovery',
     ]);
   });
 
-  for (const [schema, variant] of [['segment-changes', ''], ['segment-changes', 'recovery'], ['customer-at-risk', '']] as const) {
+  for (const [schema, variant] of [['segment-changes', ''], ['segment-changes', 'recovery'], ['customer-at-risk', ''], ['customer-erased', '']] as const) {
     it(`${schema} ${variant}: the JSON sample is valid and the Avro sample decodes to it, byte for byte`, () => {
       const json = samples.find((s) => s.schema === schema && s.variant === variant && s.kind === 'json')!;
       const hex = samples.find((s) => s.schema === schema && s.variant === variant && s.kind === 'hex')!;

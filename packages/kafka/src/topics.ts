@@ -7,6 +7,8 @@ export const TOPIC_BASE_NAMES = {
   deadLetter: 'crm.dead-letter.v1',
   segmentChanges: 'crm.segment-changes.v1',
   customerAtRisk: 'crm.customer-at-risk.v1',
+  customerErased: 'crm.customer-erased.v1',
+  erasureRequests: 'crm.erasure-requests.v1',
 } as const;
 
 export type TopicKey = keyof typeof TOPIC_BASE_NAMES;

@@ -27,6 +27,10 @@ export const ingestConfigSchema = z.object({
   INGEST_PARTITIONS_CONCURRENTLY: setting.positiveInt(4),
   /** /readyz says not ready when the consumer has not fetched for this long (e.g. a write stuck on ClickHouse). */
   INGEST_PROGRESS_DEADLINE_SECONDS: setting.positiveInt(60),
+  /** How often the suppression list of erased ids is re-read: an erasure takes effect in ingest within this time. */
+  INGEST_SUPPRESSION_REFRESH_SECONDS: setting.positiveInt(5),
+  /** Act on erasure requests from crm.erasure-requests.v1 (docs/PRIVACY.md); off: only `crm erase customer` erases. */
+  INGEST_ERASURE_REQUESTS: setting.boolean(false),
   /** Port of /healthz, /readyz and /metrics; 0 picks a free one. */
   INGEST_HEALTH_PORT: setting.port(9101),
   /** Fault injection for tests only: wait this long between decoding a batch and writing it. */

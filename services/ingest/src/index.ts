@@ -4,3 +4,4 @@ export * from './process-batch.js';
 export * from './decode-message.js';
 export * from './streams.js';
 export { STREAMS, type AnyStream } from './streams.js';
+export * from './erase-customer.js';

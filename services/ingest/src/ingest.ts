@@ -11,12 +11,15 @@ import {
   topicNames,
   type SupervisedConsumer,
 } from '@crm/kafka';
-import { classifyClickHouseError, createClickHouse, migrateOnStart, type ClickHouseClient } from '@crm/clickhouse';
+import { classifyClickHouseError, createClickHouse, migrateOnStart, suppressedIds, type ClickHouseClient } from '@crm/clickhouse';
 import type { IngestConfig } from './config.js';
 import { createIngestMetrics } from './metrics.js';
 import { processBatch } from './process-batch.js';
 import type { Row } from './rows.js';
 import { STREAMS, type AnyStream } from './streams.js';
+import { suppressionCache } from './suppression.js';
+import { eraseCustomer } from './erase-customer.js';
+import { handleErasureRequests } from './erasure-requests.js';
 
 export interface IngestService {
   readonly healthPort: number;
@@ -40,9 +43,22 @@ export async function startIngest(config: IngestConfig, logger: Logger, options:
   const metrics = createIngestMetrics(health.registry);
   const clickhouse = createClickHouse(config);
   const producer: Producer = createProducer(kafka);
+  const suppression = suppressionCache(
+    async () => {
+      try {
+        return await suppressedIds(clickhouse);
+      } catch (error) {
+        throw classifyClickHouseError(error, 'read the suppression list');
+      }
+    },
+    { refreshMs: config.INGEST_SUPPRESSION_REFRESH_SECONDS * 1000, logger, signal: stopping.signal },
+  );
   let consumer: SupervisedConsumer | undefined;
+  let requests: SupervisedConsumer | undefined;
   const stop = async () => {
     stopping.abort();
+    suppression.stop();
+    await requests?.stop();
     await consumer?.stop();
     await producer.disconnect().catch(() => undefined);
     await clickhouse.close();
@@ -50,7 +66,11 @@ export async function startIngest(config: IngestConfig, logger: Logger, options:
   };
 
   try {
-    await readiness.until('clickhouse', 'waiting for ClickHouse', () => migrateOnStart(config, logger, stopping.signal));
+    // No event is stored before the suppression list is known.
+    await readiness.until('clickhouse', 'waiting for ClickHouse', async () => {
+      await migrateOnStart(config, logger, stopping.signal);
+      await suppression.start();
+    });
     await readiness.until('producer', 'waiting for the broker', () => connectProducer(producer, logger, stopping.signal));
   } catch (error) {
     await stop();
@@ -101,6 +121,7 @@ export async function startIngest(config: IngestConfig, logger: Logger, options:
                 reportingCurrency: config.CRM_REPORTING_CURRENCY,
                 fxRates: config.CRM_FX_RATES,
                 maxDeadLetterSendBytes,
+                suppression: suppression.current(),
               },
               {
                 beforeWrite: async () => {
@@ -122,12 +143,13 @@ export async function startIngest(config: IngestConfig, logger: Logger, options:
             clearInterval(beating);
           }
           metrics.events.inc({ topic: batch.topic, outcome: 'accepted', reason: '' }, result.accepted);
+          if (result.suppressed > 0) metrics.events.inc({ topic: batch.topic, outcome: 'suppressed', reason: 'erased' }, result.suppressed);
           for (const { code } of result.deadLettered) metrics.events.inc({ topic: batch.topic, outcome: 'dead_lettered', reason: code });
           const refused = result.deadLettered.filter((d) => d.code === 'storage_rejected').length;
           if (refused > 0) logger.warn({ topic: batch.topic, partition: batch.partition, refused }, 'ClickHouse refused rows that passed validation; dead-lettered as storage_rejected');
           metrics.lag.set({ topic: batch.topic, partition: String(batch.partition) }, Number(batch.offsetLag()));
           logger.info(
-            { topic: batch.topic, partition: batch.partition, accepted: result.accepted, deadLettered: result.deadLettered.length },
+            { topic: batch.topic, partition: batch.partition, accepted: result.accepted, suppressed: result.suppressed, deadLettered: result.deadLettered.length },
             'batch committed',
           );
           await heartbeat();
@@ -135,8 +157,47 @@ export async function startIngest(config: IngestConfig, logger: Logger, options:
       });
     },
   });
+  if (config.INGEST_ERASURE_REQUESTS) {
+    const settleMs = 2 * config.INGEST_SUPPRESSION_REFRESH_SECONDS * 1000;
+    requests = superviseConsumer({
+      name: 'erasure-requests',
+      readiness,
+      logger,
+      signal: stopping.signal,
+      progressDeadlineMs: config.INGEST_PROGRESS_DEADLINE_SECONDS * 1000,
+      create: () => kafka.consumer({ groupId: groupId(config.CRM_TOPIC_NAMESPACE, 'crm-erasure-requests'), sessionTimeout: config.INGEST_SESSION_TIMEOUT_MS }),
+      start: async (current) => {
+        await current.subscribe({ topics: [topics.erasureRequests], fromBeginning: true });
+        await current.run({
+          autoCommit: false,
+          eachBatchAutoResolve: false,
+          eachBatch: async ({ batch, heartbeat, isRunning, resolveOffset }) => {
+            if (!isRunning() || batch.messages.length === 0) return;
+            const outcome = await handleErasureRequests(batch.messages, async (customerId) => {
+              const erasure = await eraseCustomer(clickhouse, customerId, {
+                announce: async (message) => {
+                  await producer.send({ topic: topics.customerErased, acks: -1, messages: [message] });
+                },
+                settle: async () => {
+                  await suppression.refresh();
+                  await heartbeat();
+                  await sleep(settleMs, stopping.signal);
+                },
+              });
+              await heartbeat();
+              logger.info({ rows: Object.values(erasure.deleted).reduce((a, b) => a + b, 0), ms: erasure.ms }, 'customer erased on request');
+            });
+            for (const { code, offset } of outcome.rejected) logger.warn({ code, offset }, 'erasure request is not a valid event; skipped');
+            await current.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: (BigInt(batch.lastOffset()) + 1n).toString() }]);
+            resolveOffset(batch.lastOffset());
+          },
+        });
+      },
+    });
+  }
   try {
     await consumer.started;
+    await requests?.started;
   } catch (error) {
     await stop();
     throw error;

@@ -11,7 +11,7 @@ export function createIngestMetrics(registry: Registry): IngestMetrics {
   return {
     events: new Counter({
       name: 'crm_ingest_events_total',
-      help: 'Events consumed, by outcome (accepted, dead_lettered) and rejection reason',
+      help: 'Events consumed, by outcome (accepted, dead_lettered, suppressed: an erased customer\'s, dropped) and rejection reason',
       labelNames: ['topic', 'outcome', 'reason'],
       registers: [registry],
     }),

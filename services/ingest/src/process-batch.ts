@@ -6,6 +6,7 @@ import { decodeMessage, type DecodeContext } from './decode-message.js';
 import { deadLetterMessage, type DeadLetterSource } from './dead-letter.js';
 import type { Row } from './rows.js';
 import type { AnyStream } from './streams.js';
+import { isSuppressed, type SuppressionList } from './suppression.js';
 
 export interface BatchInput {
   topic: string;
@@ -16,6 +17,8 @@ export interface BatchInput {
 export interface BatchContext extends DecodeContext {
   /** Largest dead-letter send (and so largest dead letter): under the dead-letter topic's max.message.bytes. */
   maxDeadLetterSendBytes: number;
+  /** Erased ids: their events are dropped (committed, never written); none when absent. */
+  suppression?: SuppressionList;
 }
 
 export interface BatchEffects {
@@ -33,6 +36,8 @@ export interface BatchEffects {
 
 export interface BatchResult {
   accepted: number;
+  /** Valid events of erased customers, dropped. */
+  suppressed: number;
   deadLettered: { code: string }[];
 }
 
@@ -43,18 +48,21 @@ export interface BatchResult {
  * batch, which de-duplication on event_id makes harmless. Each message has
  * its own outcome, so one bad event never fails the batch: one that ClickHouse
  * refuses although it passed validation is found by splitting the insert and
- * dead-lettered as storage_rejected, and the rest is stored.
+ * dead-lettered as storage_rejected, and the rest is stored. A valid event of an erased
+ * customer is dropped: committed with the batch, written nowhere.
  */
 export async function processBatch(stream: AnyStream, batch: BatchInput, ctx: BatchContext, effects: BatchEffects): Promise<BatchResult> {
   const last = batch.messages.at(-1);
-  if (last === undefined) return { accepted: 0, deadLettered: [] };
+  if (last === undefined) return { accepted: 0, suppressed: 0, deadLettered: [] };
   // Tables in the order a message's rows come (clicks before identity_links), so a
   // message refused by its first table writes nothing to the next.
   const rowsByTable = new Map<string, { message: number; row: Row }[]>();
   const rejections = new Map<number, Rejection>();
+  let suppressed = 0;
   batch.messages.forEach((message, index) => {
     const outcome = decodeMessage(stream, { ...message, partition: batch.partition }, ctx);
     if (!outcome.ok) return void rejections.set(index, outcome.rejection);
+    if (ctx.suppression && isSuppressed(ctx.suppression, outcome.rows)) return void suppressed++;
     for (const { table, row } of outcome.rows) {
       const rows = rowsByTable.get(table) ?? [];
       rows.push({ message: index, row });
@@ -74,7 +82,7 @@ export async function processBatch(stream: AnyStream, batch: BatchInput, ctx: Ba
   for (const chunk of chunkBySize(deadLetters, ctx.maxDeadLetterSendBytes)) await effects.sendDeadLetters(chunk);
   await effects.commit((BigInt(last.offset) + 1n).toString());
   const deadLettered = [...rejections.values()].map((r) => ({ code: r.code }));
-  return { accepted: batch.messages.length - rejections.size, deadLettered };
+  return { accepted: batch.messages.length - rejections.size - suppressed, suppressed, deadLettered };
 }
 
 /** Writes the rows; when ClickHouse refuses the data, halves the insert until the refused rows stand alone. */

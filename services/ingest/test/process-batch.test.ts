@@ -54,7 +54,7 @@ describe('processBatch', () => {
     const { calls, effects } = recordingEffects();
     const result = await processBatch(orders, batch([good(1), 'nope', good(2)]), ctx, effects);
     expect(calls).toEqual(['write orders 2', 'dead-letter 1', 'commit 103']);
-    expect(result).toEqual({ accepted: 2, deadLettered: [{ code: 'invalid_encoding' }] });
+    expect(result).toEqual({ accepted: 2, suppressed: 0, deadLettered: [{ code: 'invalid_encoding' }] });
   });
 
   it('commits nothing when the write fails', async () => {
@@ -100,7 +100,7 @@ describe('processBatch', () => {
     expect(stored.sort()).toEqual(['o0', 'o1', 'o2', 'o4', 'o5', 'o7']);
     expect(letters.map((l) => [l.headers!['dlq.source.offset'], l.headers!['dlq.reason.code']])).toEqual([['103', 'storage_rejected'], ['106', 'storage_rejected']]);
     expect(String(letters[0]!.headers!['dlq.reason.message'])).toContain('ClickHouse error 41');
-    expect(result).toEqual({ accepted: 6, deadLettered: [{ code: 'storage_rejected' }, { code: 'storage_rejected' }] });
+    expect(result).toEqual({ accepted: 6, suppressed: 0, deadLettered: [{ code: 'storage_rejected' }, { code: 'storage_rejected' }] });
     expect(writes.length).toBeLessThanOrEqual(2 * 2 * Math.ceil(Math.log2(8)) + 1);
   });
 

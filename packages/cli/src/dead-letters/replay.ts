@@ -1,4 +1,5 @@
 import type { Kafka } from 'kafkajs';
+import type { SuppressionList } from '@crm/clickhouse';
 import { chunkBySize, createProducer, DEFAULT_MAX_SEND_BYTES, groupId, topicNames } from '@crm/kafka';
 import { replayTarget, type ReplayTarget, type Unreplayable } from './replay-message.js';
 
@@ -7,6 +8,8 @@ export interface ReplayOptions {
   namespace: string;
   /** Only letters with this reason code; all when undefined. */
   reason?: string;
+  /** Erased ids: their letters are not replayed (counted as refused.erased). */
+  suppression?: SuppressionList;
   onProgress?: (done: { scanned: number; replayed: number; total: number }) => void;
 }
 
@@ -62,7 +65,7 @@ export async function replayDeadLetters(kafka: Kafka, options: ReplayOptions): P
       const inRange = batch.messages.filter((m) => BigInt(m.offset) < end);
       const targets: ReplayTarget[] = [];
       for (const m of inRange) {
-        const outcome = replayTarget(m, batch.partition, options.reason, inputTopics);
+        const outcome = replayTarget(m, batch.partition, options.reason, inputTopics, options.suppression);
         if (outcome === undefined) continue;
         if ('refused' in outcome) result.refused[outcome.refused] = (result.refused[outcome.refused] ?? 0) + 1;
         else targets.push(outcome);
