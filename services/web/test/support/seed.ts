@@ -65,5 +65,25 @@ export async function seededDatabase(host: TestClickHouse, database: string): Pr
     values: [{ as_of: ts(asOf), model: 'mbgnbd', params: { r: 0.24, alpha: 4.41 }, standard_errors: { r: 0.012, alpha: 0.31 }, log_likelihood: -9582.4, converged: true, error: '', customers: 30, groups: 30, iterations: 42, fitted_at: ts(asOf) }],
     format: 'JSONEachRow',
   });
+  const raw = { schema_version: 1, source_partition: 0, source_offset: 0 };
+  await clickhouse.insert({
+    table: 'tickets',
+    values: [{ ...raw, event_id: randomUUID(), occurred_at: ts(now - 3 * day), ticket_id: 't-1', customer_id: 'c03', status: 'open', category: 'complaint', priority: 'high', channel: 'email' }],
+    format: 'JSONEachRow',
+  });
+  // CSAT answers in each of the last two months: 4 of 5 satisfied (score ≥ 4 of 5), then 1 of 2.
+  const survey = (customer: string, at: number, score: number) => ({
+    ...raw, event_id: randomUUID(), occurred_at: ts(at), response_id: randomUUID(), customer_id: customer, kind: 'csat', score, scale_max: 5, expectation: 4, order_id: null, ticket_id: null, comment: null,
+  });
+  await clickhouse.insert({
+    table: 'surveys',
+    values: [...[5, 4, 4, 5, 2].map((score, i) => survey(id(i), now - 35 * day, score)), survey('c03', now - 2 * day, 2), survey('c04', now - 2 * day, 5)],
+    format: 'JSONEachRow',
+  });
+  await clickhouse.insert({
+    table: 'scoring_runs',
+    values: [{ as_of: ts(asOf), r_cuts: [], f_cuts: [], m_cuts: [], tier_cuts: [], keep_cuts: [], customers: 30, mbgnbd_fit_as_of: ts(asOf), gamma_gamma_fit_as_of: null, baseline: false, finished_at: ts(asOf) }],
+    format: 'JSONEachRow',
+  });
   return { clickhouse, config };
 }
