@@ -27,7 +27,8 @@ export interface WebOptions {
 
 /** The dashboard and API as a fastify instance (not listening yet). */
 export function buildServer({ clickhouse, token, logger }: WebOptions): FastifyInstance {
-  const app = Fastify({ logger: false, routerOptions: { maxParamLength: 500 } });
+  // A 256-character id, percent-encoded as UTF-8, is up to 256 × 12 characters.
+  const app = Fastify({ logger: false, routerOptions: { maxParamLength: 256 * 12 } });
 
   // Everything but the health check needs the token when one is set; the query string's token is
   // accepted so a printed URL opens in a browser, as Jupyter's does.

@@ -67,6 +67,8 @@ describe('GET /api/customers/{id}', () => {
     expect(unknown.body).toMatchObject({ error: 'not_found' });
     const injected = await json(`/api/customers/${encodeURIComponent("c03' OR 1=1 --")}`);
     expect(injected.status).toBe(404);
+    expect((await json(`/api/customers/${encodeURIComponent('kunde-ü'.repeat(36))}`)).status).toBe(404);
+    expect((await json(`/api/customers/${encodeURIComponent('x'.repeat(257))}`)).status).toBe(400);
   });
 });
 
