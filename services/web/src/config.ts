@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { loadConfig, setting, type Env } from '@crm/runtime';
 import { clickhouseSettings } from '@crm/clickhouse';
+import { ingestGroupSettings, kafkaSettings } from '@crm/kafka/settings';
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
 
@@ -9,6 +10,9 @@ export const isLoopback = (host: string): boolean => LOOPBACK.has(host) || host.
 export const webConfigSchema = z
   .object({
     ...clickhouseSettings,
+    // For the Pipeline page's consumer lag only: the dashboard works without a broker.
+    ...kafkaSettings,
+    ...ingestGroupSettings,
     /** The dashboard's and API's port. */
     CRM_WEB_PORT: setting.port(8080),
     /** Loopback by default: anything wider needs CRM_WEB_TOKEN. */

@@ -2,6 +2,7 @@ import type { ClickHouseClient } from '@crm/clickhouse';
 import { chart, day, html, num, page, table, tokenQuery, type Html } from './html.js';
 import * as q from './queries.js';
 import { AT_RISK_SORTS, type AtRiskSort, type Row } from './queries.js';
+import type { TopicLag } from './lag.js';
 
 /** The pyramid from the top (docs/METRICS.md value_tier). */
 export const TIERS = ['platinum', 'gold', 'iron', 'lead'] as const;
@@ -180,7 +181,7 @@ ${section('Published events', table<Row>([
   return page(`Customer ${id}`, body, token);
 }
 
-export async function pipelinePage(ch: ClickHouseClient, token: string | undefined): Promise<string> {
+export async function pipelinePage(ch: ClickHouseClient, token: string | undefined, lag: TopicLag[] | undefined): Promise<string> {
   const [[run], fits, fresh] = await Promise.all([q.lastFullRun(ch), q.recentFits(ch), q.freshness(ch)]);
   const paramsWithErrors = (f: Row) => {
     const params = f.params as Record<string, number>;
@@ -188,6 +189,10 @@ export async function pipelinePage(ch: ClickHouseClient, token: string | undefin
     return Object.keys(params).map((k) => `${k} = ${num(params[k], 4)} ± ${num(errors[k], 4)}`).join('; ');
   };
   const body = html`
+${section('Consumer lag (ingest, per input topic)', lag === undefined ? html`<p class="bad">Kafka did not answer; lag unknown.</p>` : table<TopicLag>([
+    { title: 'topic', cell: (l) => l.topic }, { title: 'partitions', cell: (l) => l.partitions, numeric: true },
+    { title: 'messages behind', cell: (l) => (l.lag === null ? 'nothing committed yet' : num(l.lag)), numeric: true },
+  ], lag))}
 ${section('Freshness', table<Row>([
     { title: 'output', cell: (f) => f.output },
     { title: 'newest row', cell: (f) => (Number(f.age_seconds ?? -1) < 0 || f.age_seconds === null ? '–' : String(f.newest)) },
@@ -202,7 +207,7 @@ ${section('Model fits (parameter ± standard error)', table<Row>([
     { title: 'parameters', cell: paramsWithErrors }, { title: 'log-likelihood', cell: (f) => num(f.log_likelihood, 1), numeric: true },
     { title: 'customers', cell: (f) => num(f.customers), numeric: true },
   ], fits))}
-<p class="note">Consumer lag and dead letters live in Kafka: <code>crm status</code> and <code>crm tail</code> show them.</p>`;
+<p class="note">Dead letters: <code>crm tail crm.dead-letter.v1</code>.</p>`;
   return page('Pipeline', body, token);
 }
 

@@ -6,6 +6,7 @@ import { classifyClickHouseError } from '@crm/clickhouse';
 import { isRetriable, type Logger } from '@crm/runtime';
 import * as api from './api.js';
 import { presentedToken, tokenAccepted } from './auth.js';
+import type { TopicLag } from './lag.js';
 import { OPENAPI } from './openapi.js';
 import { atRiskPage, customerPage, overview, pipelinePage } from './pages.js';
 import { page, html } from './html.js';
@@ -23,10 +24,12 @@ export interface WebOptions {
   clickhouse: ClickHouseClient;
   token: string | undefined;
   logger: Logger;
+  /** The ingest group's lag per input topic; undefined when the broker does not answer. */
+  lag?: () => Promise<TopicLag[] | undefined>;
 }
 
 /** The dashboard and API as a fastify instance (not listening yet). */
-export function buildServer({ clickhouse, token, logger }: WebOptions): FastifyInstance {
+export function buildServer({ clickhouse, token, logger, lag = async () => undefined }: WebOptions): FastifyInstance {
   // A 256-character id, percent-encoded as UTF-8, is up to 256 × 12 characters.
   const app = Fastify({ logger: false, routerOptions: { maxParamLength: 256 * 12 } });
 
@@ -71,7 +74,7 @@ export function buildServer({ clickhouse, token, logger }: WebOptions): FastifyI
 
   app.get('/', async (_req, reply) => htmlReply(reply, await overview(clickhouse, token)));
   app.get<{ Querystring: Record<string, string> }>('/at-risk', async (req, reply) => htmlReply(reply, await atRiskPage(clickhouse, token, req.query)));
-  app.get('/pipeline', async (_req, reply) => htmlReply(reply, await pipelinePage(clickhouse, token)));
+  app.get('/pipeline', async (_req, reply) => htmlReply(reply, await pipelinePage(clickhouse, token, await lag())));
   app.get<{ Querystring: { id?: string } }>('/customer', async (req, reply) => {
     const id = (req.query.id ?? '').trim();
     const rendered = id === '' ? undefined : await customerPage(clickhouse, token, id);

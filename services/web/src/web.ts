@@ -1,5 +1,8 @@
+import type { Admin } from 'kafkajs';
 import { createClickHouse } from '@crm/clickhouse';
-import type { Logger } from '@crm/runtime';
+import { brokerList, createKafka, groupId, topicNames } from '@crm/kafka';
+import { createLogger, type Logger } from '@crm/runtime';
+import { consumerLag } from './lag.js';
 import type { WebConfig } from './config.js';
 import { buildServer } from './server.js';
 
@@ -16,7 +19,25 @@ export interface RunningWeb {
  */
 export async function startWeb(config: WebConfig, logger: Logger): Promise<RunningWeb> {
   const clickhouse = createClickHouse(config);
-  const app = buildServer({ clickhouse, token: config.CRM_WEB_TOKEN, logger });
+  const kafka = createKafka({ brokers: brokerList(config.KAFKA_BROKERS), clientId: 'crm-web', logger: createLogger('web-kafka', 'error') });
+  // Connected on the first Pipeline page, and again after a failure; never needed to start.
+  let admin: Admin | undefined;
+  let connected: Promise<Admin> | undefined;
+  const connect = () => {
+    connected ??= (async () => {
+      admin = kafka.admin();
+      await admin.connect();
+      return admin;
+    })().catch((error: unknown) => {
+      connected = undefined;
+      throw error;
+    });
+    return connected;
+  };
+  const topics = topicNames(config.CRM_TOPIC_NAMESPACE);
+  const inputs = [topics.orders, topics.clicks, topics.tickets, topics.surveys];
+  const lag = () => consumerLag(connect, groupId(config.CRM_TOPIC_NAMESPACE, config.INGEST_GROUP_ID), inputs);
+  const app = buildServer({ clickhouse, token: config.CRM_WEB_TOKEN, logger, lag });
   await app.listen({ host: config.CRM_WEB_HOST, port: config.CRM_WEB_PORT });
   const address = app.server.address();
   const port = typeof address === 'object' && address !== null ? address.port : config.CRM_WEB_PORT;
@@ -30,6 +51,8 @@ export async function startWeb(config: WebConfig, logger: Logger): Promise<Runni
     stop: async () => {
       await app.close();
       await clickhouse.close();
+      // Also ends a connection attempt still retrying, rather than waiting it out.
+      await admin?.disconnect();
     },
   };
 }
