@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'puppeteer-core';
@@ -6,11 +6,11 @@ import type { ClickHouseClient } from '@crm/clickhouse';
 import { createLogger } from '@crm/runtime';
 import { startTestClickHouse, type TestClickHouse } from '../../../test/support/clickhouse.js';
 import { loadWebConfig, startWeb, type RunningWeb } from '../src/index.js';
+import { CHROMIUM, CHROMIUM_ARGS } from './support/chromium.js';
 import { seededDatabase } from './support/seed.js';
 
 // The pages as a person sees them: headless Chromium (Debian's package; puppeteer-core downloads
 // no browser) over a seeded population, with a screenshot of each page for review.
-const CHROMIUM = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p): p is string => p !== undefined && p !== '' && existsSync(p));
 if (CHROMIUM === undefined) console.warn('pages.browser.test.ts skipped: no Chromium (apt-get install chromium, or set CHROMIUM_PATH)');
 const SCREENSHOTS = join(import.meta.dirname, '../../../.local/screenshots');
 const TOKEN = 'browser-test-token-0123456789';
@@ -28,7 +28,7 @@ describe.skipIf(CHROMIUM === undefined)('the dashboard in a browser', () => {
     const seeded = await seededDatabase(host, 'web_pages');
     clickhouse = seeded.clickhouse;
     web = await startWeb(loadWebConfig({ ...seeded.config, CRM_WEB_PORT: '0', CRM_WEB_TOKEN: TOKEN, KAFKA_BROKERS: '127.0.0.1:1' }), createLogger('web', 'silent'));
-    browser = await puppeteer.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] });
+    browser = await puppeteer.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
     tab = await browser.newPage();
     await tab.setViewport({ width: 1400, height: 1000 });
     // Nothing may be loaded from outside the machine.
