@@ -25,7 +25,8 @@ export async function startWeb(config: WebConfig, logger: Logger): Promise<Runni
   let connected: Promise<Admin> | undefined;
   const connect = () => {
     connected ??= (async () => {
-      admin = kafka.admin();
+      // No retries of its own: the next Pipeline page is the retry, and a stop has no attempt to wait out.
+      admin = kafka.admin({ retry: { retries: 0 } });
       await admin.connect();
       return admin;
     })().catch((error: unknown) => {
