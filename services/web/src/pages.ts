@@ -17,7 +17,8 @@ const line = (months: string[], series: { name: string; data: unknown[] }[], uni
   legend: {},
   xAxis: { type: 'category', data: months },
   yAxis: { type: 'value', axisLabel: { formatter: `{value}${unit}` } },
-  series: series.map((s) => ({ ...s, type: 'line', connectNulls: true })),
+  // Symbols always: a customer scored once has a one-point history, which a bare line does not draw.
+  series: series.map((s) => ({ ...s, type: 'line', connectNulls: true, showSymbol: true, symbolSize: 6 })),
 });
 
 export async function overview(ch: ClickHouseClient, token: string | undefined): Promise<string> {
