@@ -59,3 +59,14 @@ if ! command -v zstd >/dev/null 2>&1 || ! command -v lz4 >/dev/null 2>&1; then
     echo "bootstrap: zstd or lz4 is missing (Debian: apt-get install zstd lz4); their test cases will skip" >&2
   fi
 fi
+
+# Debian's Chromium renders the dashboard in its browser test (services/web/test/pages.browser.test.ts,
+# driven by puppeteer-core, which downloads no browser); without it that test skips, saying so.
+if ! command -v chromium >/dev/null 2>&1 && [ -z "${CHROMIUM_PATH:-}" ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "bootstrap: installing chromium" >&2
+    (apt-get update -qq && apt-get install -y -qq chromium) >&2 || echo "bootstrap: chromium could not be installed; the dashboard's browser test will skip" >&2
+  else
+    echo "bootstrap: chromium is missing (Debian: apt-get install chromium); the dashboard's browser test will skip" >&2
+  fi
+fi

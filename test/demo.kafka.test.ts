@@ -56,6 +56,13 @@ describe('crm demo with the default settings', () => {
     try {
       const demo = await runCli(['demo'], env);
       expect(demo.code, demo.stderr).toBe(0);
+      // It ends by printing the dashboard's URL, and the overview there shows the demo's pyramid.
+      const dashboard = /dashboard: (http:\/\/\S+)\s*$/.exec(demo.stderr)?.[1];
+      expect(dashboard, demo.stderr).toBeDefined();
+      const overview = await fetch(dashboard!);
+      expect(overview.status).toBe(200);
+      const page = await overview.text();
+      for (const tier of ['platinum', 'gold', 'iron', 'lead']) expect(page).toContain(`<span class="tier">${tier}</span>`);
       const demoDone = Date.now();
       const summary = demo.stdout;
       console.log(`[demo] summary:\n${summary}`);

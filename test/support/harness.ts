@@ -40,6 +40,8 @@ export function useTestInfrastructure(): TestInfrastructure {
       CLICKHOUSE_DATABASE: uniqueName('crm'),
       CRM_TOPIC_NAMESPACE: uniqueName('t'),
       INGEST_HEALTH_PORT: '0',
+      // A free port: test stacks run side by side and must not contend for the dashboard's 8080.
+      CRM_WEB_PORT: '0',
       ...extra,
     }),
   };

@@ -133,7 +133,7 @@ async function main(argv: string[]): Promise<number> {
       const { createLogger } = await import('@crm/runtime');
       const { brokerList, createKafka, topicNames } = await import('@crm/kafka');
       const { loadScoringConfig, scoringParameters } = await import('@crm/scoring');
-      const { up } = await import('./stack/stack.js');
+      const { dashboardUrl, up } = await import('./stack/stack.js');
       const { runDemo } = await import('./commands/demo.js');
       const { printSummary } = await import('./commands/summary.js');
       const { sentAlerts, waitForPublisher } = await import('./commands/alerts.js');
@@ -155,6 +155,8 @@ async function main(argv: string[]): Promise<number> {
       }
       say(`\ndemo finished in ${((Date.now() - started) / 1000).toFixed(1)} s; the stack keeps running (bin/crm status, bin/crm down)`);
       say(`try: bin/crm sql "SELECT * FROM customer_profiles FINAL ORDER BY revenue_total DESC LIMIT 5"`);
+      // Last, so it is what one sees: the dashboard over the demo's data.
+      say(`dashboard: ${dashboardUrl(config) ?? 'not listening yet (bin/crm status prints it once it is)'}`);
       return 0;
     }
     case 'tail': {

@@ -15,6 +15,10 @@ export const stackConfigSchema = z.object({
   CRM_CLICKHOUSE_PORT: setting.port(8123),
   ...kafkaSettings,
   ...clickhouseSettings,
+  /** The dashboard's port, host and access token, passed to the web service (services/web/src/config.ts documents them). */
+  CRM_WEB_PORT: setting.port(8080),
+  CRM_WEB_HOST: z.string().min(1).default('127.0.0.1'),
+  CRM_WEB_TOKEN: z.string().optional(),
   /** The reporting currency, as ingest reads it: imported rows without a currency are in it. */
   CRM_REPORTING_CURRENCY: setting.currency('USD'),
 });

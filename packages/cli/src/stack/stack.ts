@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { ClickHouseLogLevel, createClient } from '@clickhouse/client';
-import { CrmError, createLogger, sleep } from '@crm/runtime';
+import { CrmError, createLogger, sleep, type Env } from '@crm/runtime';
 import { brokerList, createKafka, ensureTopics, topicNames } from '@crm/kafka';
 import { createClickHouse, migrate } from '@crm/clickhouse';
 import { provisionKafka, runningPid, startBroker, stopBroker } from '@crm/kafka-local';
@@ -11,7 +11,7 @@ import { readSupervision } from './supervision.js';
 
 export type Say = (line: string) => void;
 
-const SERVICES = ['ingest', 'scoring', 'publisher'] as const;
+const SERVICES = ['ingest', 'scoring', 'publisher', 'web'] as const;
 
 function clickhouseHostProcess(config: StackConfig): ManagedProcess {
   return {
@@ -40,6 +40,9 @@ function serviceProcess(name: (typeof SERVICES)[number], config: StackConfig): M
       INGEST_HEALTH_PORT: '0',
       SCORING_HEALTH_PORT: '0',
       PUBLISHER_HEALTH_PORT: '0',
+      CRM_WEB_PORT: String(config.CRM_WEB_PORT),
+      CRM_WEB_HOST: config.CRM_WEB_HOST,
+      ...(config.CRM_WEB_TOKEN === undefined ? {} : { CRM_WEB_TOKEN: config.CRM_WEB_TOKEN }),
     },
   };
 }
@@ -116,10 +119,23 @@ export function status(config: StackConfig): string[] {
   ];
   for (const name of SERVICES) {
     const pid = livePid(paths.run, name);
-    const port = pid === undefined ? undefined : healthPortFromLog(`${paths.logs}/${name}.log`);
+    if (name === 'web') {
+      lines.push(line(name, pid, pid === undefined ? '' : (dashboardUrl(config) ?? '')));
+      continue;
+    }
+    const port = pid === undefined ? undefined : portFromLog(`${paths.logs}/${name}.log`, 'healthPort');
     lines.push(line(name, pid, port === undefined ? '' : `http://127.0.0.1:${port}/metrics`));
   }
   return lines;
+}
+
+/** The dashboard's URL, as the running web service logged it, with `?token=` when a token is set (as Jupyter prints it); undefined before it listens. */
+export function dashboardUrl(config: StackConfig, env: Env = process.env): string | undefined {
+  const port = portFromLog(`${stackPaths(env).logs}/web.log`, 'webPort');
+  if (port === undefined) return undefined;
+  const host = ['0.0.0.0', '::'].includes(config.CRM_WEB_HOST) ? '127.0.0.1' : config.CRM_WEB_HOST;
+  const token = config.CRM_WEB_TOKEN === undefined ? '' : `?token=${encodeURIComponent(config.CRM_WEB_TOKEN)}`;
+  return `http://${host.includes(':') ? `[${host}]` : host}:${port}/${token}`;
 }
 
 /** Where the password comes from, never the password itself. */
@@ -129,11 +145,11 @@ function passwordSource(config: StackConfig): string {
   return 'none';
 }
 
-function healthPortFromLog(file: string): number | undefined {
+function portFromLog(file: string, field: 'healthPort' | 'webPort'): number | undefined {
   if (!existsSync(file)) return undefined;
   const lines = readFileSync(file, 'utf8').trim().split('\n').reverse();
   for (const text of lines) {
-    const match = /"healthPort":(\d+)/.exec(text);
+    const match = new RegExp(`"${field}":(\\d+)`).exec(text);
     if (match) return Number(match[1]);
   }
   return undefined;

@@ -1,0 +1,5 @@
+import { createLogger, runService } from '@crm/runtime';
+import { loadWebConfig } from './config.js';
+import { startWeb } from './web.js';
+
+await runService(createLogger('web'), () => loadWebConfig(), (config, logger) => startWeb(config, logger));

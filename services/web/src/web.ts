@@ -1,0 +1,59 @@
+import type { Admin } from 'kafkajs';
+import { createClickHouse } from '@crm/clickhouse';
+import { brokerList, createKafka, groupId, topicNames } from '@crm/kafka';
+import { createLogger, type Logger } from '@crm/runtime';
+import { consumerLag } from './lag.js';
+import type { WebConfig } from './config.js';
+import { buildServer } from './server.js';
+
+export interface RunningWeb {
+  /** The address it listens on, without the token. */
+  url: string;
+  port: number;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the dashboard and API. ClickHouse is not needed to start: pages and
+ * /api/health answer 503 until it is reachable, and work as soon as it is.
+ */
+export async function startWeb(config: WebConfig, logger: Logger): Promise<RunningWeb> {
+  const clickhouse = createClickHouse(config);
+  const kafka = createKafka({ brokers: brokerList(config.KAFKA_BROKERS), clientId: 'crm-web', logger: createLogger('web-kafka', 'error') });
+  // Connected on the first Pipeline page, and again after a failure; never needed to start.
+  let admin: Admin | undefined;
+  let connected: Promise<Admin> | undefined;
+  const connect = () => {
+    connected ??= (async () => {
+      // No retries of its own: the next Pipeline page is the retry, and a stop has no attempt to wait out.
+      admin = kafka.admin({ retry: { retries: 0 } });
+      await admin.connect();
+      return admin;
+    })().catch((error: unknown) => {
+      connected = undefined;
+      throw error;
+    });
+    return connected;
+  };
+  const topics = topicNames(config.CRM_TOPIC_NAMESPACE);
+  const inputs = [topics.orders, topics.clicks, topics.tickets, topics.surveys];
+  const lag = () => consumerLag(connect, groupId(config.CRM_TOPIC_NAMESPACE, config.INGEST_GROUP_ID), inputs);
+  const app = buildServer({ clickhouse, token: config.CRM_WEB_TOKEN, logger, lag });
+  await app.listen({ host: config.CRM_WEB_HOST, port: config.CRM_WEB_PORT });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : config.CRM_WEB_PORT;
+  const host = config.CRM_WEB_HOST.includes(':') ? `[${config.CRM_WEB_HOST}]` : config.CRM_WEB_HOST;
+  const url = `http://${host}:${port}/`;
+  // `crm status` reads webPort from this line; the token is never logged.
+  logger.info({ url, webPort: port, tokenRequired: config.CRM_WEB_TOKEN !== undefined }, 'listening');
+  return {
+    url,
+    port,
+    stop: async () => {
+      await app.close();
+      await clickhouse.close();
+      // Also ends a connection attempt still retrying, rather than waiting it out.
+      await admin?.disconnect();
+    },
+  };
+}
