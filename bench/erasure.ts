@@ -7,8 +7,8 @@
  *   pnpm tsx bench/erasure.ts [--customers 100000] [--orders 10] [--clicks 20] [--erasures 5]
  */
 import { parseArgs } from 'node:util';
-import { createClickHouse, customerRowCounts, migrate } from '@crm/clickhouse';
-import { startTestClickHouse } from '../test/support/clickhouse.js';
+import { customerRowCounts } from '@crm/clickhouse';
+import { migratedDatabase, startTestClickHouse } from '../test/support/clickhouse.js';
 import { eraseCustomer } from '@crm/ingest';
 
 const { values } = parseArgs({ options: { customers: { type: 'string', default: '100000' }, orders: { type: 'string', default: '10' }, clicks: { type: 'string', default: '20' }, erasures: { type: 'string', default: '5' } } });
@@ -19,11 +19,7 @@ const erasures = Number(values.erasures);
 
 const host = await startTestClickHouse();
 try {
-  const config = { CLICKHOUSE_URL: host.url, CLICKHOUSE_USER: 'default', CLICKHOUSE_PASSWORD: host.password, CLICKHOUSE_DATABASE: 'crm' };
-  const admin = createClickHouse(config, { database: false });
-  await migrate(admin, 'crm');
-  await admin.close();
-  const clickhouse = createClickHouse(config);
+  const { clickhouse } = await migratedDatabase(host, 'crm');
   const started = Date.now();
   const c = `concat('c-', toString(number % ${customers}))`;
   const t = `toDateTime64('2026-01-01 00:00:00', 3, 'UTC') + toIntervalSecond(number % 31536000)`;

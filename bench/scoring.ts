@@ -11,10 +11,10 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import { cpus, totalmem } from 'node:os';
-import { createClickHouse, migrate } from '@crm/clickhouse';
+import { migrate } from '@crm/clickhouse';
 import { REPO_ROOT } from '@crm/runtime';
 import { simulateGammaGamma, simulateMbgnbd } from '@crm/models';
-import { startTestClickHouse } from '../test/support/clickhouse.js';
+import { migratedDatabase, startTestClickHouse } from '../test/support/clickhouse.js';
 import { peakRssMiB } from './ephemeral-stack.js';
 
 const AS_OF = '2026-10-31T00:00:00Z';
@@ -35,11 +35,7 @@ export interface ScoringMeasurement {
 export async function measureScoring(customers: number, orders: number, say: (line: string) => void): Promise<ScoringMeasurement> {
   const host = await startTestClickHouse();
   try {
-    const config = { CLICKHOUSE_URL: host.url, CLICKHOUSE_USER: 'default', CLICKHOUSE_PASSWORD: host.password, CLICKHOUSE_DATABASE: 'crm' };
-    const admin = createClickHouse(config, { database: false });
-    await migrate(admin, 'crm');
-    await admin.close();
-    const clickhouse = createClickHouse(config);
+    const { clickhouse, config } = await migratedDatabase(host, 'crm');
 
     say(`generating ${customers.toLocaleString()} customers with ${orders.toLocaleString()} orders in ClickHouse…`);
     const started = Date.now();

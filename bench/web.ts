@@ -7,21 +7,17 @@
  *   pnpm bench:web [--customers 1000000]
  */
 import { parseArgs } from 'node:util';
-import { createClickHouse, migrate } from '@crm/clickhouse';
+import { migrate } from '@crm/clickhouse';
 import { createLogger } from '@crm/runtime';
 import { loadWebConfig, startWeb } from '@crm/web';
-import { startTestClickHouse } from '../test/support/clickhouse.js';
+import { migratedDatabase, startTestClickHouse } from '../test/support/clickhouse.js';
 
 const { values } = parseArgs({ options: { customers: { type: 'string', default: '1000000' }, repeat: { type: 'string', default: '3' } } });
 const customers = Number(values.customers);
 const say = (line: string) => process.stderr.write(`${line}\n`);
 
 const host = await startTestClickHouse();
-const config = { CLICKHOUSE_URL: host.url, CLICKHOUSE_USER: host.user, CLICKHOUSE_PASSWORD: host.password, CLICKHOUSE_DATABASE: 'crm' };
-const admin = createClickHouse(config, { database: false });
-await migrate(admin, 'crm');
-await admin.close();
-const clickhouse = createClickHouse(config);
+const { clickhouse, config } = await migratedDatabase(host, 'crm');
 const run = (query: string) => clickhouse.command({ query, query_params: { n: customers }, clickhouse_settings: { max_execution_time: 3600 } });
 try {
   const started = Date.now();

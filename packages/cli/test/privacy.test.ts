@@ -2,10 +2,10 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import type { Message } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createClickHouse, customerRowCounts, migrate, PERSONAL_DATA_TABLES, suppressedIds, type ClickHouseClient } from '@crm/clickhouse';
+import { customerRowCounts, PERSONAL_DATA_TABLES, suppressedIds, type ClickHouseClient } from '@crm/clickhouse';
 import { decodeEvent } from '@crm/events';
 import { REPO_ROOT } from '@crm/runtime';
-import { startTestClickHouse, type TestClickHouse } from '../../../test/support/clickhouse.js';
+import { migratedDatabase, startTestClickHouse, type TestClickHouse } from '../../../test/support/clickhouse.js';
 import { seedCustomer } from '../../../test/support/personal-data.js';
 import { eraseCustomer, erasureEventId } from '@crm/ingest';
 
@@ -16,11 +16,7 @@ let clickhouse: ClickHouseClient;
 const DATABASE = 'privacy';
 beforeAll(async () => {
   host = await startTestClickHouse();
-  const config = { CLICKHOUSE_URL: host.url, CLICKHOUSE_USER: host.user, CLICKHOUSE_PASSWORD: host.password, CLICKHOUSE_DATABASE: DATABASE };
-  const admin = createClickHouse(config, { database: false });
-  await migrate(admin, DATABASE);
-  await admin.close();
-  clickhouse = createClickHouse(config);
+  ({ clickhouse } = await migratedDatabase(host, DATABASE));
   await seedCustomer(clickhouse, 'c-1', 'a-1');
   await seedCustomer(clickhouse, 'c-2', 'a-2');
 }, 120_000);

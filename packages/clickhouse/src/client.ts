@@ -65,7 +65,7 @@ const isClassified = (error: unknown): error is ClassifiedError =>
 
 /** Wraps a ClickHouse failure in a CrmError that says whether a retry can help; an error classified where it arose is kept. */
 export function classifyClickHouseError(error: unknown, what: string): CrmError | ClassifiedError {
-  if (error instanceof CrmError || isClassified(error)) return error;
+  if (isClassified(error)) return error;
   if (error instanceof ClickHouseError) {
     return new CrmError(DATA_REJECTION_CODES.has(error.code) ? 'CLICKHOUSE_DATA_REJECTED' : 'CLICKHOUSE_QUERY_FAILED', `${what}: ClickHouse error ${error.code} (${error.type})`, {
       retriable: RETRIABLE_CLICKHOUSE_CODES.has(error.code),

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestClickHouse, type TestClickHouse } from '../../../test/support/clickhouse.js';
+import { migratedDatabase, startTestClickHouse, type TestClickHouse } from '../../../test/support/clickhouse.js';
 import { seedCustomer } from '../../../test/support/personal-data.js';
 import {
   createClickHouse,
@@ -17,11 +17,7 @@ let host: TestClickHouse;
 let clickhouse: ClickHouseClient;
 beforeAll(async () => {
   host = await startTestClickHouse();
-  const config = { CLICKHOUSE_URL: host.url, CLICKHOUSE_USER: host.user, CLICKHOUSE_PASSWORD: host.password, CLICKHOUSE_DATABASE: 'personal' };
-  const admin = createClickHouse(config, { database: false });
-  await migrate(admin, 'personal');
-  await admin.close();
-  clickhouse = createClickHouse(config);
+  ({ clickhouse } = await migratedDatabase(host, 'personal'));
 }, 120_000);
 afterAll(async () => {
   await clickhouse?.close();

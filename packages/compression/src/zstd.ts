@@ -9,13 +9,7 @@ import { DecompressionError, OutputBudget } from './errors.js';
 
 const MAGIC = 0xfd2fb528;
 /** zstd's own default limit for decoders (ZSTD_WINDOWLOG_LIMIT_DEFAULT = 27). */
-export const MAX_ZSTD_WINDOW_BYTES = 128 << 20;
-
-/** The frame content size from a zstd frame header, when the header carries one (RFC 8878 §3.1.1.1). */
-export function zstdDeclaredSize(buffer: Uint8Array, at = 0): number | undefined {
-  const header = frameHeader(buffer, at);
-  return header === 'incomplete' || header === undefined ? undefined : header.contentSize;
-}
+const MAX_ZSTD_WINDOW_BYTES = 128 << 20;
 
 interface FrameHeader {
   length: number;

@@ -4,6 +4,7 @@ import { ClickHouseException, ErrorCode, toClickHouseException } from './clickho
 import type { ChdbEngine, NativeConnection, NativeStream } from './chdb-engine.js';
 import type { QueryRequest, Statement } from './http-request.js';
 import { SessionRegistry, type HttpSession } from './session-registry.js';
+import { isBlankText, quoteString } from './sql-statement.js';
 import { streamPlan, type StreamPlan } from './stream-formats.js';
 
 /**
@@ -83,10 +84,6 @@ const STREAMABLE_KEYWORDS = new Set(['SELECT', 'WITH', '(', 'FROM']);
 const STREAMING_NOT_SUPPORTED = /Streaming query is not supported/;
 const UTC_NAMES = new Set(['UTC', 'Etc/UTC', 'Etc/UCT', 'UCT', 'Universal', 'Etc/Universal', 'Zulu', 'Etc/Zulu']);
 
-function quoteString(value: string): string {
-  return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
-}
-
 function quoteIdentifier(name: string): string {
   return `\`${name.replace(/\\/g, '\\\\').replace(/`/g, '\\`')}\``;
 }
@@ -94,14 +91,6 @@ function quoteIdentifier(name: string): string {
 function setStatement(settings: ReadonlyArray<readonly [string, string]>): string | undefined {
   if (settings.length === 0) return undefined;
   return `SET ${settings.map(([name, value]) => `${name} = ${quoteString(value)}`).join(', ')}`;
-}
-
-function isBlank(data: Buffer): boolean {
-  for (let i = 0; i < data.length; i++) {
-    const b = data[i]!;
-    if (b !== 0x20 && b !== 0x09 && b !== 0x0a && b !== 0x0d && b !== 0x0b && b !== 0x0c) return false;
-  }
-  return true;
 }
 
 export class ChdbExecutor {
@@ -324,7 +313,7 @@ export class ChdbExecutor {
       return single(undefined);
     }
     if (statement.type === 'insert') {
-      if (statement.expectsData && isBlank(statement.data)) return single(undefined); // nothing to insert: success, as clickhouse-js expects
+      if (statement.expectsData && isBlankText(statement.data)) return single(undefined); // nothing to insert: success, as clickhouse-js expects
       if (!bound) {
         const result = await native.InsertRawAsyncConnection(connection, statement.header, statement.data, false);
         stats.writtenRows = result.rowsWritten;

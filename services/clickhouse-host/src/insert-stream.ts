@@ -3,7 +3,7 @@ import { createWriteStream } from 'node:fs';
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import { once } from 'node:events';
 import { join } from 'node:path';
-import { analyzeStatement } from './sql-statement.js';
+import { analyzeStatement, isBlankText, quoteString } from './sql-statement.js';
 
 /**
  * An INSERT's data arrives as a stream and goes to the engine whole, whatever
@@ -129,10 +129,6 @@ export function insertPlan(text: Buffer): InsertPlan | undefined {
   };
 }
 
-function quoteString(value: string): string {
-  return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
-}
-
 async function spoolInsert(plan: InsertPlan, first: Buffer[], rest: AsyncIterator<Buffer>, spool: BodySpool): Promise<SpooledInsert> {
   const file = spool.newFile();
   const out = createWriteStream(file, { mode: 0o600 });
@@ -141,7 +137,7 @@ async function spoolInsert(plan: InsertPlan, first: Buffer[], rest: AsyncIterato
   const write = async (chunk: Buffer) => {
     if (chunk.length === 0) return;
     bytes += chunk.length;
-    if (blank && !isBlank(chunk)) blank = false;
+    if (blank && !isBlankText(chunk)) blank = false;
     // once() also rejects on the stream's 'error', and leaves no listener behind
     if (!out.write(chunk)) await once(out, 'drain');
   };
@@ -166,10 +162,3 @@ async function readRest(iterator: AsyncIterator<Buffer>, head: Buffer[]): Promis
   return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
 }
 
-function isBlank(data: Buffer): boolean {
-  for (let i = 0; i < data.length; i++) {
-    const b = data[i]!;
-    if (b !== 0x20 && b !== 0x09 && b !== 0x0a && b !== 0x0d && b !== 0x0b && b !== 0x0c) return false;
-  }
-  return true;
-}

@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { checkContentEncoding, decodeBody } from './compression.js';
+import { decodeBody } from './compression.js';
 import { bodyTooLarge } from './limits.js';
 import { receiveBody, type BodySpool, type ReceivedBody } from './insert-stream.js';
 
@@ -12,7 +12,6 @@ export async function readRequestBody(req: IncomingMessage, spool: BodySpool, ma
   const url = new URL(req.url ?? '/', 'http://localhost');
   const flag = (name: string) => ['1', 'true'].includes((url.searchParams.get(name) ?? '').trim().toLowerCase());
   try {
-    checkContentEncoding(req.headers['content-encoding']);
     // Stopping early (a limit, bad data) must leave the request readable to drain: ending a plain
     // async iteration of the request would destroy it and reset the connection before the error is sent.
     const decoded = decodeBody(req.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>, {

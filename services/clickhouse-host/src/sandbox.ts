@@ -1,7 +1,7 @@
 import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { ClickHouseException, ErrorCode } from './clickhouse-errors.js';
 import type { QueryRequest, Statement } from './http-request.js';
-import { sqlTokens, type SqlToken } from './sql-statement.js';
+import { quoteString, sqlTokens, type SqlToken } from './sql-statement.js';
 
 /**
  * What a server's configuration and grants keep from its users, enforced on
@@ -246,7 +246,7 @@ export class Sandbox {
   #path(src: Buffer, t: SqlToken, where: string, edits: Edit[]): void {
     const path = literal(src, t, where);
     const absolute = this.#inside(path, where);
-    if (!isAbsolute(path)) edits.push({ start: t.start, end: t.end, text: quote(absolute) });
+    if (!isAbsolute(path)) edits.push({ start: t.start, end: t.end, text: quoteString(absolute) });
   }
 
   #inside(path: string, where: string): string {
@@ -280,9 +280,6 @@ function literal(src: Buffer, t: SqlToken, where: string): string {
   return body.split(quoteChar + quoteChar).join(quoteChar);
 }
 
-function quote(path: string): string {
-  return `'${path.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
-}
 
 /** Whether the parenthesised arguments opening at tokens[open] contain the keyword `upper` at their top level. */
 function argumentsName(src: Buffer, tokens: SqlToken[], open: number, upper: string): boolean {

@@ -285,3 +285,14 @@ export function* sqlTokens(src: Buffer): Generator<SqlToken> {
   const lexer = new Lexer(src);
   for (let t = lexer.next(); t; t = lexer.next()) yield t;
 }
+
+/** A string literal holding `value`, escaped as ClickHouse reads it. */
+export function quoteString(value: string): string {
+  return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+}
+
+/** Whether `data` is whitespace only (an INSERT body with no rows). */
+export function isBlankText(data: Buffer): boolean {
+  for (let i = 0; i < data.length; i++) if (!isBlank(data[i]!)) return false;
+  return true;
+}

@@ -14,7 +14,8 @@ export async function rows<T = Row>(clickhouse: ClickHouseClient, query: string,
     query,
     query_params: params,
     format: 'JSONEachRow',
-    clickhouse_settings: { output_format_json_quote_64bit_integers: 0, output_format_json_quote_decimals: 0 },
+    // 64-bit integers come unquoted from the client's own settings (createClickHouse).
+    clickhouse_settings: { output_format_json_quote_decimals: 0 },
   });
   return result.json<T>();
 }
@@ -123,9 +124,6 @@ export const lifecycleMix = (ch: ClickHouseClient) =>
 
 export const rfmGrid = (ch: ClickHouseClient) =>
   rows(ch, 'SELECT r_score, f_score, rfm_segment, customers, monetary_avg FROM rfm_grid WHERE f_score IS NOT NULL LIMIT 25');
-
-export const segmentSizes = (ch: ClickHouseClient) =>
-  rows(ch, 'SELECT rfm_segment AS segment, count() AS customers FROM customer_profiles FINAL GROUP BY segment ORDER BY customers DESC LIMIT 20');
 
 export const churnMonthly = (ch: ClickHouseClient) =>
   rows(ch, 'SELECT toString(month) AS month, active_at_start, churned, churn_rate_pct, retention_rate_pct FROM churn_retention_monthly ORDER BY month DESC LIMIT 24');

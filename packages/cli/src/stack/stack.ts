@@ -49,11 +49,11 @@ function serviceProcess(name: (typeof SERVICES)[number], config: StackConfig): M
 
 /**
  * Starts whatever of the local stack is not running yet: broker, topics, ClickHouse host, migrations, services.
- * The embedded host gets a generated password unless CLICKHOUSE_PASSWORD is set (password.ts).
+ * `config` comes through withGeneratedPassword (main.ts), so the embedded host gets the generated
+ * password unless CLICKHOUSE_PASSWORD is set (password.ts).
  */
-export async function up(given: StackConfig, say: Say): Promise<void> {
+export async function up(config: StackConfig, say: Say): Promise<void> {
   const paths = stackPaths();
-  const config = withGeneratedPassword(given);
   if (usesLocalKafka(config)) {
     await provisionKafka(undefined, say);
     say(`starting Kafka on 127.0.0.1:${config.CRM_KAFKA_PORT}…`);

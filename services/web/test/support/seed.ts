@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { createClickHouse, migrate, type ClickHouseClient, type ClickHouseConfig } from '@crm/clickhouse';
+import { type ClickHouseClient, type ClickHouseConfig } from '@crm/clickhouse';
 import { rawOrderRow } from '@crm/sample-data';
-import type { TestClickHouse } from '../../../../test/support/clickhouse.js';
+import { migratedDatabase, type TestClickHouse } from '../../../../test/support/clickhouse.js';
 
 /**
  * A small, known population in a fresh database: enough of every table the
@@ -20,11 +20,7 @@ const segmentOf = (i: number) => (i < 6 ? 'champions' : i < 15 ? 'loyal_customer
 const ts = (ms: number) => (ms / 1000).toFixed(3);
 
 export async function seededDatabase(host: TestClickHouse, database: string): Promise<{ clickhouse: ClickHouseClient; config: ClickHouseConfig }> {
-  const config = { CLICKHOUSE_URL: host.url, CLICKHOUSE_USER: host.user, CLICKHOUSE_PASSWORD: host.password, CLICKHOUSE_DATABASE: database };
-  const admin = createClickHouse(config, { database: false });
-  await migrate(admin, database);
-  await admin.close();
-  const clickhouse = createClickHouse(config);
+  const { clickhouse, config } = await migratedDatabase(host, database);
   const now = Date.now();
   const asOf = now - 3600_000;
   const day = 86_400_000;
