@@ -6,7 +6,7 @@ import { DEFAULT_SCORING_PARAMETERS, type ScoringParameters } from './parameters
 import { profileRows, rowCount, writeHistory, writeProfiles } from './profile-rows.js';
 import { purchasesAsOf } from './purchases.js';
 import { runContext, type RunContext } from './run-context.js';
-import { earlierRunWithBuyers, isNewestRun, recordRun, updateBasis } from './runs.js';
+import { earlierRunWithBuyers, newestRunMs, recordRun, updateBasis } from './runs.js';
 import { customerScores } from './scores.js';
 import { scopeTo } from './scope.js';
 import { customerGroups, customerStatistics, spendRows } from './statistics.js';
@@ -86,7 +86,7 @@ async function writeResults(
   what: { profiles: 'always' | 'if-newest'; history: boolean; baseline: boolean },
 ): Promise<boolean> {
   const written = await lock.exclusive(async (changedAt, fence) => {
-    const profiles = what.profiles === 'always' || (await isNewestRun(ctx, asOf));
+    const profiles = what.profiles === 'always' || (await newestRunMs(ctx.clickhouse)) <= asOf.getTime();
     fence();
     if (profiles) await writeProfiles(ctx, rows, asOf);
     fence();

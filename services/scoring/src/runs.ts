@@ -51,12 +51,6 @@ export async function earlierRunWithBuyers(ctx: RunContext, asOf: Date): Promise
   return Number(earlier?.n ?? 0) > 0;
 }
 
-/** Whether no run newer than T is recorded (on an empty table max(as_of) is the epoch, so the first run is always current). */
-export async function isNewestRun(ctx: RunContext, asOf: Date): Promise<boolean> {
-  const [row] = await ctx.select<{ current: number }>(`SELECT max(as_of) <= ${AS_OF} AS current FROM scoring_runs`, { as_of: dateParam(asOf) });
-  return Boolean(row?.current);
-}
-
 /** The newest run's as_of in epoch milliseconds (0: none yet). */
 export async function newestRunMs(clickhouse: ClickHouseClient): Promise<number> {
   const result = await clickhouse.query({ query: 'SELECT toUnixTimestamp64Milli(max(as_of)) AS ms FROM scoring_runs', format: 'JSONEachRow' });

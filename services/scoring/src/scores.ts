@@ -1,7 +1,6 @@
 import { columnDefinitions, type Table } from '@crm/clickhouse';
 import {
   clv12mFromExpectedPurchases,
-  mbgnbdExpectedPurchases,
   mbgnbdExpectedPurchasesIfAlive,
   mbgnbdProbabilityAlive,
   type CustomerGroup,
@@ -46,14 +45,19 @@ export function predictGroups(mbgnbd: TransactionParams, groups: readonly Custom
   const discounting = { margin: params.clvMargin, annualDiscountRate: params.clvAnnualDiscountRate };
   return groups.map((g): GroupPrediction => {
     const summary = { x: g.x, t_x: g.t_x, T: g.T };
+    // E[X(t)] = P(alive) · E[X(t) | alive], and the CLV sum is linear in it: P(alive) once and the
+    // expectation if alive (a quadrature for some fits) once per horizon, not twice.
+    const pAlive = mbgnbdProbabilityAlive(mbgnbd, summary);
+    const ifAlive = (days: number) => mbgnbdExpectedPurchasesIfAlive(mbgnbd, summary, days);
+    const clvAlive = clv12mFromExpectedPurchases(ifAlive, 1, discounting);
     return {
       x: g.x,
       t_x: g.t_x,
       T_c: g.T,
-      p_alive: mbgnbdProbabilityAlive(mbgnbd, summary),
-      expected_90d: mbgnbdExpectedPurchases(mbgnbd, summary, 90),
-      clv_factor: clv12mFromExpectedPurchases((days) => mbgnbdExpectedPurchases(mbgnbd, summary, days), 1, discounting),
-      clv_alive_factor: clv12mFromExpectedPurchases((days) => mbgnbdExpectedPurchasesIfAlive(mbgnbd, summary, days), 1, discounting),
+      p_alive: pAlive,
+      expected_90d: pAlive * ifAlive(90),
+      clv_factor: pAlive * clvAlive,
+      clv_alive_factor: clvAlive,
     };
   });
 }
