@@ -3,7 +3,7 @@ import { createWriteStream } from 'node:fs';
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import { once } from 'node:events';
 import { join } from 'node:path';
-import { analyzeStatement, isBlankText, quoteString } from './sql-statement.js';
+import { analyzeStatement, isBlankText, quoteString, sqlTokens } from './sql-statement.js';
 
 /**
  * An INSERT's data arrives as a stream and goes to the engine whole, whatever
@@ -31,7 +31,7 @@ export interface ReceivedBody {
 
 /** Enough of a body to hold any INSERT's header, so the body-as-query case can be told apart early. */
 const HEAD_BYTES = 256 * 1024;
-const INSERT_SELECT = /\b(SELECT|WITH)\b/i;
+const SELECTS = new Set(['SELECT', 'WITH']);
 
 /** Files of bodies being inserted, under `<dataDir>/http-bodies`; leftovers of a crash are removed at start. */
 export class BodySpool {
@@ -119,7 +119,8 @@ export function insertPlan(text: Buffer): InsertPlan | undefined {
   // Values rows are expressions (they may call functions): they stay in memory, where the sandbox reads them.
   if (/^`?"?values"?`?$/i.test(data.format)) return undefined;
   // INSERT ... SELECT ... FROM input() FORMAT X reads its data through the SELECT, which FROM INFILE cannot follow.
-  if (INSERT_SELECT.test(target.replace(/'(?:\\.|''|[^'\\])*'|`(?:\\.|``|[^`\\])*`|"(?:\\.|""|[^"\\])*"/g, ''))) return undefined;
+  const header = text.subarray(0, intoEnd);
+  if ([...sqlTokens(header)].some((t) => t.kind === 'word' && SELECTS.has(header.toString('latin1', t.start, t.end).toUpperCase()))) return undefined;
   const settings = text.toString('utf8', intoEnd, data.formatAt);
   return {
     before: `${target.trimEnd()} FROM INFILE `,
