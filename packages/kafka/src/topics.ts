@@ -12,6 +12,10 @@ export const TOPIC_BASE_NAMES = {
 } as const;
 
 export type TopicKey = keyof typeof TOPIC_BASE_NAMES;
+
+/** The four input streams platforms produce to (ingest reads them, import writes them, replay may re-inject into them). */
+export const INPUT_STREAMS = ['orders', 'clicks', 'tickets', 'surveys'] as const;
+export type InputStream = (typeof INPUT_STREAMS)[number];
 export type TopicNames = { readonly [K in TopicKey]: string };
 
 export function topicNames(namespace = ''): TopicNames {

@@ -123,7 +123,7 @@ function header(headers: IncomingHttpHeaders, name: string): string | undefined 
   return Array.isArray(value) ? value[0] : value;
 }
 
-function parseBool(value: string | undefined): boolean | undefined {
+export function parseBool(value: string | undefined): boolean | undefined {
   if (value === undefined) return undefined;
   const v = value.trim().toLowerCase();
   if (v === '1' || v === 'true') return true;

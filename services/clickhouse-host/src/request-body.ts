@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { decodeBody } from './compression.js';
+import { parseBool } from './http-request.js';
 import { bodyTooLarge } from './limits.js';
 import { receiveBody, type BodySpool, type ReceivedBody } from './insert-stream.js';
 
@@ -10,7 +11,7 @@ import { receiveBody, type BodySpool, type ReceivedBody } from './insert-stream.
  */
 export async function readRequestBody(req: IncomingMessage, spool: BodySpool, maxBodyBytes: number): Promise<ReceivedBody> {
   const url = new URL(req.url ?? '/', 'http://localhost');
-  const flag = (name: string) => ['1', 'true'].includes((url.searchParams.get(name) ?? '').trim().toLowerCase());
+  const flag = (name: string) => parseBool(url.searchParams.get(name) ?? undefined) === true;
   try {
     // Stopping early (a limit, bad data) must leave the request readable to drain: ending a plain
     // async iteration of the request would destroy it and reset the connection before the error is sent.

@@ -1,6 +1,6 @@
 import type { Admin } from 'kafkajs';
 import { createClickHouse } from '@crm/clickhouse';
-import { brokerList, createKafka, groupId, topicNames } from '@crm/kafka';
+import { brokerList, createKafka, groupId, INPUT_STREAMS, topicNames } from '@crm/kafka';
 import { createLogger, type Logger } from '@crm/runtime';
 import { consumerLag } from './lag.js';
 import type { WebConfig } from './config.js';
@@ -36,7 +36,7 @@ export async function startWeb(config: WebConfig, logger: Logger): Promise<Runni
     return connected;
   };
   const topics = topicNames(config.CRM_TOPIC_NAMESPACE);
-  const inputs = [topics.orders, topics.clicks, topics.tickets, topics.surveys];
+  const inputs = INPUT_STREAMS.map((stream) => topics[stream]);
   const lag = () => consumerLag(connect, groupId(config.CRM_TOPIC_NAMESPACE, config.INGEST_GROUP_ID), inputs);
   const app = buildServer({ clickhouse, token: config.CRM_WEB_TOKEN, logger, lag });
   await app.listen({ host: config.CRM_WEB_HOST, port: config.CRM_WEB_PORT });

@@ -1,6 +1,6 @@
 import type { Kafka } from 'kafkajs';
 import type { SuppressionList } from '@crm/clickhouse';
-import { chunkBySize, createProducer, DEFAULT_MAX_SEND_BYTES, groupId, topicNames } from '@crm/kafka';
+import { chunkBySize, createProducer, DEFAULT_MAX_SEND_BYTES, groupId, INPUT_STREAMS, topicNames } from '@crm/kafka';
 import { replayTarget, type ReplayTarget, type Unreplayable } from './replay-message.js';
 
 export interface ReplayOptions {
@@ -22,7 +22,6 @@ export interface ReplayResult {
 }
 
 /** The topics a replay may write to: the namespace's input topics, nothing else. */
-const INPUT_TOPICS = ['orders', 'clicks', 'tickets', 'surveys'] as const;
 
 /**
  * Re-injects dead letters into their source topics, up to the end of the
@@ -45,7 +44,7 @@ export async function replayDeadLetters(kafka: Kafka, options: ReplayOptions): P
   const total = [...ends].reduce((n, [p, end]) => n + Number(end - (starts.get(p) ?? 0n)), 0);
   const result: ReplayResult = { scanned: 0, replayed: 0, byTopic: {}, refused: {} };
   const names = topicNames(options.namespace);
-  const inputTopics = new Set(INPUT_TOPICS.map((k) => names[k]));
+  const inputTopics = new Set(INPUT_STREAMS.map((k) => names[k]));
   if (remaining.size === 0) return result;
 
   const producer = createProducer(kafka);

@@ -1,7 +1,8 @@
 import { rejectionFromZod, SCHEMAS, type EventsByName } from '@crm/events';
+import { INPUT_STREAMS, type InputStream } from '@crm/kafka';
 
-export type ImportStream = 'orders' | 'clicks' | 'tickets' | 'surveys';
-export const IMPORT_STREAMS: readonly ImportStream[] = ['orders', 'clicks', 'tickets', 'surveys'];
+export type ImportStream = InputStream;
+export const IMPORT_STREAMS: readonly ImportStream[] = INPUT_STREAMS;
 
 /**
  * A source unit (a row, or an order's rows) as an event and its Kafka key, or why it is skipped:
