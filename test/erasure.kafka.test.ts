@@ -6,32 +6,15 @@ import { loadIngestConfig } from '@crm/ingest';
 import { useTestInfrastructure } from './support/harness.js';
 import { runCli } from './support/cli.js';
 import { committedMessages, createTestTopics, produce, readTopic, type Outgoing } from './support/kafka.js';
-import { asMessages, orderEvent, surveyEvent, ticketEvent } from './support/events.js';
+import { asMessages, clickEvent, orderEvent, surveyEvent, ticketEvent } from './support/events.js';
 import { spawnService } from './support/processes.js';
 import { waitUntil } from './support/wait.js';
 
 const infra = useTestInfrastructure();
 const DAY = 86_400_000;
 
-function click(anonymous: string, customer: string | null, at: number): ClickEvent {
-  return {
-    event_id: randomUUID(),
-    occurred_at: new Date(at).toISOString(),
-    schema_version: 1,
-    anonymous_id: anonymous,
-    customer_id: customer,
-    session_id: `s-${anonymous}`,
-    type: customer === null ? 'product_view' : 'login',
-    url: `https://shop.example/p/${anonymous}`,
-    sku: null,
-    category: null,
-    query: null,
-    referrer: null,
-    utm_source: null,
-    utm_medium: null,
-    utm_campaign: null,
-  } as ClickEvent;
-}
+const click = (anonymous: string, customer: string | null, at: number): ClickEvent =>
+  clickEvent(anonymous, customer, at, { session: `s-${anonymous}`, type: customer === null ? 'product_view' : 'login', url: `https://shop.example/p/${anonymous}` });
 
 /** A customer with orders, tickets, surveys and two devices whose anonymous browsing is stitched to them by a login. */
 function history(customer: string, now: number) {

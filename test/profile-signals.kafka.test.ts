@@ -9,6 +9,7 @@ import { useTestInfrastructure } from './support/harness.js';
 import { createTestTopics, produce } from './support/kafka.js';
 import { uniqueName } from './support/namespace.js';
 import { waitUntil } from './support/wait.js';
+import { clickEvent } from './support/events.js';
 
 const infra = useTestInfrastructure();
 
@@ -17,23 +18,8 @@ const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 const iso = (ms: number) => new Date(ms).toISOString();
 
-const click = (anonymous: string, customer: string | null, session: string, at: number, type: ClickEvent['type'] = 'page_view'): ClickEvent => ({
-  event_id: randomUUID(),
-  occurred_at: iso(at),
-  schema_version: 1,
-  anonymous_id: anonymous,
-  customer_id: customer,
-  session_id: session,
-  type,
-  url: null,
-  sku: null,
-  category: null,
-  query: null,
-  referrer: null,
-  utm_source: null,
-  utm_medium: null,
-  utm_campaign: null,
-});
+const click = (anonymous: string, customer: string | null, session: string, at: number, type: ClickEvent['type'] = 'page_view'): ClickEvent =>
+  clickEvent(anonymous, customer, at, { session, type });
 const ticket = (id: string, status: TicketEvent['status'], category: TicketEvent['category'], at: number): TicketEvent => ({
   event_id: randomUUID(),
   occurred_at: iso(at),

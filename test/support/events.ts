@@ -1,9 +1,30 @@
 import { randomUUID } from 'node:crypto';
-import type { OrderEvent, SurveyEvent, TicketEvent } from '@crm/events';
+import type { ClickEvent, OrderEvent, SurveyEvent, TicketEvent } from '@crm/events';
 import { generateOrderEvents } from '@crm/sample-data';
 import type { Outgoing } from './kafka.js';
 
 const iso = (ms: number) => new Date(ms).toISOString();
+
+/** A valid click (no product, no campaign); instants are epoch milliseconds. */
+export function clickEvent(anonymous: string, customer: string | null, at: number, options: { session: string; type: ClickEvent['type']; url?: string }): ClickEvent {
+  return {
+    event_id: randomUUID(),
+    occurred_at: iso(at),
+    schema_version: 1,
+    anonymous_id: anonymous,
+    customer_id: customer,
+    session_id: options.session,
+    type: options.type,
+    url: options.url ?? null,
+    sku: null,
+    category: null,
+    query: null,
+    referrer: null,
+    utm_source: null,
+    utm_medium: null,
+    utm_campaign: null,
+  } as ClickEvent;
+}
 
 /** A valid order event (USD, one item) for scripted histories; instants are epoch milliseconds. */
 export function orderEvent(customer: string, placedAt: number, total: number, status: OrderEvent['status'] = 'delivered', options: { orderId?: string; occurredAt?: number } = {}): OrderEvent {
