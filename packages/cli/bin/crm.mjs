@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The `crm` command (bin/crm at the repository root runs it on the project's Node). Plain
+// The `crm` command, which bin/crm (the launcher beside it) runs on the project's Node. Plain
 // JavaScript so Node runs it as it is: no package-script shell re-quoting the arguments, no
 // transpiler on every call.
 // It checks the install, then runs the CLI from an esbuild bundle, rebuilt when a source changed.

@@ -18,11 +18,13 @@ afterEach(() => {
 function scratch(): string {
   const dir = mkdtempSync(join(tmpdir(), 'crm-node-'));
   dirs.push(dir);
-  for (const file of ['scripts/with-node', 'bin/crm']) {
+  for (const file of ['scripts/with-node', 'packages/cli/bin/crm']) {
     mkdirSync(join(dir, file, '..'), { recursive: true });
     copyFileSync(join(REPO_ROOT, file), join(dir, file));
     chmodSync(join(dir, file), 0o755);
   }
+  mkdirSync(join(dir, 'bin'));
+  symlinkSync('../packages/cli/bin/crm', join(dir, 'bin/crm'));
   return dir;
 }
 
