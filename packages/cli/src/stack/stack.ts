@@ -1,5 +1,4 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { ClickHouseLogLevel, createClient } from '@clickhouse/client';
 import { CrmError, createLogger, sleep, type Env } from '@crm/runtime';
 import { createKafka, ensureTopics, topicNames } from '@crm/kafka';
 import { createClickHouse, migrate } from '@crm/clickhouse';
@@ -156,13 +155,8 @@ function portFromLog(file: string, field: 'healthPort' | 'webPort'): number | un
 }
 
 async function waitForClickHouse(config: StackConfig, log: string, timeoutMs = 120_000): Promise<void> {
-  const client = createClient({
-    url: config.CLICKHOUSE_URL,
-    username: config.CLICKHOUSE_USER,
-    password: config.CLICKHOUSE_PASSWORD,
-    // Refused connections are expected while the host starts; the loop below reports real failures.
-    log: { level: ClickHouseLogLevel.OFF },
-  });
+  // Its log is off: refused connections are expected while the host starts; the loop below reports real failures.
+  const client = createClickHouse(config, { database: false });
   const deadline = Date.now() + timeoutMs;
   try {
     while (Date.now() < deadline) {
