@@ -6,32 +6,29 @@ export const SASL_MECHANISMS = ['plain', 'scram-sha-256', 'scram-sha-512'] as co
 /**
  * TLS and SASL towards the brokers (docs/PRIVACY.md, "Transport security"). Files are read once
  * at start-up; security.ts checks how the settings go together and maps them onto kafkajs.
- * A function, so the settings sit in kafkaSettings whose declaration comes below.
  */
-function kafkaSecuritySettings() {
-  return {
-    /** TLS to the brokers; on by itself when a CA or client certificate is given. */
-    KAFKA_SSL: setting.boolean(false),
-    /** PEM CA bundle the brokers' certificates must chain to; unset: Node's built-in CAs. */
-    KAFKA_SSL_CA_FILE: setting.file(),
-    /** PEM client certificate (and its chain) for brokers that require one (ssl.client.auth=required). */
-    KAFKA_SSL_CERT_FILE: setting.file(),
-    /** PEM private key of KAFKA_SSL_CERT_FILE. */
-    KAFKA_SSL_KEY_FILE: setting.file(),
-    /** Passphrase of an encrypted KAFKA_SSL_KEY_FILE. */
-    KAFKA_SSL_KEY_PASSPHRASE: z.string().optional(),
-    /** false accepts any broker certificate: for a test broker only, never in production. */
-    KAFKA_SSL_REJECT_UNAUTHORIZED: setting.boolean(true),
-    /** PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512 (any case); unset: no SASL. */
-    KAFKA_SASL_MECHANISM: z
-      .string()
-      .transform((v) => v.toLowerCase())
-      .pipe(z.enum(SASL_MECHANISMS, { error: 'expected PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512' }))
-      .optional(),
-    KAFKA_SASL_USERNAME: z.string().optional(),
-    KAFKA_SASL_PASSWORD: z.string().optional(),
-  };
-}
+const kafkaSecuritySettings = {
+  /** TLS to the brokers; on by itself when a CA or client certificate is given. */
+  KAFKA_SSL: setting.boolean(false),
+  /** PEM CA bundle the brokers' certificates must chain to; unset: Node's built-in CAs. */
+  KAFKA_SSL_CA_FILE: setting.file(),
+  /** PEM client certificate (and its chain) for brokers that require one (ssl.client.auth=required). */
+  KAFKA_SSL_CERT_FILE: setting.file(),
+  /** PEM private key of KAFKA_SSL_CERT_FILE. */
+  KAFKA_SSL_KEY_FILE: setting.file(),
+  /** Passphrase of an encrypted KAFKA_SSL_KEY_FILE. */
+  KAFKA_SSL_KEY_PASSPHRASE: z.string().optional(),
+  /** false accepts any broker certificate: for a test broker only, never in production. */
+  KAFKA_SSL_REJECT_UNAUTHORIZED: setting.boolean(true),
+  /** PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512 (any case); unset: no SASL. */
+  KAFKA_SASL_MECHANISM: z
+    .string()
+    .transform((v) => v.toLowerCase())
+    .pipe(z.enum(SASL_MECHANISMS, { error: 'expected PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512' }))
+    .optional(),
+  KAFKA_SASL_USERNAME: z.string().optional(),
+  KAFKA_SASL_PASSWORD: z.string().optional(),
+};
 
 /** Kafka settings shared by every service and the CLI. */
 export const kafkaSettings = {
@@ -46,7 +43,7 @@ export const kafkaSettings = {
     .regex(/^[A-Za-z0-9._-]*$/, 'letters, digits, dot, underscore and dash only')
     .default(''),
   CRM_TOPIC_PARTITIONS: setting.positiveInt(6),
-  ...kafkaSecuritySettings(),
+  ...kafkaSecuritySettings,
 };
 
 /**
