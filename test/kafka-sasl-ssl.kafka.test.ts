@@ -112,7 +112,7 @@ describe('Kafka over SASL_SSL', () => {
     const base = infra.env({ SCORING_HEALTH_PORT: '0', PUBLISHER_HEALTH_PORT: '0', PUBLISHER_POLL_MS: '200', SCORING_INTERVAL_SECONDS: '5' });
     const namespace = base.CRM_TOPIC_NAMESPACE;
     const admin = createKafka(loadKafkaSettings(secured('SCRAM-SHA-256', { CRM_TOPIC_NAMESPACE: namespace })), { clientId: 'crm-test', logger: createLogger('test', 'error') });
-    const topics = await createTestTopics(admin, namespace);
+    await createTestTopics(admin, namespace);
     const envFor = (mechanism: Mechanism) => ({ ...base, ...secured(mechanism) });
 
     const orders = generateOrderEvents({ seed: 11, customers: 150, end: new Date(Date.now() - 86_400_000), idPrefix: 'tls', duplicateShare: 0 }).filter((e) => e.status === 'delivered');
@@ -150,7 +150,6 @@ describe('Kafka over SASL_SSL', () => {
         expect(message.event, JSON.stringify(message)).toBeDefined();
         expect(customers.has(message.event!.customer_id) && message.key === message.event!.customer_id).toBe(true);
       }
-      expect(topics.segmentChanges).toContain(namespace);
       expect(services.every(isRunning)).toBe(true);
     } finally {
       for (const s of services) await s.kill('SIGTERM');

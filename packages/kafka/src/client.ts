@@ -82,8 +82,12 @@ const CERTIFICATE_REJECTED = new Set([
   'ERR_TLS_CERT_ALTNAME_INVALID',
 ]);
 
-/** The TLS alerts of a broker that requires a client certificate and did not get one it trusts. */
-const CLIENT_CERTIFICATE_REFUSED = /^ERR_SSL_(SSLV3|TLSV1|TLSV13)_ALERT_(BAD_CERTIFICATE|CERTIFICATE_UNKNOWN|CERTIFICATE_REQUIRED|UNKNOWN_CA)$/;
+/**
+ * The TLS alerts of a broker that requires a client certificate and did not get one it trusts.
+ * Node names them after OpenSSL's reason: ERR_SSL_SSLV3_ALERT_… before OpenSSL 3.2 (Node 20),
+ * ERR_SSL_SSL/TLS_ALERT_… since (Node 24).
+ */
+const CLIENT_CERTIFICATE_REFUSED = /^ERR_SSL_(SSLV3|SSL\/TLS|TLSV1|TLSV13)_ALERT_(BAD_CERTIFICATE|CERTIFICATE_UNKNOWN|CERTIFICATE_REQUIRED|UNKNOWN_CA)$/;
 
 type KafkaJsError = { name?: string; message?: string; retriable?: boolean; code?: unknown; type?: unknown; originalError?: unknown; cause?: unknown };
 
