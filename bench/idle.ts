@@ -59,7 +59,8 @@ export async function measureIdle(options: { customers: number; orders: number; 
     CRM_TOPIC_NAMESPACE: namespace,
     SCORING_HEALTH_PORT: '0',
     LOG_LEVEL: 'info',
-  });
+    // BENCH_CPU_PROF=<dir>: a V8 CPU profile of the scoring service, written when it stops.
+  }, process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROF] : []);
   try {
     say('scoring service started; waiting for its first full run…');
     const first = await scoring.waitForLog((l) => l.msg === 'scoring run done', 3_600_000);

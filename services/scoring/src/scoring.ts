@@ -75,13 +75,13 @@ export async function startScoring(config: ScoringConfig, logger: Logger, option
         let full = scheduledWork(now, fullRunAt, config.SCORING_FULL_RUN_INTERVAL_SECONDS) === 'full';
         if (!full) {
           const due = await dueCustomers(clickhouse, { since: passedUntil, until: now }, parameters.windowDays, config.SCORING_INCREMENTAL);
-          const update = await rescoreCustomers(clickhouse, due, now, parameters, lock, logger);
+          const update = due.length > 0 ? await rescoreCustomers(clickhouse, due, now, parameters, lock, logger) : undefined;
           // No basis to score against (no converged fit yet): only a full run scores them.
-          full = due.length > 0 && update.basisAsOf === undefined;
+          full = update !== undefined && update.basisAsOf === undefined;
           if (!full) {
             passedUntil = now;
             readiness.progressed('schedule');
-            if (due.length > 0) logger.info({ asOf: now.toISOString(), ms: update.ms, customers: due.length }, 'customers re-scored for the passage of time');
+            if (update) logger.info({ asOf: now.toISOString(), ms: update.ms, customers: due.length }, 'customers re-scored for the passage of time');
           }
         }
         if (full) {
