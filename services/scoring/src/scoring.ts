@@ -65,8 +65,9 @@ export async function startScoring(config: ScoringConfig, logger: Logger, option
   logger.info({ healthPort: health.port, intervalSeconds: config.SCORING_INTERVAL_SECONDS }, 'scoring running');
 
   const loop = (async () => {
-    // This process's last successful full run (0: none, or the last one failed: the next tick runs
-    // in full; the first tick always does) and where the last pass over time ended.
+    // This process's last full run that updates can score against (0: none, the last one failed,
+    // or it had no basis: the next tick runs in full; the first always does) and where the last
+    // pass over time ended.
     let fullRunAt = 0;
     let passedUntil = new Date(0);
     while (!stopping.signal.aborted) {
@@ -87,7 +88,8 @@ export async function startScoring(config: ScoringConfig, logger: Logger, option
         if (full) {
           fullRunAt = 0;
           const run = await runScoring(clickhouse, now, parameters, logger, lock);
-          fullRunAt = run.asOf.getTime();
+          // A run without buyers or a converged fit is no basis for updates: the next tick runs in full again.
+          fullRunAt = run.buyers > 0 && run.fitsAsOf.mbgnbd ? run.asOf.getTime() : 0;
           passedUntil = run.asOf;
           readiness.progressed('schedule');
           logger.info({ asOf: run.asOf.toISOString(), ms: run.ms, customers: run.customers, buyers: run.buyers }, 'scoring run done');
