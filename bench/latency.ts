@@ -116,7 +116,14 @@ export async function measureLatency(options: LatencyOptions): Promise<LatencyRe
         query: `SELECT customer_id FROM customer_profiles FINAL WHERE ${where} ORDER BY cityHash64(customer_id) LIMIT ${n}`,
         format: 'JSONEachRow',
       })).json<{ customer_id: string }>()).map((r) => r.customer_id);
-    const valuable = await pick("value_tier IN ('gold', 'platinum') AND open_complaints = 0 AND ifNull(churn_probability, 0) < 0.5", options.probes);
+    // The real-time rule gates on the worth-keeping tier (the pyramid of clv_alive_12m over the run's
+    // keep_cuts), not value_tier: gold or better there, and not at risk already (a baseline records without sending).
+    const valuable = await pick(
+      `value_tier IN ('gold', 'platinum') AND open_complaints = 0 AND ifNull(churn_probability, 0) < 0.5
+       AND 1 + arrayCount(c -> ifNull(clv_alive_12m, 0) > c, (SELECT keep_cuts FROM scoring_runs FINAL ORDER BY as_of DESC LIMIT 1)) >= 3
+       AND customer_id NOT IN (SELECT customer_id FROM at_risk_customers)`,
+      options.probes,
+    );
     const churned = await pick("lifecycle_stage = 'churned' AND purchases_total > 0", options.probes);
     say(`probes: ${valuable.length} complaints from gold/platinum customers, ${churned.length} orders from churned customers`);
 

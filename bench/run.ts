@@ -2,6 +2,7 @@
  * The benchmark suite, one command, one run on the local infrastructure:
  *
  *   pnpm bench [--events 1000000] [--peer-events 300000] [--scoring 100000,1000000] [--latency-seconds 60]
+ *              [--idle-customers 1000000] [--idle-seconds 600]
  *
  * 1. the realistic load (`generateLoad`) produced to a fresh broker;
  * 2. ingest end to end on it, the bare consumer and the direct insert on the
@@ -10,6 +11,7 @@
  *    ingest on one JSON click topic, as a ratio;
  * 4. scoring of 100 000 and 1 000 000 customers (time, memory);
  * 5. latency of at-risk and segment-change events under a steady load;
+ * 6. the scoring service's share of a core in an idle shop (defaults, no new events);
  * and prints one table, also written as JSON to .bench/ (ignored by git).
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -25,6 +27,7 @@ import { measureBareConsumer, measureDirectInsert, measureIngest, produceLoad } 
 import { measureKafkaEnginePeer } from './kafka-engine-peer.js';
 import { measureScoring } from './scoring.js';
 import { measureLatency } from './latency.js';
+import { idleRow, measureIdle } from './idle.js';
 
 const { values } = parseArgs({
   options: {
@@ -32,6 +35,8 @@ const { values } = parseArgs({
     'peer-events': { type: 'string', default: '300000' },
     scoring: { type: 'string', default: '100000,1000000' },
     'latency-seconds': { type: 'string', default: '60' },
+    'idle-customers': { type: 'string', default: '1000000' },
+    'idle-seconds': { type: 'string', default: '600' },
   },
 });
 const started = Date.now();
@@ -134,6 +139,18 @@ try {
     row(`scoring ${int(customers)} customers (${int(scoring.orders)} orders)`, `${scoring.runSeconds.toFixed(1)} s, scoring RSS ${int(scoring.scoringPeakRssMiB)} MiB, ClickHouse RSS ${int(scoring.clickhousePeakRssMiB)} MiB`);
     (results.scoring as unknown[]).push({ ...scoring, rows: undefined });
   }
+
+  // 6. An idle shop, with its own broker and ClickHouse host.
+  say(`idle shop of ${int(Number(values['idle-customers']))} customers for ${values['idle-seconds']} s…`);
+  const idle = await measureIdle({
+    customers: Number(values['idle-customers']),
+    orders: Number(values['idle-customers']) * 10,
+    seconds: Number(values['idle-seconds']),
+    settleSeconds: 30,
+    say,
+  });
+  row(...idleRow(idle));
+  results.idle = idle;
 } catch (error) {
   await stack.stop().catch(() => undefined);
   throw error;

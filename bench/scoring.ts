@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import { cpus, totalmem } from 'node:os';
-import { migrate } from '@crm/clickhouse';
+import { type ClickHouseClient } from '@crm/clickhouse';
 import { REPO_ROOT } from '@crm/runtime';
 import { simulateGammaGamma, simulateMbgnbd } from '@crm/models';
 import { migratedDatabase, startTestClickHouse } from '../test/support/clickhouse.js';
@@ -31,54 +31,69 @@ export interface ScoringMeasurement {
   rows: string[][];
 }
 
+/**
+ * C customers with about O orders before `asOf`, generated straight into ClickHouse: customers
+ * drawn from known MBG/NBD and Gamma-Gamma parameters (`truth`), each one's summary expanded
+ * into orders in SQL. Returns how many orders that made.
+ */
+export async function generateScoringLoad(
+  clickhouse: ClickHouseClient,
+  load: { customers: number; orders: number; asOf: string },
+  say: (line: string) => void,
+): Promise<{ generated: number; truth: { mbgnbd: { r: number; alpha: number; a: number; b: number }; gammaGamma: { p: number; q: number; v: number } } }> {
+  say(`generating ${load.customers.toLocaleString()} customers with ${load.orders.toLocaleString()} orders in ClickHouse…`);
+  // Customers drawn from known MBG/NBD and Gamma-Gamma parameters (days, observed for up to three
+  // years), so the fits have something true to find. Each
+  // customer's summary is expanded into orders in SQL: x + 1 purchase days spread over t_x days,
+  // the first T days before as_of, repeat days worth m̄ each.
+  const truth = { mbgnbd: { r: 0.9, alpha: 30, a: 0.8, b: 6 }, gammaGamma: { p: 6, q: 4, v: 15 } };
+  // Calibrated by measurement: dropout damps the effect of the rate, so this lands near the asked orders.
+  const scale = load.orders / load.customers / 6.4;
+  const drawn = simulateMbgnbd({ ...truth.mbgnbd, alpha: truth.mbgnbd.alpha / scale }, { customers: load.customers, T: { min: 30, max: 1095 }, seed: 7, wholeDays: true });
+  const spend = simulateGammaGamma(truth.gammaGamma, drawn.map((c) => c.x), { seed: 8 });
+  await clickhouse.command({ query: 'CREATE TABLE bench_customers (c UInt64, x UInt32, t_x UInt32, T UInt32, mbar Float64, first Float64) ENGINE = Memory' });
+  for (let i = 0; i < load.customers; i += 200_000) {
+    const values = drawn.slice(i, i + 200_000).map((c, j) => ({
+      c: i + j,
+      x: c.x,
+      t_x: Math.round(c.t_x),
+      T: Math.round(c.T),
+      mbar: Math.round(spend[i + j]!.mbar * 100) / 100,
+      first: Math.round(spend[i + j]!.meanValue * 100) / 100,
+    }));
+    await clickhouse.insert({ table: 'bench_customers', values, format: 'JSONEachRow' });
+    say(`  ${Math.min(i + 200_000, load.customers).toLocaleString()} customers drawn`);
+  }
+  await clickhouse.command({
+    query: `
+      INSERT INTO orders (event_id, occurred_at, schema_version, order_id, customer_id, status, placed_at, total,
+                          refunded_amount, currency, fx_rate, channel, payment_method, items, source_partition, source_offset)
+      SELECT generateUUIDv4(cityHash64(c, k)), placed, 1, concat('o', toString(c), '-', toString(k)), concat('c', toString(c)),
+             'delivered', placed, toDecimal64(if(k = 0, greatest(first, 1), mbar), 4), 0, 'USD', 1, 'web', 'credit', [], 0, c
+      FROM
+      (
+        SELECT c, k, mbar, first,
+               toDateTime64({as_of:DateTime64(3, 'UTC')}, 3, 'UTC')
+                 - toIntervalDay(T - if(x = 0, 0, toUInt32(round(k * t_x / x)))) - toIntervalSecond(1 + cityHash64(c, k) % 3600) AS placed
+        FROM bench_customers
+        ARRAY JOIN range(x + 1) AS k
+      )`,
+    query_params: { as_of: Date.parse(load.asOf) / 1000 },
+    clickhouse_settings: { wait_end_of_query: 1 },
+  });
+  const [{ n }] = (await (await clickhouse.query({ query: 'SELECT count() AS n FROM orders', format: 'JSONEachRow' })).json<{ n: number }>()) as [{ n: number }];
+  // The parameters the customers were drawn from (alpha scaled to the asked orders).
+  return { generated: Number(n), truth: { ...truth, mbgnbd: { ...truth.mbgnbd, alpha: truth.mbgnbd.alpha / scale } } };
+}
+
 /** Generates the customers and orders in a ClickHouse host of its own, then times one full run in its own process. */
 export async function measureScoring(customers: number, orders: number, say: (line: string) => void): Promise<ScoringMeasurement> {
   const host = await startTestClickHouse();
   try {
     const { clickhouse, config } = await migratedDatabase(host, 'crm');
 
-    say(`generating ${customers.toLocaleString()} customers with ${orders.toLocaleString()} orders in ClickHouse…`);
     const started = Date.now();
-    // Customers drawn from known MBG/NBD and Gamma-Gamma parameters (days, observed for up to three
-    // years), so the fits have something true to find. Each
-    // customer's summary is expanded into orders in SQL: x + 1 purchase days spread over t_x days,
-    // the first T days before as_of, repeat days worth m̄ each.
-    const truth = { mbgnbd: { r: 0.9, alpha: 30, a: 0.8, b: 6 }, gammaGamma: { p: 6, q: 4, v: 15 } };
-    // Calibrated by measurement: dropout damps the effect of the rate, so this lands near the asked orders.
-    const scale = orders / customers / 6.4;
-    const drawn = simulateMbgnbd({ ...truth.mbgnbd, alpha: truth.mbgnbd.alpha / scale }, { customers, T: { min: 30, max: 1095 }, seed: 7, wholeDays: true });
-    const spend = simulateGammaGamma(truth.gammaGamma, drawn.map((c) => c.x), { seed: 8 });
-    await clickhouse.command({ query: 'CREATE TABLE bench_customers (c UInt64, x UInt32, t_x UInt32, T UInt32, mbar Float64, first Float64) ENGINE = Memory' });
-    for (let i = 0; i < customers; i += 200_000) {
-      const values = drawn.slice(i, i + 200_000).map((c, j) => ({
-        c: i + j,
-        x: c.x,
-        t_x: Math.round(c.t_x),
-        T: Math.round(c.T),
-        mbar: Math.round(spend[i + j]!.mbar * 100) / 100,
-        first: Math.round(spend[i + j]!.meanValue * 100) / 100,
-      }));
-      await clickhouse.insert({ table: 'bench_customers', values, format: 'JSONEachRow' });
-      say(`  ${Math.min(i + 200_000, customers).toLocaleString()} customers drawn`);
-    }
-    await clickhouse.command({
-      query: `
-        INSERT INTO orders (event_id, occurred_at, schema_version, order_id, customer_id, status, placed_at, total,
-                            refunded_amount, currency, fx_rate, channel, payment_method, items, source_partition, source_offset)
-        SELECT generateUUIDv4(cityHash64(c, k)), placed, 1, concat('o', toString(c), '-', toString(k)), concat('c', toString(c)),
-               'delivered', placed, toDecimal64(if(k = 0, greatest(first, 1), mbar), 4), 0, 'USD', 1, 'web', 'credit', [], 0, c
-        FROM
-        (
-          SELECT c, k, mbar, first,
-                 toDateTime64({as_of:DateTime64(3, 'UTC')}, 3, 'UTC')
-                   - toIntervalDay(T - if(x = 0, 0, toUInt32(round(k * t_x / x)))) - toIntervalSecond(1 + cityHash64(c, k) % 3600) AS placed
-          FROM bench_customers
-          ARRAY JOIN range(x + 1) AS k
-        )`,
-      query_params: { as_of: Date.parse(AS_OF) / 1000 },
-      clickhouse_settings: { wait_end_of_query: 1 },
-    });
-    const [{ n: generated }] = (await (await clickhouse.query({ query: 'SELECT count() AS n FROM orders', format: 'JSONEachRow' })).json<{ n: number }>()) as [{ n: number }];
+    const { generated, truth } = await generateScoringLoad(clickhouse, { customers, orders, asOf: AS_OF }, say);
     const generateSeconds = (Date.now() - started) / 1000;
     await clickhouse.close();
 
@@ -108,7 +123,7 @@ export async function measureScoring(customers: number, orders: number, say: (li
       ['machine', `${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(1)} GiB, Node ${process.version}`],
       ['orders generated', `${Number(generated).toLocaleString()} in ${generateSeconds.toFixed(1)} s`],
       ['customers scored', `${result.customers.toLocaleString()} (${result.buyers.toLocaleString()} buyers)`],
-      ['true parameters', `mbgnbd ${JSON.stringify({ ...truth.mbgnbd, alpha: truth.mbgnbd.alpha / scale })}, gamma_gamma ${JSON.stringify(truth.gammaGamma)}`],
+      ['true parameters', `mbgnbd ${JSON.stringify(truth.mbgnbd)}, gamma_gamma ${JSON.stringify(truth.gammaGamma)}`],
       ['scoring run (in process)', `${(result.ms / 1000).toFixed(1)} s`],
       ['scoring process wall (incl. start-up)', `${wall.toFixed(1)} s`],
       ['scoring process peak RSS', `${result.maxRssMiB.toFixed(0)} MiB`],

@@ -50,8 +50,8 @@ describe('crm demo with the default settings', () => {
   it('prints a shop: no NULL, every stage with a real share active, the 50/30/15/5 pyramid, alerts for a minority; the next scheduled runs flip nobody', { timeout: 900_000 }, async () => {
     // Only the test's isolation differs from a user's defaults (its own broker namespace, database
     // and CRM_HOME), and the cadence of the scheduled runs the stability check waits for: two of them
-    // every 10 s instead of every minute; what they compute does not depend on it.
-    const env = infra.env({ CRM_HOME: home, SCORING_INTERVAL_SECONDS: '10' });
+    // every 10 s, each a full run, instead of one a day; what they compute does not depend on it.
+    const env = infra.env({ CRM_HOME: home, SCORING_INTERVAL_SECONDS: '10', SCORING_FULL_RUN_INTERVAL_SECONDS: '0' });
     const clickhouse = createClickHouse(loadIngestConfig(env));
     try {
       const demo = await runCli(['demo'], env);

@@ -51,6 +51,7 @@ describe('one writer across processes', () => {
       SCORING_HEALTH_PORT: '0',
       // Full runs every few seconds on both instances, so their writes, the CLI's and the incremental ones contend.
       SCORING_INTERVAL_SECONDS: '4',
+      SCORING_FULL_RUN_INTERVAL_SECONDS: '0',
       SCORING_LEASE_TTL_MS: '10000',
       SCORING_LEASE_MAX_HOLD_MS: '1000',
       SCORING_INCREMENTAL_WAIT_MS: '5000',

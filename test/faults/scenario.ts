@@ -306,6 +306,8 @@ export class FaultScenario {
       INGEST_SESSION_TIMEOUT_MS: '6000',
       SCORING_SESSION_TIMEOUT_MS: '6000',
       SCORING_INTERVAL_SECONDS: String(options.scoringIntervalSeconds ?? 5),
+      // The final check compares a full run after catch-up: every tick runs in full.
+      SCORING_FULL_RUN_INTERVAL_SECONDS: '0',
       SCORING_INCREMENTAL: 'true',
       PUBLISHER_POLL_MS: '200',
       LOG_LEVEL: 'info',

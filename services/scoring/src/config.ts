@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { loadConfig, setting, type Env, type Logger } from '@crm/runtime';
 import { clickhouseSettings } from '@crm/clickhouse';
 import { ingestGroupSettings, kafkaSettings } from '@crm/kafka';
-import { checkRiskThresholds, scoringParameterSettings } from './parameters.js';
+import { checkRiskThresholds, duration, scoringParameterSettings } from './parameters.js';
 import type { WriteLeaseOptions } from './write-lock.js';
 
 export const scoringConfigSchema = z
@@ -11,8 +11,16 @@ export const scoringConfigSchema = z
     ...kafkaSettings,
     ...ingestGroupSettings,
     ...scoringParameterSettings,
-    /** Recency changes every day even without events, so runs are scheduled, not only triggered. */
+    /**
+     * How often the schedule looks at what time changed (time-pass.ts): customers whose purchase
+     * left the window, whose future-dated events became due, or who clicked, are re-scored.
+     */
     SCORING_INTERVAL_SECONDS: setting.positiveInt(60),
+    /**
+     * A full run (every customer, fresh cut points, the refit check) at least this often, and
+     * always at the first tick of a new UTC day (every buyer's T moves); 0: at every tick.
+     */
+    SCORING_FULL_RUN_INTERVAL_SECONDS: duration('1d'),
     /** Re-score a customer as soon as their order, ticket or survey events are in ClickHouse. */
     SCORING_INCREMENTAL: setting.boolean(true),
     /**
@@ -34,6 +42,8 @@ export const scoringConfigSchema = z
     SCORING_LEASE_TTL_MS: setting.positiveInt(30_000),
     /** A busy holder releases the lease between writes after this long, so `crm score` and other instances get a turn. */
     SCORING_LEASE_MAX_HOLD_MS: setting.positiveInt(5_000),
+    /** The service keeps the lease this long after its last write, so back-to-back incremental updates claim it once. */
+    SCORING_LEASE_LINGER_MS: z.coerce.number().int().min(0).default(500),
     /** Fault injection for tests only: wait this long after writing the outbox rows, before committing them. */
     SCORING_TEST_DELAY_BEFORE_COMMIT_MS: z.coerce.number().int().min(0).default(0),
     LOG_LEVEL: setting.logLevel(),
@@ -47,6 +57,7 @@ export function writeLeaseOptions(config: ScoringConfig, logger?: Logger): Write
   return {
     ttlMs: config.SCORING_LEASE_TTL_MS,
     maxHoldMs: config.SCORING_LEASE_MAX_HOLD_MS,
+    lingerMs: config.SCORING_LEASE_LINGER_MS,
     delayBeforeCommitMs: config.SCORING_TEST_DELAY_BEFORE_COMMIT_MS,
     ...(logger && { logger }),
   };

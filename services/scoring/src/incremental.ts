@@ -7,15 +7,10 @@ import { createCoalescingQueue } from './coalescing-queue.js';
 import type { ScoringConfig } from './config.js';
 import type { ScoringParameters } from './parameters.js';
 import { rescoreCustomers } from './run.js';
-import { newestRunMs } from './runs.js';
+import { basisCache, newestRunMs } from './runs.js';
+import { FULL_RUN_OVERLAP_MS } from './time-pass.js';
 import type { WriteLock } from './write-lock.js';
 
-/**
- * Events older than the newest full run by more than this were counted by it
- * (ingest lag beyond it is caught by the next run), so a fresh consumer group
- * does not re-score the whole history one batch at a time.
- */
-const FULL_RUN_OVERLAP_MS = 60_000;
 const INGEST_POLL_MS = 50;
 
 export interface IncrementalUpdates {
@@ -45,9 +40,10 @@ export function startIncrementalUpdates(deps: {
   const admin = kafka.admin();
   const streamByTopic = new Map<string, RescoringStream>(RESCORING_STREAMS.map((s) => [topics[s], s]));
   const ingestGroup = groupId(config.CRM_TOPIC_NAMESPACE, config.INGEST_GROUP_ID);
+  const basis = basisCache(() => newestRun());
   const rescoring = createCoalescingQueue<string>(async (customers) => {
     try {
-      const result = await rescoreCustomers(clickhouse, customers, new Date(), parameters, lock, logger);
+      const result = await rescoreCustomers(clickhouse, customers, new Date(), parameters, lock, logger, basis);
       logger.info({ customers: result.customers, ms: result.ms }, 'customers re-scored');
     } catch (error) {
       throw classifyClickHouseError(error, 'incremental re-scoring');

@@ -6,7 +6,7 @@ const probability = (fallback: number) => z.coerce.number().gt(0).lte(1).default
 
 const DURATION_UNITS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86_400 };
 /** A duration in seconds: a number of seconds, or a number with s, m, h or d (e.g. `12h`, `1d`); 0 means always. */
-const duration = (fallback: string) =>
+export const duration = (fallback: string) =>
   z
     .string()
     .trim()

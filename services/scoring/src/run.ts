@@ -6,7 +6,7 @@ import { DEFAULT_SCORING_PARAMETERS, type ScoringParameters } from './parameters
 import { profileRows, rowCount, writeHistory, writeProfiles } from './profile-rows.js';
 import { purchasesAsOf } from './purchases.js';
 import { runContext, type RunContext } from './run-context.js';
-import { earlierRunWithBuyers, newestRunMs, recordRun, updateBasis } from './runs.js';
+import { earlierRunWithBuyers, newestRunMs, recordRun, updateBasis, type UpdateBasis } from './runs.js';
 import { customerScores } from './scores.js';
 import { scopeTo } from './scope.js';
 import { customerGroups, customerStatistics, spendRows } from './statistics.js';
@@ -141,7 +141,7 @@ export async function scoreCustomers(
  * An incremental update: the given customers re-scored as of T against the
  * newest full run's cut points and model fits, their profiles rewritten and
  * their changes recorded — no fit, no population statistics. History stays
- * per full run.
+ * per full run. `basisOf` finds the basis (the incremental consumer keeps it between updates).
  */
 export async function rescoreCustomers(
   clickhouse: ClickHouseClient,
@@ -150,11 +150,12 @@ export async function rescoreCustomers(
   parameters: ScoringParameters,
   lock: WriteLock,
   logger?: Logger,
+  basisOf: (ctx: RunContext) => Promise<UpdateBasis | undefined> = updateBasis,
 ): Promise<Rescore> {
   const started = Date.now();
   const ctx = runContext(clickhouse, logger);
   try {
-    const basis = await updateBasis(ctx);
+    const basis = await basisOf(ctx);
     if (!basis || customers.length === 0) return { asOf, ms: Date.now() - started, customers: 0 };
     const scopeTable = await scopeTo(ctx, customers);
     const scored = await scoreTables(ctx, asOf, parameters, { scopeTable, models: basis.models });
@@ -162,6 +163,8 @@ export async function rescoreCustomers(
     await writeResults(ctx, lock, rows, asOf, parameters, { profiles: 'always', history: false, baseline: false });
     return { asOf, ms: Date.now() - started, customers: customers.length, basisAsOf: basis.asOf };
   } finally {
-    await ctx.dropAll();
+    // The result is committed: its few in-memory scratch tables go while the next update runs
+    // (one that outlives a crash is dropped at the next start, see dropStaleRunTables).
+    void ctx.dropAll();
   }
 }

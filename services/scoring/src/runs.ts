@@ -64,7 +64,12 @@ export async function newestRunMs(clickhouse: ClickHouseClient): Promise<number>
  * or one before any fit converged, is never a basis — an update without one
  * writes nothing and the next full run scores those customers.
  */
-export async function updateBasis(ctx: RunContext): Promise<{ asOf: Date; models: ScoringModels } | undefined> {
+export interface UpdateBasis {
+  asOf: Date;
+  models: ScoringModels;
+}
+
+export async function updateBasis(ctx: Pick<RunContext, 'select'>): Promise<UpdateBasis | undefined> {
   // Text aliases differ from the columns: an alias would shadow the column in WHERE.
   const [run] = await ctx.select<{ as_of_text: string; mbgnbd_text: string; gamma_gamma_text: string | null }>(
     `SELECT toString(as_of) AS as_of_text, toString(assumeNotNull(mbgnbd_fit_as_of)) AS mbgnbd_text,
@@ -77,4 +82,24 @@ export async function updateBasis(ctx: RunContext): Promise<{ asOf: Date; models
   if (!run) return undefined;
   const models = await fitsOfRun(ctx.select, { mbgnbdAsOf: run.mbgnbd_text, gammaGammaAsOf: run.gamma_gamma_text });
   return models.mbgnbd ? { asOf: dateFromText(run.as_of_text), models } : undefined;
+}
+
+/**
+ * updateBasis, asked again only when the newest run changed (`newestRun`, itself asked at most
+ * once a second): a basis changes once per full run, and every update needs it.
+ */
+export function basisCache(newestRun: () => Promise<number>): (ctx: Pick<RunContext, 'select'>) => Promise<UpdateBasis | undefined> {
+  let cached: { newest: number; basis: Promise<UpdateBasis | undefined> } | undefined;
+  return async (ctx) => {
+    const newest = await newestRun();
+    if (cached?.newest !== newest) {
+      const basis = updateBasis(ctx);
+      cached = { newest, basis };
+      // A failed look is not kept.
+      basis.catch(() => {
+        if (cached?.basis === basis) cached = undefined;
+      });
+    }
+    return cached.basis;
+  };
 }

@@ -3,7 +3,8 @@ import { classifyClickHouseError, createClickHouse, migrateOnStart, type ClickHo
 import { loadScoringConfig, writeLeaseOptions, type ScoringConfig } from './config.js';
 import { DEFAULT_SCORING_PARAMETERS, scoringParameters, type ScoringParameters } from './parameters.js';
 import { startIncrementalUpdates } from './incremental.js';
-import { scoreCustomers, type ScoringRun } from './run.js';
+import { rescoreCustomers, scoreCustomers, type ScoringRun } from './run.js';
+import { dueCustomers, scheduledWork } from './time-pass.js';
 import { dropStaleRunTables } from './run-context.js';
 import { createWriteLease, type WriteLock } from './write-lock.js';
 
@@ -64,11 +65,35 @@ export async function startScoring(config: ScoringConfig, logger: Logger, option
   logger.info({ healthPort: health.port, intervalSeconds: config.SCORING_INTERVAL_SECONDS }, 'scoring running');
 
   const loop = (async () => {
+    // This process's last full run that updates can score against (0: none, the last one failed,
+    // or it had no basis: the next tick runs in full; the first always does) and where the last
+    // pass over time ended.
+    let fullRunAt = 0;
+    let passedUntil = new Date(0);
     while (!stopping.signal.aborted) {
       try {
-        const run = await runScoring(clickhouse, new Date(), parameters, logger, lock);
-        readiness.progressed('schedule');
-        logger.info({ asOf: run.asOf.toISOString(), ms: run.ms, customers: run.customers, buyers: run.buyers }, 'scoring run done');
+        const now = new Date();
+        let full = scheduledWork(now, fullRunAt, config.SCORING_FULL_RUN_INTERVAL_SECONDS) === 'full';
+        if (!full) {
+          const due = await dueCustomers(clickhouse, { since: passedUntil, until: now }, parameters.windowDays, config.SCORING_INCREMENTAL);
+          const update = due.length > 0 ? await rescoreCustomers(clickhouse, due, now, parameters, lock, logger) : undefined;
+          // No basis to score against (no converged fit yet): only a full run scores them.
+          full = update !== undefined && update.basisAsOf === undefined;
+          if (!full) {
+            passedUntil = now;
+            readiness.progressed('schedule');
+            if (update) logger.info({ asOf: now.toISOString(), ms: update.ms, customers: due.length }, 'customers re-scored for the passage of time');
+          }
+        }
+        if (full) {
+          fullRunAt = 0;
+          const run = await runScoring(clickhouse, now, parameters, logger, lock);
+          // A run without buyers or a converged fit is no basis for updates: the next tick runs in full again.
+          fullRunAt = run.buyers > 0 && run.fitsAsOf.mbgnbd ? run.asOf.getTime() : 0;
+          passedUntil = run.asOf;
+          readiness.progressed('schedule');
+          logger.info({ asOf: run.asOf.toISOString(), ms: run.ms, customers: run.customers, buyers: run.buyers }, 'scoring run done');
+        }
       } catch (error) {
         // A failed run is retried at the next tick; profiles keep their previous version meanwhile.
         logger.error({ err: error }, 'scoring run failed');

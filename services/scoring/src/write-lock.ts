@@ -27,6 +27,11 @@ export interface WriteLeaseOptions {
   logger?: Logger;
   /** Test-only fault injection: wait this long after the outbox rows are written, before committing. */
   delayBeforeCommitMs?: number;
+  /**
+   * Kept this long after the last queued write before it is released: a steady stream of
+   * incremental updates claims it once, not once per update (within maxHoldMs). 0: at once.
+   */
+  lingerMs?: number;
 }
 
 interface Held {
@@ -57,6 +62,11 @@ export function createWriteLease(clickhouse: ClickHouseClient, options: WriteLea
   let renewTimer: NodeJS.Timeout | undefined;
   let tail: Promise<unknown> = Promise.resolve();
   let queued = 0;
+  let lingering: NodeJS.Timeout | undefined;
+  const stopLingering = () => {
+    clearTimeout(lingering);
+    lingering = undefined;
+  };
 
   const select = async <T>(query: string, query_params: Record<string, unknown> = {}) =>
     (await clickhouse.query({ query, query_params, format: 'JSONEachRow' })).json<T>();
@@ -217,16 +227,26 @@ export function createWriteLease(clickhouse: ClickHouseClient, options: WriteLea
   return {
     exclusive<T>(write: (changedAt: Date, fence: () => void) => Promise<T>): Promise<T> {
       queued++;
+      stopLingering();
       const result = tail.then(() => run(write)).finally(async () => {
         queued--;
-        // Nobody in this process waits: let other processes have the lease.
-        if (queued === 0) await release();
+        if (queued > 0) return;
+        // Nobody in this process waits: let other processes have the lease (after a short linger).
+        if (!options.lingerMs) return release();
+        stopLingering();
+        lingering = setTimeout(() => {
+          lingering = undefined;
+          // A write queued meanwhile releases it itself when done (or keeps it lingering).
+          if (queued === 0) tail = tail.then(release).catch(() => undefined);
+        }, options.lingerMs);
+        lingering.unref();
       });
       // A failed write must not block the ones queued after it.
       tail = result.catch(() => undefined);
       return result;
     },
     close: async () => {
+      stopLingering();
       await tail;
       await release();
     },

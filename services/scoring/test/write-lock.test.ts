@@ -63,4 +63,28 @@ describe('the write lease', () => {
     await lock.close();
     await clickhouse.close();
   });
+
+  it('with a linger, writes in quick succession claim the lease once, and it is released when the writes stop', { timeout: 60_000 }, async () => {
+    const clickhouse = await engine.database('lease_linger');
+    const lock = createWriteLease(clickhouse, { ttlMs: 10_000, maxHoldMs: 60_000, lingerMs: 400, pollMs: 20 });
+    const kinds = async () => (await rows<{ kind: string }>(clickhouse, 'SELECT kind FROM scoring_write_lease ORDER BY at, kind')).map((r) => r.kind);
+    for (let i = 0; i < 3; i++) {
+      await lock.exclusive(async () => undefined);
+      await sleep(100);
+    }
+    // One claim for the three writes, still held between them.
+    expect((await kinds()).filter((k) => k !== 'renew')).toEqual(['claim']);
+    await sleep(800);
+    expect((await kinds()).filter((k) => k !== 'renew')).toEqual(['claim', 'release']);
+    // Another writer gets it at once, and the next write here claims a newer epoch.
+    const other = createWriteLease(clickhouse, { ttlMs: 10_000, maxHoldMs: 60_000, pollMs: 20 });
+    const started = Date.now();
+    await other.exclusive(async () => undefined);
+    expect(Date.now() - started).toBeLessThan(2_000);
+    await lock.exclusive(async () => undefined);
+    await lock.close();
+    await other.close();
+    expect((await rows<{ n: number }>(clickhouse, "SELECT toUInt32(count()) AS n FROM scoring_write_lease WHERE kind = 'claim'"))[0]!.n).toBe(3);
+    await clickhouse.close();
+  });
 });
