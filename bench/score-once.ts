@@ -6,10 +6,10 @@ import { DEFAULT_SCORING_PARAMETERS, runScoring } from '@crm/scoring';
 const clickhouse = createClickHouse({
   CLICKHOUSE_URL: process.env.CLICKHOUSE_URL!,
   CLICKHOUSE_USER: 'default',
-  CLICKHOUSE_PASSWORD: '',
+  CLICKHOUSE_PASSWORD: process.env.CLICKHOUSE_PASSWORD ?? '',
   CLICKHOUSE_DATABASE: 'crm',
 });
-const run = await runScoring(clickhouse, new Date(process.env.AS_OF!), DEFAULT_SCORING_PARAMETERS, createLogger('scoring', 'info'));
+const run = await runScoring(clickhouse, new Date(process.env.AS_OF!), DEFAULT_SCORING_PARAMETERS, createLogger('scoring'));
 await clickhouse.close();
 process.stdout.write(
   `${JSON.stringify({

@@ -6,14 +6,16 @@
  *
  *   pnpm bench:scoring [--customers 1000000] [--orders 10000000]
  */
-import { spawn } from 'node:child_process';
-import { join } from 'node:path';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
-import { cpus, totalmem } from 'node:os';
-import { migrate } from '@crm/clickhouse';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { createClickHouse, type ClickHouseClient, type ClickHouseConfig } from '@crm/clickhouse';
 import { REPO_ROOT } from '@crm/runtime';
-import { simulateGammaGamma, simulateMbgnbd } from '@crm/models';
+import { monthlyDiscountRate, simulateGammaGamma, simulateMbgnbd } from '@crm/models';
+import { customerSummaryTsv, DEFAULT_SCORING_PARAMETERS } from '@crm/scoring';
 import { migratedDatabase, startTestClickHouse } from '../test/support/clickhouse.js';
 import { peakRssMiB } from './ephemeral-stack.js';
 
@@ -28,7 +30,85 @@ export interface ScoringMeasurement {
   processWallSeconds: number;
   scoringPeakRssMiB: number;
   clickhousePeakRssMiB: number;
+  /** The peer's time on the same summary, and its time over ours (absent when skipped or failed). */
+  lifetimesSeconds?: number;
+  versusLifetimes?: number;
   rows: string[][];
+}
+
+type LifetimesPeer =
+  | { skipped: string }
+  | { customers: number; loadSeconds: number; seconds: Record<string, number>; totalSeconds: number; params: Record<string, Record<string, number>>; error?: string };
+
+const PYTHONPATH = join(REPO_ROOT, '.local/python');
+
+/**
+ * The peer: Python `lifetimes` fitting BG/NBD, MBG/NBD and Gamma-Gamma and
+ * predicting P(alive) and 12-month CLV (bench/lifetimes-peer.py) on the same
+ * customers' summary, written out by our own statistics after the timed run
+ * (so its time starts from the summary; ours includes the pass over orders).
+ */
+async function measureLifetimes(config: ClickHouseConfig, say: (line: string) => void): Promise<LifetimesPeer> {
+  const python = (args: string[]) => spawnSync('python3', args, { env: { ...process.env, PYTHONPATH }, encoding: 'utf8', maxBuffer: 64 * 2 ** 20 });
+  const probe = python(['-c', 'import lifetimes']);
+  if (probe.error || probe.status !== 0) {
+    return { skipped: `${probe.error ? 'python3 not found' : 'the Python package lifetimes is not installed'} (scripts/bootstrap.sh installs it into .local/python)` };
+  }
+  const clickhouse = createClickHouse(config);
+  const file = join(mkdtempSync(join(tmpdir(), 'crm-bench-summary-')), 'summary.tsv');
+  try {
+    writeFileSync(file, await customerSummaryTsv(clickhouse, new Date(AS_OF), DEFAULT_SCORING_PARAMETERS.windowDays));
+    say('lifetimes on the same summary…');
+    const run = python([join(REPO_ROOT, 'bench/lifetimes-peer.py'), file, String(monthlyDiscountRate(DEFAULT_SCORING_PARAMETERS.clvAnnualDiscountRate))]);
+    if (run.status !== 0) throw new Error(`lifetimes peer exited with ${run.status}: ${run.stderr.slice(-2000)}`);
+    return JSON.parse(run.stdout.trim().split('\n').at(-1)!) as LifetimesPeer;
+  } finally {
+    await clickhouse.close();
+    rmSync(dirname(file), { recursive: true, force: true });
+  }
+}
+
+/** C customers drawn from known MBG/NBD and Gamma-Gamma parameters, expanded into about O orders in `orders`. */
+export async function generateOrders(clickhouse: ClickHouseClient, customers: number, orders: number, say: (line: string) => void) {
+  // Days, observed for up to three years, so the fits have something true to find. Each customer's summary is expanded into orders in SQL: x + 1 purchase days spread over t_x days,
+  // the first T days before as_of, repeat days worth m̄ each.
+  const truth = { mbgnbd: { r: 0.9, alpha: 30, a: 0.8, b: 6 }, gammaGamma: { p: 6, q: 4, v: 15 } };
+  // Calibrated by measurement: dropout damps the effect of the rate, so this lands near the asked orders.
+  const scale = orders / customers / 6.4;
+  const drawn = simulateMbgnbd({ ...truth.mbgnbd, alpha: truth.mbgnbd.alpha / scale }, { customers, T: { min: 30, max: 1095 }, seed: 7, wholeDays: true });
+  const spend = simulateGammaGamma(truth.gammaGamma, drawn.map((c) => c.x), { seed: 8 });
+  await clickhouse.command({ query: 'CREATE TABLE bench_customers (c UInt64, x UInt32, t_x UInt32, T UInt32, mbar Float64, first Float64) ENGINE = Memory' });
+  for (let i = 0; i < customers; i += 200_000) {
+    const values = drawn.slice(i, i + 200_000).map((c, j) => ({
+      c: i + j,
+      x: c.x,
+      t_x: Math.round(c.t_x),
+      T: Math.round(c.T),
+      mbar: Math.round(spend[i + j]!.mbar * 100) / 100,
+      first: Math.round(spend[i + j]!.meanValue * 100) / 100,
+    }));
+    await clickhouse.insert({ table: 'bench_customers', values, format: 'JSONEachRow' });
+    say(`  ${Math.min(i + 200_000, customers).toLocaleString()} customers drawn`);
+  }
+  await clickhouse.command({
+    query: `
+      INSERT INTO orders (event_id, occurred_at, schema_version, order_id, customer_id, status, placed_at, total,
+                          refunded_amount, currency, fx_rate, channel, payment_method, items, source_partition, source_offset)
+      SELECT generateUUIDv4(cityHash64(c, k)), placed, 1, concat('o', toString(c), '-', toString(k)), concat('c', toString(c)),
+             'delivered', placed, toDecimal64(if(k = 0, greatest(first, 1), mbar), 4), 0, 'USD', 1, 'web', 'credit', [], 0, c
+      FROM
+      (
+        SELECT c, k, mbar, first,
+               toDateTime64({as_of:DateTime64(3, 'UTC')}, 3, 'UTC')
+                 - toIntervalDay(T - if(x = 0, 0, toUInt32(round(k * t_x / x)))) - toIntervalSecond(1 + cityHash64(c, k) % 3600) AS placed
+        FROM bench_customers
+        ARRAY JOIN range(x + 1) AS k
+      )`,
+    query_params: { as_of: Date.parse(AS_OF) / 1000 },
+    clickhouse_settings: { wait_end_of_query: 1 },
+  });
+  const [{ n: generated }] = (await (await clickhouse.query({ query: 'SELECT count() AS n FROM orders', format: 'JSONEachRow' })).json<{ n: number }>()) as [{ n: number }];
+  return { truth, scale, generated: Number(generated) };
 }
 
 /** Generates the customers and orders in a ClickHouse host of its own, then times one full run in its own process. */
@@ -39,46 +119,7 @@ export async function measureScoring(customers: number, orders: number, say: (li
 
     say(`generating ${customers.toLocaleString()} customers with ${orders.toLocaleString()} orders in ClickHouse…`);
     const started = Date.now();
-    // Customers drawn from known MBG/NBD and Gamma-Gamma parameters (days, observed for up to three
-    // years), so the fits have something true to find. Each
-    // customer's summary is expanded into orders in SQL: x + 1 purchase days spread over t_x days,
-    // the first T days before as_of, repeat days worth m̄ each.
-    const truth = { mbgnbd: { r: 0.9, alpha: 30, a: 0.8, b: 6 }, gammaGamma: { p: 6, q: 4, v: 15 } };
-    // Calibrated by measurement: dropout damps the effect of the rate, so this lands near the asked orders.
-    const scale = orders / customers / 6.4;
-    const drawn = simulateMbgnbd({ ...truth.mbgnbd, alpha: truth.mbgnbd.alpha / scale }, { customers, T: { min: 30, max: 1095 }, seed: 7, wholeDays: true });
-    const spend = simulateGammaGamma(truth.gammaGamma, drawn.map((c) => c.x), { seed: 8 });
-    await clickhouse.command({ query: 'CREATE TABLE bench_customers (c UInt64, x UInt32, t_x UInt32, T UInt32, mbar Float64, first Float64) ENGINE = Memory' });
-    for (let i = 0; i < customers; i += 200_000) {
-      const values = drawn.slice(i, i + 200_000).map((c, j) => ({
-        c: i + j,
-        x: c.x,
-        t_x: Math.round(c.t_x),
-        T: Math.round(c.T),
-        mbar: Math.round(spend[i + j]!.mbar * 100) / 100,
-        first: Math.round(spend[i + j]!.meanValue * 100) / 100,
-      }));
-      await clickhouse.insert({ table: 'bench_customers', values, format: 'JSONEachRow' });
-      say(`  ${Math.min(i + 200_000, customers).toLocaleString()} customers drawn`);
-    }
-    await clickhouse.command({
-      query: `
-        INSERT INTO orders (event_id, occurred_at, schema_version, order_id, customer_id, status, placed_at, total,
-                            refunded_amount, currency, fx_rate, channel, payment_method, items, source_partition, source_offset)
-        SELECT generateUUIDv4(cityHash64(c, k)), placed, 1, concat('o', toString(c), '-', toString(k)), concat('c', toString(c)),
-               'delivered', placed, toDecimal64(if(k = 0, greatest(first, 1), mbar), 4), 0, 'USD', 1, 'web', 'credit', [], 0, c
-        FROM
-        (
-          SELECT c, k, mbar, first,
-                 toDateTime64({as_of:DateTime64(3, 'UTC')}, 3, 'UTC')
-                   - toIntervalDay(T - if(x = 0, 0, toUInt32(round(k * t_x / x)))) - toIntervalSecond(1 + cityHash64(c, k) % 3600) AS placed
-          FROM bench_customers
-          ARRAY JOIN range(x + 1) AS k
-        )`,
-      query_params: { as_of: Date.parse(AS_OF) / 1000 },
-      clickhouse_settings: { wait_end_of_query: 1 },
-    });
-    const [{ n: generated }] = (await (await clickhouse.query({ query: 'SELECT count() AS n FROM orders', format: 'JSONEachRow' })).json<{ n: number }>()) as [{ n: number }];
+    const { truth, scale, generated } = await generateOrders(clickhouse, customers, orders, say);
     const generateSeconds = (Date.now() - started) / 1000;
     await clickhouse.close();
 
@@ -87,7 +128,7 @@ export async function measureScoring(customers: number, orders: number, say: (li
     const output = await new Promise<string>((resolve, reject) => {
       const child = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'bench/score-once.ts')], {
         cwd: REPO_ROOT,
-        env: { ...process.env, CLICKHOUSE_URL: host.url, AS_OF, LOG_LEVEL: 'info' },
+        env: { ...process.env, CLICKHOUSE_URL: host.url, CLICKHOUSE_PASSWORD: host.password, AS_OF, LOG_LEVEL: 'debug' },
         stdio: ['ignore', 'pipe', 'inherit'],
       });
       let out = '';
@@ -103,7 +144,9 @@ export async function measureScoring(customers: number, orders: number, say: (li
       fits: { model: string; params: Record<string, number>; ll: number; groups: number }[];
       failures: { model: string; error: string }[];
     };
+    const peer = await measureLifetimes(config, say);
     const hostPid = host.pid;
+    const ours = result.ms / 1000;
     const rows = [
       ['machine', `${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(1)} GiB, Node ${process.version}`],
       ['orders generated', `${Number(generated).toLocaleString()} in ${generateSeconds.toFixed(1)} s`],
@@ -118,6 +161,17 @@ export async function measureScoring(customers: number, orders: number, say: (li
         `${Object.entries(f.params).map(([k, v]) => `${k}=${v.toPrecision(4)}`).join(' ')} LL=${f.ll.toFixed(0)} (${f.groups.toLocaleString()} groups)`,
       ]),
       ...result.failures.map((f) => [`fit ${f.model}`, `FAILED: ${f.error}`]),
+      ...('skipped' in peer
+        ? [['scoring vs lifetimes', `skipped: ${peer.skipped}`]]
+        : [
+            [
+              'peer: lifetimes on the same summary',
+              `${peer.totalSeconds.toFixed(1)} s (${Object.entries(peer.seconds).map(([k, v]) => `${k} ${v.toFixed(1)} s`).join(', ')}; reading the TSV ${peer.loadSeconds.toFixed(1)} s, not counted)`,
+            ],
+            ...Object.entries(peer.params).map(([model, params]) => [`lifetimes ${model}`, Object.entries(params).map(([k, v]) => `${k}=${v.toPrecision(4)}`).join(' ')]),
+            ...(peer.error ? [['lifetimes', `FAILED: ${peer.error}`]] : []),
+            ['scoring vs lifetimes', peer.error ? 'n/a (a lifetimes fit failed)' : `${(peer.totalSeconds / ours).toFixed(1)}×`],
+          ]),
     ];
     return {
       customers: result.customers,
@@ -128,6 +182,7 @@ export async function measureScoring(customers: number, orders: number, say: (li
       processWallSeconds: wall,
       scoringPeakRssMiB: result.maxRssMiB,
       clickhousePeakRssMiB: hostPid ? peakRssMiB(hostPid) : Number.NaN,
+      ...(!('skipped' in peer) && !peer.error && { lifetimesSeconds: peer.totalSeconds, versusLifetimes: peer.totalSeconds / ours }),
       rows: rows as string[][],
     };
   } finally {
