@@ -137,6 +137,11 @@ try {
     say(`scoring ${int(customers)} customers…`);
     const scoring = await measureScoring(customers, customers * 10, say);
     row(`scoring ${int(customers)} customers (${int(scoring.orders)} orders)`, `${scoring.runSeconds.toFixed(1)} s, scoring RSS ${int(scoring.scoringPeakRssMiB)} MiB, ClickHouse RSS ${int(scoring.clickhousePeakRssMiB)} MiB`);
+    // The peer row of the largest scale (the issue's figure); skipped where Python or lifetimes is missing.
+    if (customers === Math.max(...values.scoring.split(',').map(Number))) {
+      const peer = scoring.rows.find(([name]) => name === 'scoring vs lifetimes');
+      if (peer) row('scoring vs lifetimes', peer[1]!);
+    }
     (results.scoring as unknown[]).push({ ...scoring, rows: undefined });
   }
 

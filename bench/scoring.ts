@@ -6,14 +6,16 @@
  *
  *   pnpm bench:scoring [--customers 1000000] [--orders 10000000]
  */
-import { spawn } from 'node:child_process';
-import { join } from 'node:path';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
-import { cpus, totalmem } from 'node:os';
-import { type ClickHouseClient } from '@crm/clickhouse';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { createClickHouse, type ClickHouseClient, type ClickHouseConfig } from '@crm/clickhouse';
 import { REPO_ROOT } from '@crm/runtime';
-import { simulateGammaGamma, simulateMbgnbd } from '@crm/models';
+import { monthlyDiscountRate, simulateGammaGamma, simulateMbgnbd } from '@crm/models';
+import { customerSummaryTsv, DEFAULT_SCORING_PARAMETERS } from '@crm/scoring';
 import { migratedDatabase, startTestClickHouse } from '../test/support/clickhouse.js';
 import { peakRssMiB } from './ephemeral-stack.js';
 
@@ -28,7 +30,42 @@ export interface ScoringMeasurement {
   processWallSeconds: number;
   scoringPeakRssMiB: number;
   clickhousePeakRssMiB: number;
+  /** The peer's time on the same summary, and its time over ours (absent when skipped or failed). */
+  lifetimesSeconds?: number;
+  versusLifetimes?: number;
   rows: string[][];
+}
+
+type LifetimesPeer =
+  | { skipped: string }
+  | { customers: number; loadSeconds: number; seconds: Record<string, number>; totalSeconds: number; params: Record<string, Record<string, number>>; error?: string };
+
+const PYTHONPATH = join(REPO_ROOT, '.local/python');
+
+/**
+ * The peer: Python `lifetimes` fitting BG/NBD, MBG/NBD and Gamma-Gamma and
+ * predicting P(alive) and 12-month CLV (bench/lifetimes-peer.py) on the same
+ * customers' summary, written out by our own statistics after the timed run
+ * (so its time starts from the summary; ours includes the pass over orders).
+ */
+async function measureLifetimes(config: ClickHouseConfig, say: (line: string) => void): Promise<LifetimesPeer> {
+  const python = (args: string[]) => spawnSync('python3', args, { env: { ...process.env, PYTHONPATH }, encoding: 'utf8', maxBuffer: 64 * 2 ** 20 });
+  const probe = python(['-c', 'import lifetimes']);
+  if (probe.error || probe.status !== 0) {
+    return { skipped: `${probe.error ? 'python3 not found' : 'the Python package lifetimes is not installed'} (scripts/bootstrap.sh installs it into .local/python)` };
+  }
+  const clickhouse = createClickHouse(config);
+  const file = join(mkdtempSync(join(tmpdir(), 'crm-bench-summary-')), 'summary.tsv');
+  try {
+    writeFileSync(file, await customerSummaryTsv(clickhouse, new Date(AS_OF), DEFAULT_SCORING_PARAMETERS.windowDays));
+    say('lifetimes on the same summary…');
+    const run = python([join(REPO_ROOT, 'bench/lifetimes-peer.py'), file, String(monthlyDiscountRate(DEFAULT_SCORING_PARAMETERS.clvAnnualDiscountRate))]);
+    if (run.status !== 0) throw new Error(`lifetimes peer exited with ${run.status}: ${run.stderr.slice(-2000)}`);
+    return JSON.parse(run.stdout.trim().split('\n').at(-1)!) as LifetimesPeer;
+  } finally {
+    await clickhouse.close();
+    rmSync(dirname(file), { recursive: true, force: true });
+  }
 }
 
 /**
@@ -102,7 +139,7 @@ export async function measureScoring(customers: number, orders: number, say: (li
     const output = await new Promise<string>((resolve, reject) => {
       const child = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'bench/score-once.ts')], {
         cwd: REPO_ROOT,
-        env: { ...process.env, CLICKHOUSE_URL: host.url, AS_OF, LOG_LEVEL: 'info' },
+        env: { ...process.env, CLICKHOUSE_URL: host.url, CLICKHOUSE_PASSWORD: host.password, AS_OF, LOG_LEVEL: 'debug' },
         stdio: ['ignore', 'pipe', 'inherit'],
       });
       let out = '';
@@ -118,7 +155,9 @@ export async function measureScoring(customers: number, orders: number, say: (li
       fits: { model: string; params: Record<string, number>; ll: number; groups: number }[];
       failures: { model: string; error: string }[];
     };
+    const peer = await measureLifetimes(config, say);
     const hostPid = host.pid;
+    const ours = result.ms / 1000;
     const rows = [
       ['machine', `${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(1)} GiB, Node ${process.version}`],
       ['orders generated', `${Number(generated).toLocaleString()} in ${generateSeconds.toFixed(1)} s`],
@@ -133,6 +172,17 @@ export async function measureScoring(customers: number, orders: number, say: (li
         `${Object.entries(f.params).map(([k, v]) => `${k}=${v.toPrecision(4)}`).join(' ')} LL=${f.ll.toFixed(0)} (${f.groups.toLocaleString()} groups)`,
       ]),
       ...result.failures.map((f) => [`fit ${f.model}`, `FAILED: ${f.error}`]),
+      ...('skipped' in peer
+        ? [['scoring vs lifetimes', `skipped: ${peer.skipped}`]]
+        : [
+            [
+              'peer: lifetimes on the same summary',
+              `${peer.totalSeconds.toFixed(1)} s (${Object.entries(peer.seconds).map(([k, v]) => `${k} ${v.toFixed(1)} s`).join(', ')}; reading the TSV ${peer.loadSeconds.toFixed(1)} s, not counted)`,
+            ],
+            ...Object.entries(peer.params).map(([model, params]) => [`lifetimes ${model}`, Object.entries(params).map(([k, v]) => `${k}=${v.toPrecision(4)}`).join(' ')]),
+            ...(peer.error ? [['lifetimes', `FAILED: ${peer.error}`]] : []),
+            ['scoring vs lifetimes', peer.error ? 'n/a (a lifetimes fit failed)' : `${(peer.totalSeconds / ours).toFixed(1)}×`],
+          ]),
     ];
     return {
       customers: result.customers,
@@ -143,6 +193,7 @@ export async function measureScoring(customers: number, orders: number, say: (li
       processWallSeconds: wall,
       scoringPeakRssMiB: result.maxRssMiB,
       clickhousePeakRssMiB: hostPid ? peakRssMiB(hostPid) : Number.NaN,
+      ...(!('skipped' in peer) && !peer.error && { lifetimesSeconds: peer.totalSeconds, versusLifetimes: peer.totalSeconds / ours }),
       rows: rows as string[][],
     };
   } finally {

@@ -100,9 +100,12 @@ bin/crm --help >/dev/null || { echo "bootstrap: bin/crm does not start" >&2; exi
 # - confluent-kafka: the codec tests produce as platforms do, with librdkafka (its wheels carry
 #   librdkafka with every codec);
 # - clickhouse-connect and pandas: the interoperability test drives the ClickHouse host as a
-#   notebook does (services/clickhouse-host/test/interop.test.ts).
-PYTHON_PACKAGES=('confluent-kafka>=2.3,<3' 'clickhouse-connect>=0.8,<1' 'pandas>=2,<3')
-if ! PYTHONPATH=.local/python python3 -c 'import confluent_kafka, clickhouse_connect, pandas' >/dev/null 2>&1; then
+#   notebook does (services/clickhouse-host/test/interop.test.ts);
+# - lifetimes: the scoring benchmark's peer (bench/lifetimes-peer.py). Its last release (0.11.3,
+#   2020) declares no upper bounds; these pins are a set it was measured to work with unpatched.
+PYTHON_PACKAGES=('confluent-kafka>=2.3,<3' 'clickhouse-connect>=0.8,<1' 'pandas>=2,<3'
+  'lifetimes==0.11.3' 'autograd==1.8.0' 'scipy==1.16.3' 'dill==0.4.1')
+if ! PYTHONPATH=.local/python python3 -c 'import confluent_kafka, clickhouse_connect, pandas, lifetimes' >/dev/null 2>&1; then
   if ! python3 -m pip --version >/dev/null 2>&1; then
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
       echo "bootstrap: installing python3-pip" >&2

@@ -66,7 +66,7 @@ const SCORED: Record<Exclude<ColumnOf<typeof CUSTOMER_PROFILES>, SignalColumn> |
  * lifecycle stage (which also looks at the stages each customer had in the
  * runs before T). `scopeTable` restricts everything to its customers.
  */
-function profileRowsSql(scoresTable: string, purchases: string, scopeTable?: string): string {
+function profileRowsSql(scoresTable: string, scopeTable?: string): string {
   const only = onlyCustomers(scopeTable);
   // One scalar subquery for the cut-point arrays (each subquery is a query of its own).
   const cuts = "(SELECT (r_cuts, f_cuts, m_cuts, tier_cuts, keep_cuts) FROM scoring_runs FINAL WHERE as_of = {basis_as_of:DateTime64(3, 'UTC')})";
@@ -101,7 +101,7 @@ function profileRowsSql(scoresTable: string, purchases: string, scopeTable?: str
         if(ifNull(sc.frequency, 0) = 0, NULL, toUInt8(1 + arrayCount(c -> sc.frequency > c, f_cuts))) AS f_score,
         if(ifNull(sc.frequency, 0) = 0, NULL, toUInt8(1 + arrayCount(c -> sc.monetary > c, m_cuts))) AS m_score,
         prev.stage AS previous_stage
-      FROM (${signalsSql(purchases, only)}) AS base
+      FROM (${signalsSql(scoresTable, only)}) AS base
       LEFT JOIN ${scoresTable} AS sc ON sc.customer_id = base.customer_id
       LEFT JOIN
       (
@@ -118,13 +118,13 @@ function profileRowsSql(scoresTable: string, purchases: string, scopeTable?: str
 /** The profile rows (signals, segments, tiers, stages) in a scratch table; cut points are those of the run `basisAsOf`. */
 export async function profileRows(
   ctx: RunContext,
-  tables: { scores: string; purchases: string; scopeTable?: string },
+  tables: { scores: string; scopeTable?: string },
   asOf: Date,
   basisAsOf: Date,
   parameters: ScoringParameters,
 ): Promise<string> {
   const rows = ctx.table('rows');
-  await ctx.command(`CREATE TABLE ${rows} ENGINE = ${ctx.engine('tuple()')} AS ${profileRowsSql(tables.scores, tables.purchases, tables.scopeTable)}`, {
+  await ctx.command(`CREATE TABLE ${rows} ENGINE = ${ctx.engine('tuple()')} AS ${profileRowsSql(tables.scores, tables.scopeTable)}`, {
     as_of: dateParam(asOf),
     basis_as_of: dateParam(basisAsOf),
     window_days: parameters.windowDays,

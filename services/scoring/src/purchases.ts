@@ -1,18 +1,14 @@
-import { AS_OF, dateParam, type RunContext } from './run-context.js';
+import { AS_OF } from './run-context.js';
 import { onlyCustomers } from './scope.js';
 
 /**
- * The purchases as of T (DESIGN.md's `purchases_as_of`), as a table
- * expression the statistics and the signals read. A full run materialises
- * them once (the view's definition is evaluated once per run); an incremental
- * update reads the view through its scope (cheap for a few customers: no
- * copy, one statement less).
+ * The purchases as of T (DESIGN.md's `purchases_as_of`), as the table
+ * expression the statistics read (every statement reading it binds {as_of}).
+ * Only the statistics read it — the signals take the buyers' purchase
+ * figures from them — so it is not materialised: writing ~10 M purchases
+ * into a scratch table cost as much as evaluating the view. An incremental
+ * update reads it through its scope.
  */
-export async function purchasesAsOf(ctx: RunContext, asOf: Date, scopeTable?: string): Promise<string> {
-  const view = `SELECT customer_id, order_id, placed_at, value FROM purchases_as_of(as_of = ${AS_OF})`;
-  // A subquery: every statement reading it binds {as_of} too.
-  if (scopeTable) return `(${view} ${onlyCustomers(scopeTable)})`;
-  const purchases = ctx.table('purchases');
-  await ctx.command(`CREATE TABLE ${purchases} ENGINE = MergeTree ORDER BY customer_id AS ${view}`, { as_of: dateParam(asOf) });
-  return purchases;
+export function purchasesAsOf(scopeTable?: string): string {
+  return `(SELECT customer_id, order_id, placed_at, value FROM purchases_as_of(as_of = ${AS_OF}) ${onlyCustomers(scopeTable)})`;
 }

@@ -54,11 +54,9 @@ async function scoreTables(
   asOf: Date,
   parameters: ScoringParameters,
   options: { scopeTable?: string; models?: ScoringModels; logger?: Logger },
-): Promise<{ purchases: string; scores: string; buyers: number; fits?: ModelFits; chosen?: ChosenModels }> {
-  const purchases = await purchasesAsOf(ctx, asOf, options.scopeTable);
-  ctx.phase('purchases as of T');
-  const stats = await customerStatistics(ctx, purchases, asOf, parameters.windowDays);
-  ctx.phase('customer statistics');
+): Promise<{ scores: string; buyers: number; fits?: ModelFits; chosen?: ChosenModels }> {
+  const stats = await customerStatistics(ctx, purchasesAsOf(options.scopeTable), asOf, parameters.windowDays);
+  ctx.phase('purchases and customer statistics');
   const groups = await customerGroups(ctx, stats);
   const buyers = groups.reduce((n, g) => n + (g.count ?? 1), 0);
   let models = options.models;
@@ -68,7 +66,7 @@ async function scoreTables(
     models = fitted.chosen.models;
   }
   const scores = await customerScores(ctx, stats, groups, models, parameters);
-  return { purchases, scores, buyers, ...(fitted?.fits && { fits: fitted.fits }), ...(fitted && { chosen: fitted.chosen }) };
+  return { scores, buyers, ...(fitted?.fits && { fits: fitted.fits }), ...(fitted && { chosen: fitted.chosen }) };
 }
 
 /**

@@ -31,13 +31,14 @@ export const SIGNAL_COLUMNS = Object.keys(SIGNALS) as SignalColumn[];
 
 /**
  * Every customer with any event at or before T and their signals, each from
- * the point-in-time view that defines it (purchases_as_of — materialised once
- * per full run as `purchases` —, order_states_as_of, attributed_clicks_as_of,
- * ticket_states_as_of, survey_responses_as_of). Each view is read once: its
+ * the point-in-time view that defines it (order_states_as_of,
+ * attributed_clicks_as_of, ticket_states_as_of, survey_responses_as_of; the
+ * purchase signals from the run's statistics of purchases_as_of, which
+ * already aggregate each buyer's purchases). Each view is read once: its
  * rows are tagged by source in one union and every signal is one conditional
  * aggregate over it (a subquery per signal would evaluate the views again).
  */
-export function signalsSql(purchases: string, only: string): string {
+export function signalsSql(statistics: string, only: string): string {
   const none = (type: string) => `CAST(NULL AS Nullable(${type}))`;
   const open = "status IN ('opened', 'pending', 'reopened')";
   const csat = `src = 's' AND kind = 'csat' AND ${daysBefore('last_at')} < ${CSAT_WINDOW_DAYS}`;
@@ -84,13 +85,11 @@ export function signalsSql(purchases: string, only: string): string {
   LEFT JOIN
   (
     SELECT customer_id,
-           toNullable(min(placed_at)) AS first_purchase_at,
-           toNullable(max(placed_at)) AS last_purchase_at,
-           toNullable(count()) AS n,
-           toNullable(CAST(sum(value) AS Decimal(38, 4))) AS revenue
-    FROM ${purchases}
+           toNullable(first_purchase_at) AS first_purchase_at,
+           toNullable(last_purchase_at) AS last_purchase_at,
+           toNullable(purchases) AS n,
+           toNullable(revenue) AS revenue
+    FROM ${statistics}
     ${only}
-    GROUP BY customer_id
   ) AS bought ON bought.customer_id = seen.customer_id`;
 }
-
