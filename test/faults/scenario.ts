@@ -305,6 +305,8 @@ export class FaultScenario {
       // The broker's minimum: a killed ingest's (or scoring's) partitions move on within seconds.
       INGEST_SESSION_TIMEOUT_MS: '6000',
       SCORING_SESSION_TIMEOUT_MS: '6000',
+      // Likewise a killed scoring's write lease: its restart waits this long for it, not the default 2 min.
+      SCORING_LEASE_TTL_MS: '30000',
       SCORING_INTERVAL_SECONDS: String(options.scoringIntervalSeconds ?? 5),
       // The final check compares a full run after catch-up: every tick runs in full.
       SCORING_FULL_RUN_INTERVAL_SECONDS: '0',

@@ -38,8 +38,13 @@ export const scoringConfigSchema = z
     /** At start, intermediate tables of runs older than this are dropped (an interrupted run leaves them). */
     SCORING_STALE_TABLE_MINUTES: z.coerce.number().int().min(0).default(60),
     SCORING_HEALTH_PORT: setting.port(9102),
-    /** The write lease (docs/SCORING.md): how long a holder that stopped renewing blocks other writers. */
-    SCORING_LEASE_TTL_MS: setting.positiveInt(30_000),
+    /**
+     * The write lease (docs/SCORING.md): how long a holder that stopped renewing blocks other writers.
+     * Long, because a renewal is a parameterised statement and the embedded host runs those one at a
+     * time: it waits behind the run's own largest write (tens of seconds at 1 M customers on a loaded
+     * machine), and a lease that expires meanwhile fails the whole run.
+     */
+    SCORING_LEASE_TTL_MS: setting.positiveInt(120_000),
     /** A busy holder releases the lease between writes after this long, so `crm score` and other instances get a turn. */
     SCORING_LEASE_MAX_HOLD_MS: setting.positiveInt(5_000),
     /** The service keeps the lease this long after its last write, so back-to-back incremental updates claim it once. */
