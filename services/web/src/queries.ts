@@ -1,4 +1,4 @@
-import type { ClickHouseClient } from '@crm/clickhouse';
+import { CHURN_RETENTION_RUNS, COHORT_RETENTION_RUNS, newestSnapshot, REVENUE_CONCENTRATION_RUNS, type ClickHouseClient } from '@crm/clickhouse';
 
 /**
  * Every SQL the web service runs, in one place. Ids and names travel as query
@@ -96,14 +96,9 @@ export const totals = (ch: ClickHouseClient) =>
      FROM customer_profiles FINAL`,
   );
 
-/** Share of net revenue from the top 20 % of buyers by revenue (the 80/20 rule). */
+/** Share of net revenue from the top 20 % of buyers (the 80/20 rule), as of the newest full run. */
 export const topFifthShare = (ch: ClickHouseClient) =>
-  rows(
-    ch,
-    `SELECT if(sum(r) = 0, NULL, round(100 * sumIf(r, rn <= ceil(n * 0.2)) / sum(r), 2)) AS top20_share_pct
-     FROM (SELECT toFloat64(revenue_total) AS r, row_number() OVER (ORDER BY revenue_total DESC) AS rn, count() OVER () AS n
-           FROM customer_profiles FINAL WHERE purchases_total > 0)`,
-  );
+  rows(ch, `SELECT top20_share_pct, computed_at FROM ${newestSnapshot(REVENUE_CONCENTRATION_RUNS)} LIMIT 1`);
 
 export const equityTrend = (ch: ClickHouseClient) =>
   rows(
@@ -125,14 +120,20 @@ export const lifecycleMix = (ch: ClickHouseClient) =>
 export const rfmGrid = (ch: ClickHouseClient) =>
   rows(ch, 'SELECT r_score, f_score, rfm_segment, customers, monetary_avg FROM rfm_grid WHERE f_score IS NOT NULL LIMIT 25');
 
+// Both as of the newest full run (dashboard aggregates): the views are a pass over all history / purchases.
 export const churnMonthly = (ch: ClickHouseClient) =>
-  rows(ch, 'SELECT toString(month) AS month, active_at_start, churned, churn_rate_pct, retention_rate_pct FROM churn_retention_monthly ORDER BY month DESC LIMIT 24');
+  rows(
+    ch,
+    `SELECT toString(month) AS month, active_at_start, churned, churn_rate_pct, retention_rate_pct FROM ${newestSnapshot(CHURN_RETENTION_RUNS)}
+     ORDER BY month DESC LIMIT 24`,
+  );
 
 export const cohorts = (ch: ClickHouseClient) =>
   rows(
     ch,
-    `SELECT toString(cohort_month) AS cohort, months_since_first, cohort_size, retention_pct FROM cohort_retention
-     WHERE cohort_month >= (SELECT addMonths(max(cohort_month), -11) FROM cohort_retention) AND months_since_first <= 12
+    `WITH snapshot AS ${newestSnapshot(COHORT_RETENTION_RUNS)}
+     SELECT toString(cohort_month) AS cohort, months_since_first, cohort_size, retention_pct FROM snapshot
+     WHERE cohort_month >= (SELECT addMonths(max(cohort_month), -11) FROM snapshot) AND months_since_first <= 12
      ORDER BY cohort, months_since_first LIMIT 200`,
   );
 
