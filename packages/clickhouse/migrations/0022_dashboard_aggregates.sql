@@ -46,3 +46,20 @@ CREATE TABLE IF NOT EXISTS {database}.revenue_concentration_runs
 )
 ENGINE = MergeTree
 ORDER BY computed_at;
+
+CREATE TABLE IF NOT EXISTS {database}.satisfaction_runs
+(
+    computed_at        DateTime64(3, 'UTC'),
+    month              Date,
+    csat_responses     UInt64,
+    csat_satisfied_pct Nullable(Float64),
+    nps_responses      UInt64,
+    nps                Nullable(Float64),
+    ces_responses      UInt64,
+    ces_avg            Nullable(Float64),
+    csat_csi           Nullable(Float64),
+    nps_csi            Nullable(Float64),
+    ces_csi            Nullable(Float64)
+)
+ENGINE = MergeTree
+ORDER BY (computed_at, month);

@@ -1,15 +1,16 @@
 import type { ClickHouseClient } from '@clickhouse/client';
-import { CHURN_RETENTION_RUNS, COHORT_RETENTION_RUNS, columnList, columnNames, REVENUE_CONCENTRATION_RUNS, type Table } from './tables.js';
+import { CHURN_RETENTION_RUNS, COHORT_RETENTION_RUNS, columnList, columnNames, REVENUE_CONCENTRATION_RUNS, SATISFACTION_RUNS, type Table } from './tables.js';
 
 /**
  * The dashboard's aggregates: each table holds snapshots of one analysts' view (the one home of
  * its definition, in the migrations), so a page reads a few hundred rows instead of a pass over
- * every purchase, score record or profile. Full scoring runs refresh them.
+ * every purchase, score record, survey or profile. Full scoring runs refresh them.
  */
 export const DASHBOARD_AGGREGATES: readonly { table: Table; view: string }[] = [
   { table: COHORT_RETENTION_RUNS, view: 'cohort_retention' },
   { table: CHURN_RETENTION_RUNS, view: 'churn_retention_monthly' },
   { table: REVENUE_CONCENTRATION_RUNS, view: 'revenue_concentration' },
+  { table: SATISFACTION_RUNS, view: 'satisfaction_monthly' },
 ];
 
 /** How long a superseded snapshot is kept: long enough for a page that began reading it to finish. */

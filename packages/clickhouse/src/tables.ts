@@ -169,6 +169,20 @@ export const REVENUE_CONCENTRATION_RUNS = table('revenue_concentration_runs', {
   top20_share_pct: 'Nullable(Float64)',
 });
 
+export const SATISFACTION_RUNS = table('satisfaction_runs', {
+  computed_at: TIME,
+  month: 'Date',
+  csat_responses: 'UInt64',
+  csat_satisfied_pct: 'Nullable(Float64)',
+  nps_responses: 'UInt64',
+  nps: 'Nullable(Float64)',
+  ces_responses: 'UInt64',
+  ces_avg: 'Nullable(Float64)',
+  csat_csi: 'Nullable(Float64)',
+  nps_csi: 'Nullable(Float64)',
+  ces_csi: 'Nullable(Float64)',
+});
+
 /** Every table scoring writes. */
 export const SCORING_TABLES: readonly Table[] = [
   CUSTOMER_PROFILES,
@@ -181,6 +195,7 @@ export const SCORING_TABLES: readonly Table[] = [
   COHORT_RETENTION_RUNS,
   CHURN_RETENTION_RUNS,
   REVENUE_CONCENTRATION_RUNS,
+  SATISFACTION_RUNS,
 ];
 
 export function columnNames<T extends Table>(table: T): ColumnOf<T>[] {

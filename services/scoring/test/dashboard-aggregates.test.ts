@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { newestSnapshot, refreshDashboardAggregates, type ClickHouseClient, COHORT_RETENTION_RUNS, CHURN_RETENTION_RUNS, REVENUE_CONCENTRATION_RUNS } from '@crm/clickhouse';
-import { generateOrderEvents, rawOrderRow } from '@crm/sample-data';
+import { newestSnapshot, refreshDashboardAggregates, type ClickHouseClient, COHORT_RETENTION_RUNS, CHURN_RETENTION_RUNS, REVENUE_CONCENTRATION_RUNS, SATISFACTION_RUNS } from '@crm/clickhouse';
+import { orderRow, surveyRow } from '@crm/ingest';
+import { generateCustomerEvents } from '@crm/sample-data';
 import { runScoring } from '../src/index.js';
 import { useScoringEngine } from './engine.js';
 
@@ -23,14 +24,11 @@ describe('dashboard aggregates', () => {
   it('equal the direct computation after each full run on the demo sample', async () => {
     const clickhouse = await engine.database('aggregates');
     const end = Date.now();
-    const events = generateOrderEvents({ seed: 42, customers: 500, end: new Date(end), idPrefix: 'demo42' });
-    const values = events.map((e) => ({
-      ...rawOrderRow(e.customer_id, Date.parse(e.placed_at), e.total, e.status, Date.parse(e.occurred_at)),
-      event_id: e.event_id,
-      order_id: e.order_id,
-      refunded_amount: e.refunded_amount.toFixed(4),
-    }));
-    await clickhouse.insert({ table: 'orders', values, format: 'JSONEachRow' });
+    // The demo's orders, and surveys of the same customers (all four streams' sample), as ingest writes them.
+    const sample = generateCustomerEvents({ seed: 42, customers: 500, end: new Date(end), idPrefix: 'demo42' });
+    const source = { partition: 0, offset: '0' };
+    await clickhouse.insert({ table: 'orders', values: sample.orders.map((e) => orderRow(e, 1, source)), format: 'JSONEachRow' });
+    await clickhouse.insert({ table: 'surveys', values: sample.surveys.map((e) => surveyRow(e, source)), format: 'JSONEachRow' });
 
     for (const back of [95, 65, 35, 0]) {
       await runScoring(clickhouse, new Date(end - back * DAY));
@@ -39,6 +37,9 @@ describe('dashboard aggregates', () => {
       expect(cohorts.length).toBeGreaterThan(100);
       const churn = await rows(clickhouse, `SELECT * EXCEPT computed_at FROM ${newestSnapshot(CHURN_RETENTION_RUNS)} ORDER BY month`);
       expect(churn).toEqual(await rows(clickhouse, 'SELECT * FROM churn_retention_monthly ORDER BY month'));
+      const satisfaction = await rows(clickhouse, `SELECT * EXCEPT computed_at FROM ${newestSnapshot(SATISFACTION_RUNS)} ORDER BY month`);
+      expect(satisfaction.length).toBeGreaterThan(6);
+      expect(satisfaction).toEqual(await rows(clickhouse, 'SELECT * FROM satisfaction_monthly ORDER BY month'));
       const [share] = await rows(clickhouse, `SELECT top20_share_pct FROM ${newestSnapshot(REVENUE_CONCENTRATION_RUNS)}`);
       expect(share).toEqual((await rows(clickhouse, DIRECT_TOP20))[0]);
       expect(Number(share?.top20_share_pct)).toBeGreaterThan(20);

@@ -2,6 +2,7 @@ import type { ClickHouseClient } from '@crm/clickhouse';
 import { chart, day, html, num, page, table, tokenQuery, type Html } from './html.js';
 import * as q from './queries.js';
 import { AT_RISK_SORTS, type AtRiskSort, type Row } from './queries.js';
+import type { DeadLetterSummary } from './dead-letters.js';
 import type { TopicLag } from './lag.js';
 
 /** The pyramid from the top (docs/METRICS.md value_tier). */
@@ -182,7 +183,7 @@ ${section('Published events', table<Row>([
   return page(`Customer ${id}`, body, token);
 }
 
-export async function pipelinePage(ch: ClickHouseClient, token: string | undefined, lag: TopicLag[] | undefined): Promise<string> {
+export async function pipelinePage(ch: ClickHouseClient, token: string | undefined, lag: TopicLag[] | undefined, deadLetters: DeadLetterSummary | undefined): Promise<string> {
   const [[run], fits, fresh] = await Promise.all([q.lastFullRun(ch), q.recentFits(ch), q.freshness(ch)]);
   const paramsWithErrors = (f: Row) => {
     const params = f.params as Record<string, number>;
@@ -208,7 +209,7 @@ ${section('Model fits (parameter ± standard error)', table<Row>([
     { title: 'parameters', cell: paramsWithErrors }, { title: 'log-likelihood', cell: (f) => num(f.log_likelihood, 1), numeric: true },
     { title: 'customers', cell: (f) => num(f.customers), numeric: true },
   ], fits))}
-<p class="note">Dead letters: <code>crm tail crm.dead-letter.v1</code>.</p>`;
+${section('Dead letters by reason', deadLetterSection(deadLetters))}`;
   return page('Pipeline', body, token);
 }
 
@@ -218,3 +219,23 @@ function age(seconds: number): string {
   if (seconds < 172800) return `${Math.round(seconds / 3600)} h`;
   return `${Math.round(seconds / 86400)} days`;
 }
+
+/** Counts and recent examples: code, field, topic, time and size only (never a key or payload). */
+function deadLetterSection(summary: DeadLetterSummary | undefined): Html {
+  if (summary === undefined) return html`<p class="bad">The dead-letter topic is not read yet (Kafka not reachable); counts unknown.</p>`;
+  if (summary.letters === 0) return html`<p>No dead letters: every event so far was accepted.</p>`;
+  return html`<p>${num(summary.letters)} letters on the dead-letter topic. Inspect with <code>crm tail</code>, re-inject with <code>crm dlq replay</code> once fixed.</p>
+${table<DeadLetterSummary['byReason'][number]>([
+    { title: 'source topic', cell: (r) => r.topic }, { title: 'reason', cell: (r) => html`<code>${r.reason}</code>` },
+    { title: 'letters', cell: (r) => num(r.letters), numeric: true }, { title: 'newest', cell: (r) => when(r.lastAt) },
+  ], summary.byReason)}
+<h3>Most recent</h3>
+${table<DeadLetterSummary['recent'][number]>([
+    { title: 'failed at', cell: (r) => when(r.failedAt) }, { title: 'source topic', cell: (r) => r.topic },
+    { title: 'reason', cell: (r) => html`<code>${r.reason}</code>` }, { title: 'field', cell: (r) => r.path || '–' },
+    { title: 'size', cell: (r) => `${num(r.bytes)} B`, numeric: true },
+  ], summary.recent)}`;
+}
+
+/** An ISO instant as 'YYYY-MM-DD HH:MM:SS UTC'. */
+const when = (iso: string) => (iso === '' ? '–' : `${iso.slice(0, 19).replace('T', ' ')} UTC`);

@@ -1,4 +1,4 @@
-import { CHURN_RETENTION_RUNS, COHORT_RETENTION_RUNS, newestSnapshot, REVENUE_CONCENTRATION_RUNS, type ClickHouseClient } from '@crm/clickhouse';
+import { CHURN_RETENTION_RUNS, COHORT_RETENTION_RUNS, newestSnapshot, REVENUE_CONCENTRATION_RUNS, SATISFACTION_RUNS, type ClickHouseClient } from '@crm/clickhouse';
 
 /**
  * Every SQL the web service runs, in one place. Ids and names travel as query
@@ -56,18 +56,37 @@ export function segmentMembers(ch: ClickHouseClient, type: SegmentType, name: st
   );
 }
 
-export function atRisk(ch: ClickHouseClient, sort: AtRiskSort, descending: boolean, limit: number, offset: number) {
+const AT_RISK_FIELDS = `a.customer_id AS customer_id, a.since AS since, a.drivers AS drivers, a.churn_probability AS churn_probability,
+  a.value_tier AS value_tier, a.clv_12m AS clv_12m, a.alerted AS alerted, p.last_purchase_at AS last_purchase_at, p.revenue_total AS revenue_total`;
+
+/**
+ * A page of the at-risk list. Sorted by a column of the risk state, the page is cut first and
+ * only its customers' profiles are read (by key); by last purchase, every at-risk customer's
+ * profile is needed to sort. Either way a customer without a profile sorts last (LEFT JOIN).
+ */
+export async function atRisk(ch: ClickHouseClient, sort: AtRiskSort, descending: boolean, limit: number, offset: number): Promise<Row[]> {
+  const order = `${AT_RISK_SORTS[sort]} ${descending ? 'DESC' : 'ASC'} NULLS LAST, customer_id`;
+  const params = { limit, offset };
+  if (sort === 'last_purchase') {
+    return rows(
+      ch,
+      `SELECT ${AT_RISK_FIELDS}
+       FROM at_risk_customers AS a
+       LEFT JOIN (SELECT customer_id, last_purchase_at, revenue_total FROM customer_profiles FINAL
+                  WHERE customer_id IN (SELECT customer_id FROM at_risk_customers)) AS p ON p.customer_id = a.customer_id
+       ORDER BY ${order} LIMIT {limit:UInt32} OFFSET {offset:UInt32}`,
+      params,
+    );
+  }
   return rows(
     ch,
-    `SELECT a.customer_id AS customer_id, a.since AS since, a.drivers AS drivers, a.churn_probability AS churn_probability,
-            a.value_tier AS value_tier, a.clv_12m AS clv_12m, a.alerted AS alerted, p.last_purchase_at AS last_purchase_at,
-            p.revenue_total AS revenue_total
-     FROM at_risk_customers AS a
+    `WITH page AS (SELECT * FROM at_risk_customers ORDER BY ${order} LIMIT {limit:UInt32} OFFSET {offset:UInt32})
+     SELECT ${AT_RISK_FIELDS}
+     FROM page AS a
      LEFT JOIN (SELECT customer_id, last_purchase_at, revenue_total FROM customer_profiles FINAL
-                WHERE customer_id IN (SELECT customer_id FROM at_risk_customers)) AS p ON p.customer_id = a.customer_id
-     ORDER BY ${AT_RISK_SORTS[sort]} ${descending ? 'DESC' : 'ASC'} NULLS LAST, customer_id
-     LIMIT {limit:UInt32} OFFSET {offset:UInt32}`,
-    { limit, offset },
+                WHERE customer_id IN (SELECT customer_id FROM page)) AS p ON p.customer_id = a.customer_id
+     ORDER BY ${order}`,
+    params,
   );
 }
 
@@ -120,7 +139,7 @@ export const lifecycleMix = (ch: ClickHouseClient) =>
 export const rfmGrid = (ch: ClickHouseClient) =>
   rows(ch, 'SELECT r_score, f_score, rfm_segment, customers, monetary_avg FROM rfm_grid WHERE f_score IS NOT NULL LIMIT 25');
 
-// Both as of the newest full run (dashboard aggregates): the views are a pass over all history / purchases.
+// As of the newest full run (dashboard aggregates): each view is a pass over all history, purchases or surveys.
 export const churnMonthly = (ch: ClickHouseClient) =>
   rows(
     ch,
@@ -140,7 +159,8 @@ export const cohorts = (ch: ClickHouseClient) =>
 export const satisfaction = (ch: ClickHouseClient) =>
   rows(
     ch,
-    'SELECT toString(month) AS month, csat_responses, csat_satisfied_pct, nps_responses, nps, csat_csi, nps_csi FROM satisfaction_monthly ORDER BY month DESC LIMIT 24',
+    `SELECT toString(month) AS month, csat_responses, csat_satisfied_pct, nps_responses, nps, csat_csi, nps_csi
+     FROM ${newestSnapshot(SATISFACTION_RUNS)} ORDER BY month DESC LIMIT 24`,
   );
 
 export const scoreHistory = (ch: ClickHouseClient, id: string) =>
