@@ -222,6 +222,10 @@ function age(seconds: number): string {
 
 /** Counts and recent examples: code, field, topic, time and size only (never a key or payload). */
 function deadLetterSection(summary: DeadLetterSummary | undefined): Html {
+  return html`<div id="dead-letters">${deadLetterBody(summary)}</div>`;
+}
+
+function deadLetterBody(summary: DeadLetterSummary | undefined): Html {
   if (summary === undefined) return html`<p class="bad">The dead-letter topic is not read yet (Kafka not reachable); counts unknown.</p>`;
   if (summary.letters === 0) return html`<p>No dead letters: every event so far was accepted.</p>`;
   return html`<p>${num(summary.letters)} letters on the dead-letter topic. Inspect with <code>crm tail</code>, re-inject with <code>crm dlq replay</code> once fixed.</p>
