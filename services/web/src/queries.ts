@@ -56,38 +56,40 @@ export function segmentMembers(ch: ClickHouseClient, type: SegmentType, name: st
   );
 }
 
-const AT_RISK_FIELDS = `a.customer_id AS customer_id, a.since AS since, a.drivers AS drivers, a.churn_probability AS churn_probability,
-  a.value_tier AS value_tier, a.clv_12m AS clv_12m, a.alerted AS alerted, p.last_purchase_at AS last_purchase_at, p.revenue_total AS revenue_total`;
-
 /**
  * A page of the at-risk list. Sorted by a column of the risk state, the page is cut first and
- * only its customers' profiles are read (by key); by last purchase, every at-risk customer's
- * profile is needed to sort. Either way a customer without a profile sorts last (LEFT JOIN).
+ * only its customers' profiles are read, by key; by last purchase, every at-risk customer's
+ * profile is needed to sort. Either way a customer without a profile sorts last.
  */
 export async function atRisk(ch: ClickHouseClient, sort: AtRiskSort, descending: boolean, limit: number, offset: number): Promise<Row[]> {
   const order = `${AT_RISK_SORTS[sort]} ${descending ? 'DESC' : 'ASC'} NULLS LAST, customer_id`;
-  const params = { limit, offset };
   if (sort === 'last_purchase') {
     return rows(
       ch,
-      `SELECT ${AT_RISK_FIELDS}
+      `SELECT a.customer_id AS customer_id, a.since AS since, a.drivers AS drivers, a.churn_probability AS churn_probability,
+              a.value_tier AS value_tier, a.clv_12m AS clv_12m, a.alerted AS alerted, p.last_purchase_at AS last_purchase_at,
+              p.revenue_total AS revenue_total
        FROM at_risk_customers AS a
        LEFT JOIN (SELECT customer_id, last_purchase_at, revenue_total FROM customer_profiles FINAL
                   WHERE customer_id IN (SELECT customer_id FROM at_risk_customers)) AS p ON p.customer_id = a.customer_id
        ORDER BY ${order} LIMIT {limit:UInt32} OFFSET {offset:UInt32}`,
-      params,
+      { limit, offset },
     );
   }
-  return rows(
+  const page = await rows(
     ch,
-    `WITH page AS (SELECT * FROM at_risk_customers ORDER BY ${order} LIMIT {limit:UInt32} OFFSET {offset:UInt32})
-     SELECT ${AT_RISK_FIELDS}
-     FROM page AS a
-     LEFT JOIN (SELECT customer_id, last_purchase_at, revenue_total FROM customer_profiles FINAL
-                WHERE customer_id IN (SELECT customer_id FROM page)) AS p ON p.customer_id = a.customer_id
-     ORDER BY ${order}`,
-    params,
+    `SELECT customer_id, since, drivers, churn_probability, value_tier, clv_12m, alerted FROM at_risk_customers
+     ORDER BY ${order} LIMIT {limit:UInt32} OFFSET {offset:UInt32}`,
+    { limit, offset },
   );
+  if (page.length === 0) return page;
+  const profiles = await rows(
+    ch,
+    'SELECT customer_id, last_purchase_at, revenue_total FROM customer_profiles FINAL WHERE customer_id IN {ids:Array(String)}',
+    { ids: page.map((r) => String(r.customer_id)) },
+  );
+  const byId = new Map(profiles.map((p) => [String(p.customer_id), p]));
+  return page.map((r) => ({ ...r, last_purchase_at: byId.get(String(r.customer_id))?.last_purchase_at ?? null, revenue_total: byId.get(String(r.customer_id))?.revenue_total ?? null }));
 }
 
 /** Churned customers by the value they had: win-back candidates, the valuable first. */
