@@ -1,5 +1,5 @@
 # One image for every service and the CLI; the command picks which runs.
-FROM node:20-bookworm-slim
+FROM node:24-bookworm-slim
 WORKDIR /app
 RUN npm install -g pnpm@9.15.9
 COPY . .

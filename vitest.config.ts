@@ -1,4 +1,10 @@
 import { defineConfig } from 'vitest/config';
+import { unsupportedNode } from './scripts/node-support.mjs';
+
+// `pnpm test` and `pnpm vitest` run on the pinned LTS (scripts/with-node); anything else that
+// starts vitest on an older Node stops here with the fix, not in a worker failing to load an addon.
+const unsupported = unsupportedNode(import.meta.dirname);
+if (unsupported) throw new Error(unsupported);
 
 // The full fault-injection suite takes minutes and runs its own broker and ClickHouse host, so it
 // joins the projects only when asked for (`pnpm test:faults`, i.e. `vitest run --project faults`);

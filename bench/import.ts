@@ -113,7 +113,7 @@ try {
     const brokerDir = join(dir, 'kafka');
     const broker = await startBroker({ dir: brokerDir, port: await freePort(), controllerPort: await freePort(), heap: '1g' });
     try {
-      const kafka = createKafka({ brokers: [broker.brokers], clientId: 'bench', logger: createLogger('bench', 'error') });
+      const kafka = createKafka({ KAFKA_BROKERS: broker.brokers }, { clientId: 'bench', logger: createLogger('bench', 'error') });
       await ensureTopics(kafka, Object.values(topicNames('bench')), 6);
       results.produce = await measure(
         ['orders', '--preset', 'online-retail', '--currency', 'GBP', '--file', file],

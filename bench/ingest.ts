@@ -19,7 +19,7 @@ const stack = await startEphemeralStack(say);
 try {
   const namespace = 'bench';
   const topics = topicNames(namespace);
-  const kafka = createKafka({ brokers: [stack.brokers], clientId: 'bench', logger: createLogger('bench', 'error') });
+  const kafka = createKafka({ KAFKA_BROKERS: stack.brokers }, { clientId: 'bench', logger: createLogger('bench', 'error') });
   await ensureTopics(kafka, Object.values(topics), 6);
   const load = await produceLoad(kafka, topics, { seed: 2026, events: Number(values.events), duplicateShare: 0.01 }, say);
   const ingest = await measureIngest(kafka, { brokers: stack.brokers, clickhouseUrl: stack.clickhouse.url, namespace, database: 'crm' }, topics, load, say);

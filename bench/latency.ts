@@ -61,7 +61,7 @@ export async function measureLatency(options: LatencyOptions): Promise<LatencyRe
   const namespace = `latency${Date.now()}`;
   const database = `latency${Date.now()}`;
   const topics = topicNames(namespace);
-  const kafka = createKafka({ brokers: [options.brokers], clientId: 'bench-latency', logger: createLogger('bench', 'error') });
+  const kafka = createKafka({ KAFKA_BROKERS: options.brokers }, { clientId: 'bench-latency', logger: createLogger('bench', 'error') });
   await ensureTopics(kafka, Object.values(topics), 6);
   const env = {
     KAFKA_BROKERS: options.brokers,

@@ -66,7 +66,7 @@ try {
   results.machine = machine;
   row('machine', `${machine.cores} cores (${machine.cpu}), ${machine.memoryGiB} GiB, Linux ${machine.kernel}`);
   row('versions', `Node ${machine.node}, Kafka ${machine.kafka} (KRaft), chDB ${machine.chdb} (ClickHouse ${machine.clickhouse}), kafkajs ${machine.kafkajs}`);
-  const kafka = createKafka({ brokers: [stack.brokers], clientId: 'bench', logger: createLogger('bench', 'error') });
+  const kafka = createKafka({ KAFKA_BROKERS: stack.brokers }, { clientId: 'bench', logger: createLogger('bench', 'error') });
 
   // 1–2. Ingest against its limits.
   {

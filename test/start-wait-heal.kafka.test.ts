@@ -93,7 +93,7 @@ describe('services start, wait and heal', () => {
       expect(await waitForReadiness(services.scoring, health.scoring, 503, 5_000)).toMatch(/incremental consumer/);
 
       const broker = await startBroker({ dir: brokerDir, ...ports, startTimeoutMs: 120_000 });
-      const kafka = createKafka({ brokers: [broker.brokers], clientId: 'crm-test-heal', logger: createLogger('test', 'error') });
+      const kafka = createKafka({ KAFKA_BROKERS: broker.brokers }, { clientId: 'crm-test-heal', logger: createLogger('test', 'error') });
       const topics = topicNames(env.CRM_TOPIC_NAMESPACE);
       await ensureTopics(kafka, Object.values(topics), 3);
       for (const name of Object.keys(services) as Name[]) await waitForReadiness(services[name], health[name], 200, 180_000);

@@ -26,7 +26,7 @@ beforeAll(async () => {
   await provisionKafka(undefined, (line) => console.log(`[kafka] ${line}`));
   dir = mkdtempSync(join(tmpdir(), 'crm-fuzz-kafka-'));
   brokers = (await startBroker({ dir, port: await freePort(), controllerPort: await freePort() })).brokers;
-  kafka = createKafka({ brokers: brokers.split(','), clientId: 'crm-fuzz', logger: createLogger('fuzz', 'error') });
+  kafka = createKafka({ KAFKA_BROKERS: brokers }, { clientId: 'crm-fuzz', logger: createLogger('fuzz', 'error') });
   clickhouse = await startTestClickHouse();
 }, 300_000);
 afterAll(async () => {

@@ -288,7 +288,7 @@ export class FaultScenario {
     const brokers = `127.0.0.1:${this.brokerPorts.port}`;
     await this.host.ready();
     const clickhouseUrl = `http://127.0.0.1:${chPort}`;
-    this.kafka = createKafka({ brokers: [brokers], clientId: 'crm-faults', logger: createLogger('faults', 'silent') });
+    this.kafka = createKafka({ KAFKA_BROKERS: brokers }, { clientId: 'crm-faults', logger: createLogger('faults', 'silent') });
 
     const env: Record<string, string> = {
       KAFKA_BROKERS: brokers,

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnService } from './processes.js';
-import { createClickHouse, migrate, type ClickHouseClient, type ClickHouseConfig } from '@crm/clickhouse';
+import { createClickHouse, migrate, type ClickHouseClient, type ClickHouseAddress } from '@crm/clickhouse';
 
 export interface TestClickHouse {
   url: string;
@@ -43,7 +43,7 @@ export async function startTestClickHouse(options: { password?: string } = {}): 
 }
 
 /** A database of its own on `host`, migrated as `crm init` migrates one, and a client of it. */
-export async function migratedDatabase(host: Pick<TestClickHouse, 'url' | 'user' | 'password'>, database: string): Promise<{ clickhouse: ClickHouseClient; config: ClickHouseConfig }> {
+export async function migratedDatabase(host: Pick<TestClickHouse, 'url' | 'user' | 'password'>, database: string): Promise<{ clickhouse: ClickHouseClient; config: ClickHouseAddress }> {
   const config = { CLICKHOUSE_URL: host.url, CLICKHOUSE_USER: host.user, CLICKHOUSE_PASSWORD: host.password, CLICKHOUSE_DATABASE: database };
   const admin = createClickHouse(config, { database: false });
   await migrate(admin, database).finally(() => admin.close());

@@ -4,7 +4,7 @@ import { createKafka, createProducer, ensureTopics, topicNames, type TopicNames 
 import { createLogger } from '@crm/runtime';
 
 export function testKafka(): Kafka {
-  return createKafka({ brokers: inject('kafkaBrokers').split(','), clientId: 'crm-test', logger: createLogger('test', 'error') });
+  return createKafka({ KAFKA_BROKERS: inject('kafkaBrokers') }, { clientId: 'crm-test', logger: createLogger('test', 'error') });
 }
 
 export async function createTestTopics(kafka: Kafka, namespace: string, partitions = 3): Promise<TopicNames> {

@@ -23,7 +23,7 @@ export async function buildCli({ cli, root, lockHash }) {
     splitting: true,
     format: 'esm',
     platform: 'node',
-    target: 'node20',
+    target: 'node24',
     metafile: true,
     logLevel: 'error',
     plugins: [librariesInPlace(outdir), sourceLocations(outdir, root)],

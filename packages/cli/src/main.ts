@@ -131,7 +131,7 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'demo': {
       const { createLogger } = await import('@crm/runtime');
-      const { brokerList, createKafka, topicNames } = await import('@crm/kafka');
+      const { createKafka, topicNames } = await import('@crm/kafka');
       const { loadScoringConfig, scoringParameters } = await import('@crm/scoring');
       const { dashboardUrl, up } = await import('./stack/stack.js');
       const { runDemo } = await import('./commands/demo.js');
@@ -141,7 +141,7 @@ async function main(argv: string[]): Promise<number> {
       const seed = positiveInt('--seed', values.seed);
       const started = Date.now();
       await up(config, say);
-      const kafka = createKafka({ brokers: brokerList(config.KAFKA_BROKERS), clientId: 'crm-demo', logger: createLogger('crm', 'error', 'stderr') });
+      const kafka = createKafka(config, { clientId: 'crm-demo', logger: createLogger('crm', 'error', 'stderr') });
       const client = await clickhouse();
       const topics = topicNames(config.CRM_TOPIC_NAMESPACE);
       const scoring = loadScoringConfig();
@@ -162,13 +162,13 @@ async function main(argv: string[]): Promise<number> {
     case 'tail': {
       if (rest.length !== 1) throw new UsageError('tail takes one topic, e.g. crm.segment-changes.v1');
       const { createLogger } = await import('@crm/runtime');
-      const { TOPIC_BASE_NAMES, brokerList, createKafka, topicNames } = await import('@crm/kafka');
+      const { TOPIC_BASE_NAMES, createKafka, topicNames } = await import('@crm/kafka');
       const { tailTopic } = await import('./tail/tail-topic.js');
       const names = topicNames(config.CRM_TOPIC_NAMESPACE);
       const base = rest[0]!;
       const key = (Object.keys(TOPIC_BASE_NAMES) as (keyof typeof TOPIC_BASE_NAMES)[]).find((k) => TOPIC_BASE_NAMES[k] === base || k === base);
       if (key === undefined) throw new UsageError(`unknown topic ${base}; one of ${Object.values(TOPIC_BASE_NAMES).join(', ')}`);
-      const kafka = createKafka({ brokers: brokerList(config.KAFKA_BROKERS), clientId: 'crm-tail', logger: createLogger('crm', 'error') });
+      const kafka = createKafka(config, { clientId: 'crm-tail', logger: createLogger('crm', 'error') });
       const printed = await tailTopic(kafka, {
         topic: names[key],
         topicBase: TOPIC_BASE_NAMES[key],
@@ -182,9 +182,9 @@ async function main(argv: string[]): Promise<number> {
     case 'dlq': {
       if (rest[0] !== 'replay' || rest.length !== 1) throw new UsageError('dlq takes one subcommand: replay');
       const { createLogger } = await import('@crm/runtime');
-      const { brokerList, createKafka, topicNames } = await import('@crm/kafka');
+      const { createKafka, topicNames } = await import('@crm/kafka');
       const { replayDeadLetters } = await import('./dead-letters/replay.js');
-      const kafka = createKafka({ brokers: brokerList(config.KAFKA_BROKERS), clientId: 'crm-dlq', logger: createLogger('crm', 'error') });
+      const kafka = createKafka(config, { clientId: 'crm-dlq', logger: createLogger('crm', 'error') });
       const result = await replayDeadLetters(kafka, {
         deadLetterTopic: topicNames(config.CRM_TOPIC_NAMESPACE).deadLetter,
         namespace: config.CRM_TOPIC_NAMESPACE,
@@ -215,11 +215,10 @@ async function main(argv: string[]): Promise<number> {
 /** What `crm import` needs of the settings, read as every other command reads them. */
 async function importSettings() {
   const { loadStackConfig } = await import('./stack/settings.js');
-  const { brokerList } = await import('@crm/kafka/settings');
   const { topicNames } = await import('@crm/kafka');
   const config = loadStackConfig();
   return {
-    brokers: brokerList(config.KAFKA_BROKERS),
+    kafka: config,
     namespace: config.CRM_TOPIC_NAMESPACE,
     topics: topicNames(config.CRM_TOPIC_NAMESPACE),
     reportingCurrency: config.CRM_REPORTING_CURRENCY,

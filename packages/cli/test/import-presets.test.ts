@@ -262,7 +262,7 @@ describe('values', () => {
 });
 
 describe('crm import command', () => {
-  const settings = { brokers: ['127.0.0.1:1'], namespace: '', topics: { orders: 'o', clicks: 'c', tickets: 't', surveys: 's', deadLetter: 'd' }, reportingCurrency: 'USD', ingestGroup: 'g' };
+  const settings = { kafka: { KAFKA_BROKERS: '127.0.0.1:1' }, namespace: '', topics: { orders: 'o', clicks: 'c', tickets: 't', surveys: 's', deadLetter: 'd' }, reportingCurrency: 'USD', ingestGroup: 'g' };
 
   it('stops before reading a CSV that lacks the columns the preset reads, naming them and the file’s columns', async () => {
     const said: string[] = [];

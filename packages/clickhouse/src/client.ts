@@ -1,16 +1,18 @@
 import { ClickHouseLogLevel, createClient, ClickHouseError, type ClickHouseClient, type ClickHouseSettings } from '@clickhouse/client';
 import { CrmError } from '@crm/runtime';
-import type { ClickHouseConfig } from './settings.js';
+import { clickhouseTls, type ClickHouseConfig } from './settings.js';
 
 export type { ClickHouseClient, ClickHouseSettings };
 
 /**
- * One client per process; it pools HTTP connections. The client's own log is off: every caller
+ * One client per process; it pools HTTP connections, with the configured TLS (settings.ts). The client's own log is off: every caller
  * classifies and reports failures itself (a service by code and type, the CLI in one line),
  * and the client would print ClickHouse's messages, which quote row values, to the console.
  */
 export function createClickHouse(config: ClickHouseConfig, options: { database?: boolean } = {}): ClickHouseClient {
+  const tls = clickhouseTls(config);
   return createClient({
+    ...(tls && { tls }),
     log: { level: ClickHouseLogLevel.OFF },
     url: config.CLICKHOUSE_URL,
     username: config.CLICKHOUSE_USER,

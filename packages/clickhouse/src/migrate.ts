@@ -43,6 +43,17 @@ export function splitStatements(sql: string): string[] {
     .filter((s) => s.length > 0);
 }
 
+/** How many migrations are not yet recorded; undefined when the database or its schema_migrations table does not exist yet (or cannot be read). */
+async function pendingMigrations(client: ClickHouseClient, database: string): Promise<number | undefined> {
+  try {
+    const result = await client.query({ query: `SELECT groupUniqArray(version) AS versions FROM ${database}.schema_migrations`, format: 'JSONEachRow' });
+    const applied = new Set((await result.json<{ versions: number[] }>())[0]?.versions.map(Number) ?? []);
+    return loadMigrations().filter((m) => !applied.has(m.version)).length;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * Applies pending migrations in order and records each in
  * `schema_migrations`. Every statement is idempotent (IF NOT EXISTS), so two
@@ -60,6 +71,9 @@ export async function migrate(client: ClickHouseClient, database: string, logger
       throw new CrmError('MIGRATION_FAILED', `${what}: ${(error as Error).message}`, { cause: error, retriable });
     }
   };
+  // An up-to-date schema needs no DDL: a service's least-privilege user (docker-compose.yml) may
+  // read schema_migrations but not create anything, and migrations are then the admin's job.
+  if ((await pendingMigrations(client, database)) === 0) return [];
   await run(`CREATE DATABASE IF NOT EXISTS ${database}`, 'create database');
   await run(
     `CREATE TABLE IF NOT EXISTS ${database}.schema_migrations (

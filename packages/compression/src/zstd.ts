@@ -2,8 +2,8 @@ import { Decompress } from 'fzstd';
 import { DecompressionError, OutputBudget } from './errors.js';
 
 /**
- * Zstandard decoding (RFC 8878) over fzstd, pure JavaScript: Node 20's zlib
- * has no zstd. fzstd allocates a frame's whole window up front (up to 2 GiB,
+ * Zstandard decoding (RFC 8878) over fzstd, pure JavaScript (from before Node's
+ * zlib had zstd; its frame checks and output budget are what keep it). fzstd allocates a frame's whole window up front (up to 2 GiB,
  * as the header asks), so every frame header is checked here first.
  */
 

@@ -23,7 +23,7 @@ export const isoInstant = z.iso
  * Text ClickHouse can store: a lone UTF-16 surrogate (JSON's "\ud800") has no UTF-8 form, and
  * ClickHouse refuses the escape with error 25.
  */
-// String.prototype.isWellFormed is in Node 20; the es2022 lib we compile against does not declare it yet.
+// String.prototype.isWellFormed is in every Node we run on; the ES2023 lib we compile against does not declare it.
 export const wellFormedText = (s: string) => (s as string & { isWellFormed(): boolean }).isWellFormed();
 export const WELL_FORMED_MESSAGE = 'not well-formed Unicode (a lone UTF-16 surrogate)';
 

@@ -4,17 +4,35 @@ export interface BrokerPorts {
   controllerPort: number;
 }
 
-export function serverProperties(dataDir: string, ports: BrokerPorts): string {
+/**
+ * An extra SASL_SSL listener, as a secured deployment's brokers have: TLS with client
+ * certificates required, and PLAIN, SCRAM-SHA-256 and SCRAM-SHA-512. PLAIN's users live in the
+ * JAAS line; SCRAM's are credentials in the cluster metadata, written when storage is formatted
+ * (scramFormatArgs).
+ */
+export interface SaslSslListener {
+  port: number;
+  /** PKCS12 key store with the broker's key and certificate, and trust store with the CA that signs clients. */
+  keystore: string;
+  truststore: string;
+  storePassword: string;
+  plainUsers: Record<string, string>;
+  scramUsers: { mechanism: 'SCRAM-SHA-256' | 'SCRAM-SHA-512'; username: string; password: string }[];
+}
+
+export function serverProperties(dataDir: string, ports: BrokerPorts, saslSsl?: SaslSslListener): string {
   const host = '127.0.0.1';
+  const extra = saslSsl ? `,SASL_SSL://${host}:${saslSsl.port}` : '';
   return [
     'process.roles=broker,controller',
     'node.id=1',
     `controller.quorum.bootstrap.servers=${host}:${ports.controllerPort}`,
-    `listeners=PLAINTEXT://${host}:${ports.port},CONTROLLER://${host}:${ports.controllerPort}`,
-    `advertised.listeners=PLAINTEXT://${host}:${ports.port},CONTROLLER://${host}:${ports.controllerPort}`,
+    `listeners=PLAINTEXT://${host}:${ports.port},CONTROLLER://${host}:${ports.controllerPort}${extra}`,
+    `advertised.listeners=PLAINTEXT://${host}:${ports.port},CONTROLLER://${host}:${ports.controllerPort}${extra}`,
     'controller.listener.names=CONTROLLER',
     'inter.broker.listener.name=PLAINTEXT',
-    'listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT',
+    `listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT${saslSsl ? ',SASL_SSL:SASL_SSL' : ''}`,
+    ...(saslSsl ? saslSslProperties(saslSsl) : []),
     `log.dirs=${dataDir}`,
     // Topics are created by the project with their partition counts, never by a typo.
     'auto.create.topics.enable=false',
@@ -28,6 +46,32 @@ export function serverProperties(dataDir: string, ports: BrokerPorts): string {
     'group.initial.rebalance.delay.ms=0',
     '',
   ].join('\n');
+}
+
+const jaasQuote = (value: string) => `"${value.replace(/["\\]/g, '\\$&')}"`;
+
+function saslSslProperties(l: SaslSslListener): string[] {
+  const plainUsers = Object.entries(l.plainUsers).map(([user, password]) => ` user_${user}=${jaasQuote(password)}`).join('');
+  const prefix = 'listener.name.sasl_ssl.';
+  return [
+    `${prefix}sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-256,SCRAM-SHA-512`,
+    `${prefix}plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required${plainUsers};`,
+    `${prefix}scram-sha-256.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;`,
+    `${prefix}scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;`,
+    `${prefix}ssl.keystore.type=PKCS12`,
+    `${prefix}ssl.keystore.location=${l.keystore}`,
+    `${prefix}ssl.keystore.password=${l.storePassword}`,
+    `${prefix}ssl.key.password=${l.storePassword}`,
+    `${prefix}ssl.truststore.type=PKCS12`,
+    `${prefix}ssl.truststore.location=${l.truststore}`,
+    `${prefix}ssl.truststore.password=${l.storePassword}`,
+    `${prefix}ssl.client.auth=required`,
+  ];
+}
+
+/** StorageTool format's arguments that create the listener's SCRAM users. */
+export function scramFormatArgs(l: SaslSslListener | undefined): string[] {
+  return (l?.scramUsers ?? []).flatMap((u) => ['--add-scram', `${u.mechanism}=[name=${u.username},password=${u.password}]`]);
 }
 
 export function log4jProperties(logFile: string): string {

@@ -3,7 +3,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, r
 import { createConnection } from 'node:net';
 import { join } from 'node:path';
 import { CrmError, isProcessAlive, livePidFromFile, sleep, stopProcessFromFile, writePidFile } from '@crm/runtime';
-import { log4jProperties, serverProperties, type BrokerPorts } from './broker-config.js';
+import { log4jProperties, scramFormatArgs, serverProperties, type BrokerPorts, type SaslSslListener } from './broker-config.js';
 import { DEFAULT_LIBS_DIR } from './provision.js';
 
 export interface BrokerOptions extends BrokerPorts {
@@ -12,6 +12,8 @@ export interface BrokerOptions extends BrokerPorts {
   libsDir?: string;
   heap?: string;
   startTimeoutMs?: number;
+  /** An extra SASL_SSL listener (tests of transport security); its SCRAM users are made when storage is formatted. */
+  saslSsl?: SaslSslListener;
 }
 
 export interface BrokerInfo {
@@ -49,14 +51,14 @@ export async function startBroker(options: BrokerOptions): Promise<BrokerInfo> {
   const ports = JSON.stringify({ port: options.port, controllerPort: options.controllerPort });
   // A standalone KRaft format records the controller's address: new ports need a new cluster.
   if (existsSync(p.ports) && readFileSync(p.ports, 'utf8') !== ports) rmSync(p.data, { recursive: true, force: true });
-  writeFileSync(p.properties, serverProperties(p.data, options));
+  writeFileSync(p.properties, serverProperties(p.data, options, options.saslSsl));
   writeFileSync(p.log4j, log4jProperties(p.log));
   writeFileSync(p.ports, ports);
 
   const classpath = `${options.libsDir ?? DEFAULT_LIBS_DIR}/*`;
   if (!existsSync(join(p.data, 'meta.properties'))) {
     const clusterId = java(classpath, ['kafka.tools.StorageTool', 'random-uuid']).trim();
-    java(classpath, ['kafka.tools.StorageTool', 'format', '--standalone', '-t', clusterId, '-c', p.properties, '--ignore-formatted']);
+    java(classpath, ['kafka.tools.StorageTool', 'format', '--standalone', '-t', clusterId, '-c', p.properties, '--ignore-formatted', ...scramFormatArgs(options.saslSsl)]);
   }
 
   // Readiness is read from the log, so a previous run's log must not answer for this one.

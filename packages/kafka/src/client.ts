@@ -1,6 +1,7 @@
 import { Kafka, Partitioners, logLevel, type Producer, type logCreator } from 'kafkajs';
 import { CrmError, waitForDependency, type Logger } from '@crm/runtime';
 import { registerCompressionCodecs } from './codecs.js';
+import { kafkaConnectionOptions, type KafkaConnectionConfig } from './security.js';
 
 /** kafkajs logs through the service's pino logger, so every line is structured. */
 function pinoLogCreator(logger: Logger): logCreator {
@@ -21,12 +22,17 @@ function pinoLogCreator(logger: Logger): logCreator {
     };
 }
 
-/** Every client the project makes comes from here, so each one reads batches in every codec Kafka has. */
-export function createKafka(options: { brokers: string[]; clientId: string; logger: Logger }): Kafka {
+/**
+ * Every client the project makes comes from here, so each one reads batches in every codec Kafka
+ * has and reaches the brokers with the configured TLS and SASL. Throws a ConfigError for settings
+ * that do not go together (security.ts).
+ */
+export function createKafka(config: KafkaConnectionConfig, options: { clientId: string; logger: Logger }): Kafka {
+  const connection = kafkaConnectionOptions(config);
   registerCompressionCodecs();
   return new Kafka({
     clientId: options.clientId,
-    brokers: options.brokers,
+    ...connection,
     logLevel: logLevel.WARN,
     logCreator: pinoLogCreator(options.logger),
     retry: { initialRetryTime: 300, retries: 10 },
@@ -63,10 +69,56 @@ const UNAVAILABLE = new Set([
   'KafkaJSTimeout',
 ]);
 
-/** Wraps a Kafka failure in a CrmError that says whether waiting for the broker can help. */
+/** Node's codes for a broker certificate that does not verify against the configured CA. */
+const CERTIFICATE_REJECTED = new Set([
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'CERT_SIGNATURE_FAILURE',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+
+/**
+ * The TLS alerts of a broker that requires a client certificate and did not get one it trusts.
+ * Node names them after OpenSSL's reason: ERR_SSL_SSLV3_ALERT_… before OpenSSL 3.2 (Node 20),
+ * ERR_SSL_SSL/TLS_ALERT_… since (Node 24).
+ */
+const CLIENT_CERTIFICATE_REFUSED = /^ERR_SSL_(SSLV3|SSL\/TLS|TLSV1|TLSV13)_ALERT_(BAD_CERTIFICATE|CERTIFICATE_UNKNOWN|CERTIFICATE_REQUIRED|UNKNOWN_CA)$/;
+
+type KafkaJsError = { name?: string; message?: string; retriable?: boolean; code?: unknown; type?: unknown; originalError?: unknown; cause?: unknown };
+
+/** kafkajs wraps the error that ended its retries (originalError); the reason is at the bottom. */
+function errorChain(error: unknown): KafkaJsError[] {
+  const chain: KafkaJsError[] = [];
+  for (let e = error as KafkaJsError | undefined; e && typeof e === 'object' && chain.length < 6; e = (e.originalError ?? e.cause) as KafkaJsError | undefined) chain.push(e);
+  return chain;
+}
+
+/**
+ * Wraps a Kafka failure in a CrmError that says whether waiting for the broker can help. Refused
+ * credentials and a broker certificate that does not verify are configuration, not an outage:
+ * not retriable, and the message names the settings to look at.
+ */
 export function classifyKafkaError(error: unknown, what: string): CrmError {
   if (error instanceof CrmError) return error;
-  const e = error as { name?: string; message?: string; retriable?: boolean } | undefined;
+  const chain = errorChain(error);
+  const auth = chain.find((c) => c.name === 'KafkaJSSASLAuthenticationError' || c.type === 'SASL_AUTHENTICATION_FAILED' || c.type === 'UNSUPPORTED_SASL_MECHANISM');
+  if (auth) {
+    return new CrmError('KAFKA_AUTH_FAILED', `${what}: the broker refused the SASL credentials (check KAFKA_SASL_MECHANISM, KAFKA_SASL_USERNAME, KAFKA_SASL_PASSWORD): ${auth.message}`, { cause: error });
+  }
+  const certificate = chain.find((c) => typeof c.code === 'string' && CERTIFICATE_REJECTED.has(c.code));
+  if (certificate) {
+    return new CrmError('KAFKA_AUTH_FAILED', `${what}: the broker's TLS certificate was not accepted (${String(certificate.code)}; check KAFKA_SSL_CA_FILE and the broker's address)`, { cause: error });
+  }
+  const refusedCertificate = chain.find((c) => typeof c.code === 'string' && CLIENT_CERTIFICATE_REFUSED.test(c.code));
+  if (refusedCertificate) {
+    return new CrmError('KAFKA_AUTH_FAILED', `${what}: the broker refused the client certificate (${String(refusedCertificate.code)}; check KAFKA_SSL_CERT_FILE and KAFKA_SSL_KEY_FILE)`, { cause: error });
+  }
+  const e = error as KafkaJsError | undefined;
   const retriable = e?.retriable === true || UNAVAILABLE.has(e?.name ?? '');
   return new CrmError('KAFKA_UNAVAILABLE', `${what}: ${e?.message ?? String(error)}`, { retriable, cause: error });
 }

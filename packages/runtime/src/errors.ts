@@ -7,6 +7,7 @@
 export const ERROR_CODES = {
   CONFIG_INVALID: 'one or more settings are missing or malformed',
   KAFKA_UNAVAILABLE: 'the Kafka broker could not be reached',
+  KAFKA_AUTH_FAILED: 'the Kafka broker refused the credentials, or its certificate was not trusted',
   KAFKA_PROVISION_FAILED: 'the local Kafka broker could not be provisioned or started',
   CLICKHOUSE_UNAVAILABLE: 'ClickHouse could not be reached',
   CLICKHOUSE_QUERY_FAILED: 'ClickHouse rejected a query',

@@ -26,6 +26,23 @@ describe('loadConfig', () => {
   });
 });
 
+describe('loadConfig and secrets', () => {
+  it('names a bad secret setting without echoing its value', () => {
+    const secrets = z.object({ CLICKHOUSE_PASSWORD: z.string().min(20), CRM_WEB_TOKEN: z.string().min(16), KAFKA_SSL_KEY_PASSPHRASE: z.string().min(20) });
+    const error = (() => {
+      try {
+        loadConfig(secrets, { CLICKHOUSE_PASSWORD: 'short-pw', CRM_WEB_TOKEN: 'tok-abc', KAFKA_SSL_KEY_PASSPHRASE: 'phrase-x' });
+      } catch (e) {
+        return e as ConfigError;
+      }
+      return undefined;
+    })();
+    expect(error?.problems).toHaveLength(3);
+    expect(error?.message).toMatch(/CLICKHOUSE_PASSWORD: .*value not shown/);
+    expect(error?.message).not.toMatch(/short-pw|tok-abc|phrase-x/);
+  });
+});
+
 describe('retry', () => {
   const fast = { retries: 3, initialDelayMs: 1, maxDelayMs: 2 };
 

@@ -1,6 +1,6 @@
 import { Readable, Transform, type TransformCallback } from 'node:stream';
 import * as zlib from 'node:zlib';
-import { DecompressionError, Lz4FrameDecoder, Lz4FrameEncoder, OutputBudget, ZstdDecoder, loadZstdEncoder, type ZstdEncoderFactory } from '@crm/compression';
+import { DecompressionError, Lz4FrameDecoder, Lz4FrameEncoder, OutputBudget, ZstdDecoder } from '@crm/compression';
 import { ClickHouseException, ErrorCode } from './clickhouse-errors.js';
 import { NativeBlockDecoder, NativeBlockEncoder, NativeFramingError } from './native-compression.js';
 import { bodyTooLarge } from './limits.js';
@@ -15,23 +15,11 @@ import { bodyTooLarge } from './limits.js';
 
 export type ResponseCodec = 'gzip' | 'deflate' | 'br' | 'lz4' | 'zstd';
 
-type ZstdCompressFactory = (options?: { params?: Record<number, number> }) => Transform;
-/** ZSTD_c_compressionLevel, the parameter key Node's zstd streams take. */
-const ZSTD_C_COMPRESSION_LEVEL = 100;
-/** Node gains a zstd compressor in 22.15; before it, the WebAssembly one from @crm/compression writes zstd. */
-const createZstdCompress = (zlib as unknown as { createZstdCompress?: ZstdCompressFactory }).createZstdCompress;
-let wasmZstd: ZstdEncoderFactory | undefined;
-
-/** Loads what response compression needs beyond zlib; the host calls it once before serving. */
-export async function prepareResponseCompression(): Promise<void> {
-  if (!createZstdCompress) wasmZstd ??= await loadZstdEncoder();
-}
-
-/** ClickHouse's chooseHTTPCompressionMethod order, limited to what this runtime can write. */
+/** ClickHouse's chooseHTTPCompressionMethod order. */
 export function chooseResponseCodec(acceptEncoding: string | undefined): ResponseCodec | undefined {
   if (!acceptEncoding) return undefined;
   const offered = acceptEncoding.toLowerCase();
-  if ((createZstdCompress || wasmZstd) && offered.includes('zstd')) return 'zstd';
+  if (offered.includes('zstd')) return 'zstd';
   if (offered.includes('br')) return 'br';
   if (offered.includes('lz4')) return 'lz4';
   if (offered.includes('gzip')) return 'gzip';
@@ -148,11 +136,8 @@ export function createResponseCompressor(codec: ResponseCodec, level: number): R
       return zlib.createDeflate({ level: zlibLevel });
     case 'br':
       return zlib.createBrotliCompress({ params: { [zlib.constants.BROTLI_PARAM_QUALITY]: Math.min(level, 11) } });
-    case 'zstd': {
-      if (createZstdCompress) return createZstdCompress({ params: { [ZSTD_C_COMPRESSION_LEVEL]: level } });
-      const encoder = wasmZstd!(level);
-      return blockTransform((chunk) => encoder.write(chunk), () => encoder.end(), () => encoder.dispose());
-    }
+    case 'zstd':
+      return zlib.createZstdCompress({ params: { [zlib.constants.ZSTD_c_compressionLevel]: level } });
     case 'lz4': {
       const encoder = new Lz4FrameEncoder();
       return blockTransform((chunk) => encoder.write(chunk), () => encoder.end());
@@ -167,12 +152,8 @@ export function createNativeCompressor(): ResponseCompressor {
 }
 
 /** Each write becomes whole blocks at once, so there is never anything to flush. */
-function blockTransform(write: (chunk: Buffer) => Buffer[], end: () => Buffer[], dispose?: () => void): ResponseCompressor {
+function blockTransform(write: (chunk: Buffer) => Buffer[], end: () => Buffer[]): ResponseCompressor {
   const transform: ResponseCompressor = new Transform({
-    destroy(error, callback) {
-      dispose?.();
-      callback(error);
-    },
     transform(chunk: Buffer, _encoding, callback: TransformCallback) {
       try {
         for (const piece of write(chunk)) this.push(piece);

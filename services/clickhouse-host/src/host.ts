@@ -7,7 +7,6 @@ import { Authenticator, credentialsOf } from './auth.js';
 import { ChdbEngine } from './chdb-engine.js';
 import { ChdbExecutor, summaryOf, type QueryOutput } from './chdb-executor.js';
 import { ClickHouseException, ErrorCode, toClickHouseException } from './clickhouse-errors.js';
-import { prepareResponseCompression } from './compression.js';
 import { parseHttpRequest, type QueryRequest } from './http-request.js';
 import { ResultWriter, sendError, sendNotFound, sendOk } from './http-response.js';
 import { DEFAULT_LIMITS, QuerySlots, type HostLimits } from './limits.js';
@@ -81,7 +80,6 @@ export async function startClickHouseHost(options: ClickHouseHostOptions): Promi
   let spool: BodySpool;
   try {
     spool = await BodySpool.open(engine.dataDir);
-    await prepareResponseCompression();
     executor = await ChdbExecutor.create(engine, logger, {
       settings: [
         ['max_execution_time', String(limits.maxExecutionTimeSeconds)],

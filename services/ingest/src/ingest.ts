@@ -1,7 +1,6 @@
 import type { Producer } from 'kafkajs';
 import { Readiness, retry, sleep, startHealthServer, type HealthServer, type Logger } from '@crm/runtime';
 import {
-  brokerList,
   connectProducer,
   createKafka,
   createProducer,
@@ -34,7 +33,7 @@ export interface IngestService {
  */
 export async function startIngest(config: IngestConfig, logger: Logger, options: { signal?: AbortSignal; onCrash?: (error: Error) => void } = {}): Promise<IngestService> {
   const topics = topicNames(config.CRM_TOPIC_NAMESPACE);
-  const kafka = createKafka({ brokers: brokerList(config.KAFKA_BROKERS), clientId: 'crm-ingest', logger });
+  const kafka = createKafka(config, { clientId: 'crm-ingest', logger });
   const stopping = new AbortController();
   options.signal?.addEventListener('abort', () => stopping.abort(), { once: true });
   const readiness = new Readiness({ clickhouse: 'waiting for ClickHouse', producer: 'waiting for the broker' });

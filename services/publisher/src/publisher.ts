@@ -1,6 +1,6 @@
 import type { Message, Producer } from 'kafkajs';
 import { contentTypeOf, encodeEvent, SCHEMAS, type Encoding } from '@crm/events';
-import { brokerList, connectProducer, createKafka, createProducer, topicNames, type TopicNames } from '@crm/kafka';
+import { connectProducer, createKafka, createProducer, topicNames, type TopicNames } from '@crm/kafka';
 import { classifyClickHouseError, createClickHouse, migrateOnStart, type ClickHouseClient } from '@crm/clickhouse';
 import { Readiness, sleep, startHealthServer, type Logger } from '@crm/runtime';
 import type { PublisherConfig } from './config.js';
@@ -50,7 +50,7 @@ export async function startPublisher(
   const readiness = new Readiness({ clickhouse: 'waiting for ClickHouse', producer: 'waiting for the broker' });
   const health = await startHealthServer({ port: config.PUBLISHER_HEALTH_PORT, readiness });
   logger.info({ healthPort: health.port }, 'health server listening');
-  const kafka = createKafka({ brokers: brokerList(config.KAFKA_BROKERS), clientId: 'crm-publisher', logger });
+  const kafka = createKafka(config, { clientId: 'crm-publisher', logger });
   const producer = createProducer(kafka);
   const clickhouse = createClickHouse(config);
   try {

@@ -1,5 +1,5 @@
 import type { Admin } from 'kafkajs';
-import { brokerList, createKafka, groupId, superviseConsumer, topicNames } from '@crm/kafka';
+import { createKafka, groupId, superviseConsumer, topicNames } from '@crm/kafka';
 import { classifyClickHouseError, type ClickHouseClient } from '@crm/clickhouse';
 import { sleep, type Logger, type Readiness } from '@crm/runtime';
 import { changedCustomers, RESCORING_STREAMS, type RescoringStream } from './changed-customers.js';
@@ -41,7 +41,7 @@ export function startIncrementalUpdates(deps: {
 }): IncrementalUpdates {
   const { config, clickhouse, lock, parameters, logger } = deps;
   const topics = topicNames(config.CRM_TOPIC_NAMESPACE);
-  const kafka = createKafka({ brokers: brokerList(config.KAFKA_BROKERS), clientId: 'crm-scoring', logger });
+  const kafka = createKafka(config, { clientId: 'crm-scoring', logger });
   const admin = kafka.admin();
   const streamByTopic = new Map<string, RescoringStream>(RESCORING_STREAMS.map((s) => [topics[s], s]));
   const ingestGroup = groupId(config.CRM_TOPIC_NAMESPACE, config.INGEST_GROUP_ID);

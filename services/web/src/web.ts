@@ -1,6 +1,6 @@
 import type { Admin } from 'kafkajs';
 import { createClickHouse } from '@crm/clickhouse';
-import { brokerList, createKafka, groupId, INPUT_STREAMS, topicNames } from '@crm/kafka';
+import { createKafka, groupId, INPUT_STREAMS, topicNames } from '@crm/kafka';
 import type { FastifyInstance } from 'fastify';
 import { createLogger, CrmError, waitForDependency, type Logger } from '@crm/runtime';
 import { readDeadLetters } from './dead-letter-reader.js';
@@ -21,7 +21,7 @@ export interface RunningWeb {
  */
 export async function startWeb(config: WebConfig, logger: Logger, signal?: AbortSignal): Promise<RunningWeb> {
   const clickhouse = createClickHouse(config);
-  const kafka = createKafka({ brokers: brokerList(config.KAFKA_BROKERS), clientId: 'crm-web', logger: createLogger('web-kafka', 'error') });
+  const kafka = createKafka(config, { clientId: 'crm-web', logger: createLogger('web-kafka', 'error') });
   // Connected on the first Pipeline page, and again after a failure; never needed to start.
   let admin: Admin | undefined;
   let connected: Promise<Admin> | undefined;

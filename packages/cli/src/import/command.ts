@@ -1,6 +1,6 @@
 import { statSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { createKafka } from '@crm/kafka';
+import { createKafka, type KafkaConnectionConfig } from '@crm/kafka';
 import { createLogger } from '@crm/runtime';
 import { IMPORT_STREAMS, type ImportStream } from './mapped.js';
 import { groupToOrder } from './order-rows.js';
@@ -26,7 +26,7 @@ export const IMPORT_USAGE = `crm import <orders|clicks|tickets|surveys> --file F
 
 /** What the import needs of the CLI's settings. */
 export interface ImportSettings {
-  brokers: string[];
+  kafka: KafkaConnectionConfig;
   namespace: string;
   topics: Record<ImportStream | 'deadLetter', string>;
   reportingCurrency: string;
@@ -172,7 +172,7 @@ export async function importCommand(argv: string[], settings: ImportSettings, sa
     return 2;
   }
   const report = newReport(args.stream, args.preset ?? null, args.file, args.dryRun);
-  const kafka = args.dryRun ? undefined : createKafka({ brokers: settings.brokers, clientId: 'crm-import', logger: createLogger('crm', 'error') });
+  const kafka = args.dryRun ? undefined : createKafka(settings.kafka, { clientId: 'crm-import', logger: createLogger('crm', 'error') });
   const target: ImportTarget | undefined = kafka && { kafka, topic: settings.topics[args.stream], deadLetterTopic: settings.topics.deadLetter };
   const progress = progressWriter(process.stderr);
   const rate = () => Math.round(report.rows / Math.max(report.seconds, 0.001));

@@ -19,10 +19,10 @@ export async function eraseCommand(rest: readonly string[], settleSeconds: strin
   const customerId = customerIdArgument('erase', rest);
   const settleMs = settleSecondsArgument(settleSeconds) * 1000;
   const { createLogger, sleep } = await import('@crm/runtime');
-  const { brokerList, connectProducer, createKafka, createProducer, topicNames } = await import('@crm/kafka');
+  const { connectProducer, createKafka, createProducer, topicNames } = await import('@crm/kafka');
   const { eraseCustomer } = await import('@crm/ingest');
   const logger = createLogger('crm', 'error', 'stderr');
-  const producer = createProducer(createKafka({ brokers: brokerList(config.KAFKA_BROKERS), clientId: 'crm-erase', logger }));
+  const producer = createProducer(createKafka(config, { clientId: 'crm-erase', logger }));
   const topic = topicNames(config.CRM_TOPIC_NAMESPACE).customerErased;
   try {
     await connectProducer(producer, logger);

@@ -1,7 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { ClickHouseLogLevel, createClient } from '@clickhouse/client';
 import { CrmError, createLogger, sleep, type Env } from '@crm/runtime';
-import { brokerList, createKafka, ensureTopics, topicNames } from '@crm/kafka';
+import { createKafka, ensureTopics, topicNames } from '@crm/kafka';
 import { createClickHouse, migrate } from '@crm/clickhouse';
 import { provisionKafka, runningPid, startBroker, stopBroker } from '@crm/kafka-local';
 import { ensureGeneratedPassword, passwordFile, readGeneratedPassword } from './password.js';
@@ -85,7 +84,7 @@ export function withGeneratedPassword(config: StackConfig): StackConfig {
 
 /** Creates missing topics and applies pending migrations: all a fresh Kafka and ClickHouse need. */
 export async function init(config: StackConfig, say: Say): Promise<void> {
-  const kafka = createKafka({ brokers: brokerList(config.KAFKA_BROKERS), clientId: 'crm-cli', logger: createLogger('crm', 'error') });
+  const kafka = createKafka(config, { clientId: 'crm-cli', logger: createLogger('crm', 'error') });
   const created = await ensureTopics(kafka, Object.values(topicNames(config.CRM_TOPIC_NAMESPACE)), config.CRM_TOPIC_PARTITIONS);
   say(created.length > 0 ? `created topics: ${created.join(', ')}` : 'topics present');
   const admin = createClickHouse(config, { database: false });
@@ -181,13 +180,8 @@ function portFromLog(file: string, field: 'healthPort'): number | undefined {
 }
 
 async function waitForClickHouse(config: StackConfig, log: string, timeoutMs = 120_000): Promise<void> {
-  const client = createClient({
-    url: config.CLICKHOUSE_URL,
-    username: config.CLICKHOUSE_USER,
-    password: config.CLICKHOUSE_PASSWORD,
-    // Refused connections are expected while the host starts; the loop below reports real failures.
-    log: { level: ClickHouseLogLevel.OFF },
-  });
+  // Its log is off: refused connections are expected while the host starts; the loop below reports real failures.
+  const client = createClickHouse(config, { database: false });
   const deadline = Date.now() + timeoutMs;
   try {
     while (Date.now() < deadline) {

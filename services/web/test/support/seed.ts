@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { refreshDashboardAggregates, type ClickHouseClient, type ClickHouseConfig } from '@crm/clickhouse';
+import { refreshDashboardAggregates, type ClickHouseClient, type ClickHouseAddress } from '@crm/clickhouse';
 import { rawOrderRow } from '@crm/sample-data';
 import { migratedDatabase, type TestClickHouse } from '../../../../test/support/clickhouse.js';
 
@@ -19,7 +19,7 @@ const tierOf = (i: number) => (i < 2 ? 'platinum' : i < 6 ? 'gold' : i < 12 ? 'i
 const segmentOf = (i: number) => (i < 6 ? 'champions' : i < 15 ? 'loyal_customers' : 'hibernating');
 const ts = (ms: number) => (ms / 1000).toFixed(3);
 
-export async function seededDatabase(host: TestClickHouse, database: string): Promise<{ clickhouse: ClickHouseClient; config: ClickHouseConfig }> {
+export async function seededDatabase(host: TestClickHouse, database: string): Promise<{ clickhouse: ClickHouseClient; config: ClickHouseAddress }> {
   const { clickhouse, config } = await migratedDatabase(host, database);
   const now = Date.now();
   const asOf = now - 3600_000;
