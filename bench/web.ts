@@ -7,9 +7,10 @@
  *   pnpm bench:web [--customers 1000000]
  */
 import { parseArgs } from 'node:util';
-import { migrate } from '@crm/clickhouse';
+import { refreshDashboardAggregates } from '@crm/clickhouse';
 import { createLogger } from '@crm/runtime';
 import { loadWebConfig, startWeb } from '@crm/web';
+import * as q from '../services/web/src/queries.js';
 import { migratedDatabase, startTestClickHouse } from '../test/support/clickhouse.js';
 
 const { values } = parseArgs({ options: { customers: { type: 'string', default: '1000000' }, repeat: { type: 'string', default: '3' } } });
@@ -46,6 +47,42 @@ try {
     FROM numbers(intDiv({n:UInt64}, 20))`);
   say(`generated ${customers} customers (3 history runs, ${customers * 3} orders, ${customers / 10} surveys, ${customers / 20} at risk) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 
+  // What each full run does after writing the profiles (scoring's run.ts), timed as its cost.
+  const refreshed = Date.now();
+  await refreshDashboardAggregates(clickhouse);
+  say(`dashboard aggregates refreshed in ${((Date.now() - refreshed) / 1000).toFixed(1)} s (part of each full scoring run)`);
+
+  // Each page's ClickHouse queries on their own, one after another: the page's budget is 500 ms in all.
+  const id = 'c00000020';
+  const pageQueries: Record<string, Record<string, () => Promise<unknown>>> = {
+    '/': {
+      totals: () => q.totals(clickhouse), topFifthShare: () => q.topFifthShare(clickhouse), equityTrend: () => q.equityTrend(clickhouse),
+      pyramid: () => q.pyramid(clickhouse), lifecycleMix: () => q.lifecycleMix(clickhouse), rfmGrid: () => q.rfmGrid(clickhouse),
+      churnMonthly: () => q.churnMonthly(clickhouse), cohorts: () => q.cohorts(clickhouse), satisfaction: () => q.satisfaction(clickhouse),
+    },
+    '/at-risk': { atRisk: () => q.atRisk(clickhouse, 'clv', true, 51, 0), churnedByValue: () => q.churnedByValue(clickhouse, 50), churnedByTier: () => q.churnedByTier(clickhouse) },
+    '/customer': {
+      profile: () => q.profile(clickhouse, id), riskState: () => q.riskState(clickhouse, id), scoreHistory: () => q.scoreHistory(clickhouse, id),
+      recentOrders: () => q.recentOrders(clickhouse, id), recentTickets: () => q.recentTickets(clickhouse, id), recentSurveys: () => q.recentSurveys(clickhouse, id),
+      publishedEvents: () => q.publishedEvents(clickhouse, id),
+    },
+    '/pipeline': { lastFullRun: () => q.lastFullRun(clickhouse), recentFits: () => q.recentFits(clickhouse), freshness: () => q.freshness(clickhouse) },
+  };
+  const queryLines = [];
+  for (const [path, queries] of Object.entries(pageQueries)) {
+    const each: string[] = [];
+    let total = 0;
+    for (const [name, query] of Object.entries(queries)) {
+      await query(); // warm (first-read caches), as a page served before would
+      const t = performance.now();
+      await query();
+      const ms = performance.now() - t;
+      total += ms;
+      each.push(`${name} ${ms.toFixed(0)}`);
+    }
+    queryLines.push(`${path.padEnd(10)} queries ${total.toFixed(0).padStart(5)} ms in all (${each.join(', ')})`);
+  }
+
   const web = await startWeb(loadWebConfig({ ...config, CRM_WEB_PORT: '0' }), createLogger('web', 'warn'));
   const paths = ['/', '/at-risk', '/at-risk?sort=churn&page=3', '/customer?id=c00000020', '/pipeline', '/api/customers/c00000020', '/api/segments/rfm/champions/customers?cursor=c00500000', '/api/at-risk?sort=last_purchase'];
   const lines = [];
@@ -62,7 +99,7 @@ try {
     lines.push(`${path.padEnd(58)} median ${(times[Math.floor(times.length / 2)]! / 1000).toFixed(2)} s  (min ${(times[0]! / 1000).toFixed(2)} s)`);
   }
   await web.stop();
-  process.stdout.write(`${lines.join('\n')}\n`);
+  process.stdout.write(`${queryLines.join('\n')}\n${lines.join('\n')}\n`);
 } finally {
   await clickhouse.close();
   await host.stop();

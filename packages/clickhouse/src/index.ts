@@ -3,3 +3,4 @@ export * from './client.js';
 export * from './migrate.js';
 export * from './tables.js';
 export * from './personal-data.js';
+export * from './dashboard-aggregates.js';

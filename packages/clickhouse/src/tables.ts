@@ -140,6 +140,49 @@ export const SCORING_WRITE_LEASE = table('scoring_write_lease', {
   at: TIME,
 });
 
+/**
+ * The dashboard's aggregates, refreshed by each full run (dashboard-aggregates.ts): each is the
+ * analysts' view of the same name without `_runs`, as of `computed_at`.
+ */
+export const COHORT_RETENTION_RUNS = table('cohort_retention_runs', {
+  computed_at: TIME,
+  cohort_month: 'Date',
+  months_since_first: 'UInt32',
+  purchasing_customers: 'UInt64',
+  cohort_size: 'UInt64',
+  retention_pct: 'Float64',
+});
+
+export const CHURN_RETENTION_RUNS = table('churn_retention_runs', {
+  computed_at: TIME,
+  month: 'Date',
+  active_at_start: 'UInt64',
+  churned: 'UInt64',
+  churn_rate_pct: 'Nullable(Float64)',
+  retention_rate_pct: 'Nullable(Float64)',
+});
+
+export const REVENUE_CONCENTRATION_RUNS = table('revenue_concentration_runs', {
+  computed_at: TIME,
+  buyers: 'UInt64',
+  revenue_total: 'Float64',
+  top20_share_pct: 'Nullable(Float64)',
+});
+
+export const SATISFACTION_RUNS = table('satisfaction_runs', {
+  computed_at: TIME,
+  month: 'Date',
+  csat_responses: 'UInt64',
+  csat_satisfied_pct: 'Nullable(Float64)',
+  nps_responses: 'UInt64',
+  nps: 'Nullable(Float64)',
+  ces_responses: 'UInt64',
+  ces_avg: 'Nullable(Float64)',
+  csat_csi: 'Nullable(Float64)',
+  nps_csi: 'Nullable(Float64)',
+  ces_csi: 'Nullable(Float64)',
+});
+
 /** Every table scoring writes. */
 export const SCORING_TABLES: readonly Table[] = [
   CUSTOMER_PROFILES,
@@ -149,6 +192,10 @@ export const SCORING_TABLES: readonly Table[] = [
   SEGMENT_CHANGES,
   OUTBOX_COMMITS,
   SCORING_WRITE_LEASE,
+  COHORT_RETENTION_RUNS,
+  CHURN_RETENTION_RUNS,
+  REVENUE_CONCENTRATION_RUNS,
+  SATISFACTION_RUNS,
 ];
 
 export function columnNames<T extends Table>(table: T): ColumnOf<T>[] {

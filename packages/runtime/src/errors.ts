@@ -15,6 +15,7 @@ export const ERROR_CODES = {
   MIGRATION_FAILED: 'a schema migration could not be applied',
   PREREQUISITE_MISSING: 'a tool the project needs is not installed',
   TIMEOUT: 'an operation did not finish in time',
+  PORT_IN_USE: 'the port a service is configured to listen on is taken by another program',
   WRITE_LEASE_LOST: 'the scoring write lease expired or passed to another writer before the write committed',
 } as const;
 

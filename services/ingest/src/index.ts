@@ -5,3 +5,4 @@ export * from './decode-message.js';
 export * from './streams.js';
 export { STREAMS, type AnyStream } from './streams.js';
 export * from './erase-customer.js';
+export { orderRow, surveyRow } from './rows.js';

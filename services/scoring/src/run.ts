@@ -1,4 +1,4 @@
-import type { ClickHouseClient } from '@crm/clickhouse';
+import { refreshDashboardAggregates, type ClickHouseClient } from '@crm/clickhouse';
 import type { Logger } from '@crm/runtime';
 import { fitsForRun, type ChosenModels, type ModelFits, type ScoringModels } from './fits.js';
 import { recordChanges } from './outbox.js';
@@ -120,6 +120,9 @@ export async function scoreCustomers(
     await recordRun(ctx, scored.scores, { asOf, fitsAsOf, baseline });
     const rows = await profileRows(ctx, scored, asOf, asOf, parameters);
     const profilesWritten = await writeResults(ctx, lock, rows, asOf, parameters, { profiles: 'if-newest', history: true, baseline });
+    // After the write: the aggregates are of what the tables now hold (history included).
+    await refreshDashboardAggregates(clickhouse);
+    ctx.phase('dashboard aggregates');
     return {
       asOf,
       ms: Date.now() - started,

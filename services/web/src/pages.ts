@@ -2,6 +2,7 @@ import type { ClickHouseClient } from '@crm/clickhouse';
 import { chart, day, html, num, page, table, tokenQuery, type Html } from './html.js';
 import * as q from './queries.js';
 import { AT_RISK_SORTS, type AtRiskSort, type Row } from './queries.js';
+import type { DeadLetterSummary } from './dead-letters.js';
 import type { TopicLag } from './lag.js';
 
 /** The pyramid from the top (docs/METRICS.md value_tier). */
@@ -10,6 +11,7 @@ export const TIERS = ['platinum', 'gold', 'iron', 'lead'] as const;
 const link = (path: string, token: string | undefined) => `${path}${tokenQuery(token, !path.includes('?'))}`;
 const customerLink = (id: unknown, token: string | undefined) => html`<a href="${link(`/customer?id=${encodeURIComponent(String(id))}`, token)}">${id}</a>`;
 const kpi = (label: string, value: string) => html`<div class="kpi"><div class="v">${value}</div><div class="l">${label}</div></div>`;
+const empty = (why: string) => html`<p class="empty">${why}</p>`;
 const section = (title: string, ...content: Html[]) => html`<section><h2>${title}</h2>${content}</section>`;
 
 const line = (months: string[], series: { name: string; data: unknown[] }[], unit = '') => ({
@@ -41,6 +43,9 @@ export async function overview(ch: ClickHouseClient, token: string | undefined):
     kpi('revenue from the top 20 % of buyers', share?.top20_share_pct == null ? '–' : `${num(share.top20_share_pct, 1)} %`),
     kpi('scored as of', day(totals?.as_of)),
   ]}</div>
+<p class="note">${share?.computed_at == null
+    ? 'Churn and retention, cohorts, satisfaction and the top-20 % share appear after the first full scoring run.'
+    : `Churn and retention, cohorts, satisfaction and the top-20 % share as of the last full scoring run (${String(share.computed_at).slice(0, 16)} UTC); the rest is current.`}</p>
 <div class="grid">
 ${section('Customer pyramid', chart('pyramid', {
     tooltip: {},
@@ -53,7 +58,7 @@ ${section('Customer pyramid', chart('pyramid', {
   ], tiers))}
 ${section('Lifecycle mix', chart('lifecycle', {
     tooltip: {},
-    series: [{ type: 'pie', radius: ['40%', '70%'], label: { formatter: '{b}: {c}' }, data: lifecycle.map((l) => ({ name: l.stage, value: Number(l.customers) })) }],
+    series: [{ type: 'pie', radius: ['40%', '70%'], label: { formatter: '{b}: {c}', minMargin: 6 }, data: lifecycle.map((l) => ({ name: l.stage, value: Number(l.customers) })) }],
   }))}
 ${section('RFM grid (customers per recency × frequency score)', chart('rfm', {
     tooltip: {},
@@ -63,25 +68,25 @@ ${section('RFM grid (customers per recency × frequency score)', chart('rfm', {
     grid: { bottom: 70 },
     series: [{ type: 'heatmap', label: { show: true }, data: grid.map((g) => [Number(g.f_score) - 1, Number(g.r_score) - 1, Number(g.customers)]) }],
   }, 320), html`<p class="segments">${[5, 4, 3, 2, 1].map((r) => html`<span>R${r}: ${[...new Set([1, 2, 3, 4, 5].map((f) => segmentOf(r, f)?.rfm_segment).filter(Boolean))].join(', ')}</span> `)}</p>`)}
-${section('Customer equity (Σ clv_12m) by scoring run', chart('equity', line(equityUp.map((e) => day(e.as_of)), [{ name: 'customer equity', data: equityUp.map((e) => e.customer_equity) }])))}
-${section('Churn and retention by month', chart('churn', line(churnUp.map((c) => String(c.month).slice(0, 7)), [
+${section('Customer equity (Σ clv_12m) by scoring run', chart('equity', line(runLabels(equityUp.map((e) => e.as_of)), [{ name: 'customer equity', data: equityUp.map((e) => e.customer_equity) }])))}
+${section('Churn and retention by month', churnUp.some((c) => c.churn_rate_pct !== null) ? chart('churn', line(churnUp.map((c) => String(c.month).slice(0, 7)), [
     { name: 'churn %', data: churnUp.map((c) => c.churn_rate_pct) },
     { name: 'retention %', data: churnUp.map((c) => c.retention_rate_pct) },
-  ], ' %')))}
+  ], ' %')) : empty('No complete month with active customers at its start yet: a month counts once it has ended and the months before it had scoring runs.'))}
 ${section('Acquisition-cohort retention (% of the cohort buying, by months since first purchase)', chart('cohorts', {
     tooltip: {},
-    xAxis: { type: 'category', name: 'months since first', data: offsets.map(String) },
+    xAxis: { type: 'category', name: 'months since the first purchase', nameLocation: 'middle', nameGap: 28, data: offsets.map(String) },
     yAxis: { type: 'category', data: cohortMonths.map((m) => m.slice(0, 7)) },
-    visualMap: { min: 0, max: 100, orient: 'horizontal', left: 'center', bottom: 0 },
-    grid: { bottom: 70, left: 80 },
+    visualMap: { min: 0, max: 100, orient: 'horizontal', left: 'center', bottom: 0, text: ['100 %', '0 %'] },
+    grid: { bottom: 80, left: 80 },
     series: [{ type: 'heatmap', label: { show: true, fontSize: 9 }, data: cohorts.map((c) => [offsets.indexOf(Number(c.months_since_first)), cohortMonths.indexOf(String(c.cohort)), c.retention_pct]) }],
   }, 360))}
-${section('CSAT, NPS and CSI by month', chart('satisfaction', {
+${section('CSAT, NPS and CSI by month', csat.length === 0 ? empty('No survey answers yet (crm.surveys.v1).') : chart('satisfaction', {
     ...line(csatUp.map((c) => String(c.month).slice(0, 7)), [
       { name: 'CSAT satisfied %', data: csatUp.map((c) => c.csat_satisfied_pct) },
       { name: 'NPS', data: csatUp.map((c) => c.nps) },
     ]),
-  }), table<Row>([
+  }), csat.length === 0 ? html`` : table<Row>([
     { title: 'month', cell: (c) => String(c.month).slice(0, 7) },
     { title: 'CSAT %', cell: (c) => num(c.csat_satisfied_pct, 1), numeric: true },
     { title: 'NPS', cell: (c) => num(c.nps, 1), numeric: true },
@@ -151,12 +156,12 @@ export async function customerPage(ch: ClickHouseClient, token: string | undefin
     kpi('purchases', num(found.purchases_total)),
   ]}</div>
 <div class="grid">
-${section('Profile', table<[string, unknown]>([{ title: 'field', cell: (r) => r[0] }, { title: 'value', cell: (r) => r[1] ?? '–' }],
+${section('Profile', table<[string, unknown]>([{ title: 'field', cell: (r) => r[0] }, { title: 'value', cell: (r) => profileValue(r[1]) }],
     Object.entries(found).filter(([k]) => !['customer_id'].includes(k))))}
 ${section('Score history', chart('history', {
-    ...line(up.map((h) => day(h.as_of)), [{ name: 'p_alive', data: up.map((h) => h.p_alive) }, { name: 'churn probability', data: up.map((h) => h.churn_probability) }]),
+    ...line(runLabels(up.map((h) => h.as_of)), [{ name: 'p_alive', data: up.map((h) => h.p_alive) }, { name: 'churn probability', data: up.map((h) => h.churn_probability) }]),
   }), table<Row>([
-    { title: 'as of', cell: (h) => day(h.as_of) },
+    { title: 'as of', cell: (h) => String(h.as_of).slice(0, 16) },
     { title: 'segment', cell: (h) => h.rfm_segment },
     { title: 'lifecycle', cell: (h) => h.lifecycle_stage },
     { title: 'tier', cell: (h) => h.value_tier ?? '–' },
@@ -182,7 +187,7 @@ ${section('Published events', table<Row>([
   return page(`Customer ${id}`, body, token);
 }
 
-export async function pipelinePage(ch: ClickHouseClient, token: string | undefined, lag: TopicLag[] | undefined): Promise<string> {
+export async function pipelinePage(ch: ClickHouseClient, token: string | undefined, lag: TopicLag[] | undefined, deadLetters: DeadLetterSummary | undefined): Promise<string> {
   const [[run], fits, fresh] = await Promise.all([q.lastFullRun(ch), q.recentFits(ch), q.freshness(ch)]);
   const paramsWithErrors = (f: Row) => {
     const params = f.params as Record<string, number>;
@@ -208,7 +213,7 @@ ${section('Model fits (parameter ± standard error)', table<Row>([
     { title: 'parameters', cell: paramsWithErrors }, { title: 'log-likelihood', cell: (f) => num(f.log_likelihood, 1), numeric: true },
     { title: 'customers', cell: (f) => num(f.customers), numeric: true },
   ], fits))}
-<p class="note">Dead letters: <code>crm tail crm.dead-letter.v1</code>.</p>`;
+${section('Dead letters by reason', deadLetterSection(deadLetters))}`;
   return page('Pipeline', body, token);
 }
 
@@ -217,4 +222,37 @@ function age(seconds: number): string {
   if (seconds < 7200) return `${Math.round(seconds / 60)} min`;
   if (seconds < 172800) return `${Math.round(seconds / 3600)} h`;
   return `${Math.round(seconds / 86400)} days`;
+}
+
+/** Counts and recent examples: code, field, topic, time and size only (never a key or payload). */
+function deadLetterSection(summary: DeadLetterSummary | undefined): Html {
+  return html`<div id="dead-letters">${deadLetterBody(summary)}</div>`;
+}
+
+function deadLetterBody(summary: DeadLetterSummary | undefined): Html {
+  if (summary === undefined) return html`<p class="bad">The dead-letter topic is not read yet (Kafka not reachable); counts unknown.</p>`;
+  if (summary.letters === 0) return html`<p>No dead letters: every event so far was accepted.</p>`;
+  return html`<p>${num(summary.letters)} letters on the dead-letter topic. Inspect with <code>crm tail</code>, re-inject with <code>crm dlq replay</code> once fixed.</p>
+${table<DeadLetterSummary['byReason'][number]>([
+    { title: 'source topic', cell: (r) => r.topic }, { title: 'reason', cell: (r) => html`<code>${r.reason}</code>` },
+    { title: 'letters', cell: (r) => num(r.letters), numeric: true }, { title: 'newest', cell: (r) => when(r.lastAt) },
+  ], summary.byReason)}
+<h3>Most recent</h3>
+${table<DeadLetterSummary['recent'][number]>([
+    { title: 'failed at', cell: (r) => when(r.failedAt) }, { title: 'source topic', cell: (r) => r.topic },
+    { title: 'reason', cell: (r) => html`<code>${r.reason}</code>` }, { title: 'field', cell: (r) => r.path || '–' },
+    { title: 'size', cell: (r) => `${num(r.bytes)} B`, numeric: true },
+  ], summary.recent)}`;
+}
+
+/** An ISO instant as 'YYYY-MM-DD HH:MM:SS UTC'. */
+const when = (iso: string) => (iso === '' ? '–' : `${iso.slice(0, 19).replace('T', ' ')} UTC`);
+
+/** A profile field for people: fractions to four decimals (p_alive 0.1746, not 0.1745678707069427), a dash for nothing. */
+const profileValue = (value: unknown) => (typeof value === 'number' && !Number.isInteger(value) ? num(value, 4) : (value ?? '–'));
+
+/** Runs' instants as axis labels: the day, or day and time where several runs share a day. */
+function runLabels(instants: unknown[]): string[] {
+  const days = instants.map(day);
+  return new Set(days).size === days.length ? days : instants.map((t) => String(t).slice(0, 16));
 }

@@ -1,4 +1,4 @@
-import type { ClickHouseClient } from '@crm/clickhouse';
+import { CHURN_RETENTION_RUNS, COHORT_RETENTION_RUNS, newestSnapshot, REVENUE_CONCENTRATION_RUNS, SATISFACTION_RUNS, type ClickHouseClient } from '@crm/clickhouse';
 
 /**
  * Every SQL the web service runs, in one place. Ids and names travel as query
@@ -56,19 +56,40 @@ export function segmentMembers(ch: ClickHouseClient, type: SegmentType, name: st
   );
 }
 
-export function atRisk(ch: ClickHouseClient, sort: AtRiskSort, descending: boolean, limit: number, offset: number) {
-  return rows(
+/**
+ * A page of the at-risk list. Sorted by a column of the risk state, the page is cut first and
+ * only its customers' profiles are read, by key; by last purchase, every at-risk customer's
+ * profile is needed to sort. Either way a customer without a profile sorts last.
+ */
+export async function atRisk(ch: ClickHouseClient, sort: AtRiskSort, descending: boolean, limit: number, offset: number): Promise<Row[]> {
+  const order = `${AT_RISK_SORTS[sort]} ${descending ? 'DESC' : 'ASC'} NULLS LAST, customer_id`;
+  if (sort === 'last_purchase') {
+    return rows(
+      ch,
+      `SELECT a.customer_id AS customer_id, a.since AS since, a.drivers AS drivers, a.churn_probability AS churn_probability,
+              a.value_tier AS value_tier, a.clv_12m AS clv_12m, a.alerted AS alerted, p.last_purchase_at AS last_purchase_at,
+              p.revenue_total AS revenue_total
+       FROM at_risk_customers AS a
+       LEFT JOIN (SELECT customer_id, last_purchase_at, revenue_total FROM customer_profiles FINAL
+                  WHERE customer_id IN (SELECT customer_id FROM at_risk_customers)) AS p ON p.customer_id = a.customer_id
+       ORDER BY ${order} LIMIT {limit:UInt32} OFFSET {offset:UInt32}`,
+      { limit, offset },
+    );
+  }
+  const page = await rows(
     ch,
-    `SELECT a.customer_id AS customer_id, a.since AS since, a.drivers AS drivers, a.churn_probability AS churn_probability,
-            a.value_tier AS value_tier, a.clv_12m AS clv_12m, a.alerted AS alerted, p.last_purchase_at AS last_purchase_at,
-            p.revenue_total AS revenue_total
-     FROM at_risk_customers AS a
-     LEFT JOIN (SELECT customer_id, last_purchase_at, revenue_total FROM customer_profiles FINAL
-                WHERE customer_id IN (SELECT customer_id FROM at_risk_customers)) AS p ON p.customer_id = a.customer_id
-     ORDER BY ${AT_RISK_SORTS[sort]} ${descending ? 'DESC' : 'ASC'} NULLS LAST, customer_id
-     LIMIT {limit:UInt32} OFFSET {offset:UInt32}`,
+    `SELECT customer_id, since, drivers, churn_probability, value_tier, clv_12m, alerted FROM at_risk_customers
+     ORDER BY ${order} LIMIT {limit:UInt32} OFFSET {offset:UInt32}`,
     { limit, offset },
   );
+  if (page.length === 0) return page;
+  const profiles = await rows(
+    ch,
+    'SELECT customer_id, last_purchase_at, revenue_total FROM customer_profiles FINAL WHERE customer_id IN {ids:Array(String)}',
+    { ids: page.map((r) => String(r.customer_id)) },
+  );
+  const byId = new Map(profiles.map((p) => [String(p.customer_id), p]));
+  return page.map((r) => ({ ...r, last_purchase_at: byId.get(String(r.customer_id))?.last_purchase_at ?? null, revenue_total: byId.get(String(r.customer_id))?.revenue_total ?? null }));
 }
 
 /** Churned customers by the value they had: win-back candidates, the valuable first. */
@@ -96,14 +117,9 @@ export const totals = (ch: ClickHouseClient) =>
      FROM customer_profiles FINAL`,
   );
 
-/** Share of net revenue from the top 20 % of buyers by revenue (the 80/20 rule). */
+/** Share of net revenue from the top 20 % of buyers (the 80/20 rule), as of the newest full run. */
 export const topFifthShare = (ch: ClickHouseClient) =>
-  rows(
-    ch,
-    `SELECT if(sum(r) = 0, NULL, round(100 * sumIf(r, rn <= ceil(n * 0.2)) / sum(r), 2)) AS top20_share_pct
-     FROM (SELECT toFloat64(revenue_total) AS r, row_number() OVER (ORDER BY revenue_total DESC) AS rn, count() OVER () AS n
-           FROM customer_profiles FINAL WHERE purchases_total > 0)`,
-  );
+  rows(ch, `SELECT top20_share_pct, computed_at FROM ${newestSnapshot(REVENUE_CONCENTRATION_RUNS)} LIMIT 1`);
 
 export const equityTrend = (ch: ClickHouseClient) =>
   rows(
@@ -125,21 +141,28 @@ export const lifecycleMix = (ch: ClickHouseClient) =>
 export const rfmGrid = (ch: ClickHouseClient) =>
   rows(ch, 'SELECT r_score, f_score, rfm_segment, customers, monetary_avg FROM rfm_grid WHERE f_score IS NOT NULL LIMIT 25');
 
+// As of the newest full run (dashboard aggregates): each view is a pass over all history, purchases or surveys.
 export const churnMonthly = (ch: ClickHouseClient) =>
-  rows(ch, 'SELECT toString(month) AS month, active_at_start, churned, churn_rate_pct, retention_rate_pct FROM churn_retention_monthly ORDER BY month DESC LIMIT 24');
+  rows(
+    ch,
+    `SELECT toString(month) AS month, active_at_start, churned, churn_rate_pct, retention_rate_pct FROM ${newestSnapshot(CHURN_RETENTION_RUNS)}
+     ORDER BY month DESC LIMIT 24`,
+  );
 
 export const cohorts = (ch: ClickHouseClient) =>
   rows(
     ch,
-    `SELECT toString(cohort_month) AS cohort, months_since_first, cohort_size, retention_pct FROM cohort_retention
-     WHERE cohort_month >= (SELECT addMonths(max(cohort_month), -11) FROM cohort_retention) AND months_since_first <= 12
+    `WITH snapshot AS ${newestSnapshot(COHORT_RETENTION_RUNS)}
+     SELECT toString(cohort_month) AS cohort, months_since_first, cohort_size, retention_pct FROM snapshot
+     WHERE cohort_month >= (SELECT addMonths(max(cohort_month), -11) FROM snapshot) AND months_since_first <= 12
      ORDER BY cohort, months_since_first LIMIT 200`,
   );
 
 export const satisfaction = (ch: ClickHouseClient) =>
   rows(
     ch,
-    'SELECT toString(month) AS month, csat_responses, csat_satisfied_pct, nps_responses, nps, csat_csi, nps_csi FROM satisfaction_monthly ORDER BY month DESC LIMIT 24',
+    `SELECT toString(month) AS month, csat_responses, csat_satisfied_pct, nps_responses, nps, csat_csi, nps_csi
+     FROM ${newestSnapshot(SATISFACTION_RUNS)} ORDER BY month DESC LIMIT 24`,
   );
 
 export const scoreHistory = (ch: ClickHouseClient, id: string) =>

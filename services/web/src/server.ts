@@ -6,6 +6,7 @@ import { classifyClickHouseError } from '@crm/clickhouse';
 import { isRetriable, type Logger } from '@crm/runtime';
 import * as api from './api.js';
 import { presentedToken, tokenAccepted } from './auth.js';
+import type { DeadLetterSummary } from './dead-letters.js';
 import type { TopicLag } from './lag.js';
 import { OPENAPI } from './openapi.js';
 import { atRiskPage, customerPage, overview, pipelinePage } from './pages.js';
@@ -26,10 +27,12 @@ export interface WebOptions {
   logger: Logger;
   /** The ingest group's lag per input topic; undefined when the broker does not answer. */
   lag?: () => Promise<TopicLag[] | undefined>;
+  /** Dead letters read so far; undefined while the dead-letter topic is not read yet. */
+  deadLetters?: () => DeadLetterSummary | undefined;
 }
 
 /** The dashboard and API as a fastify instance (not listening yet). */
-export function buildServer({ clickhouse, token, logger, lag = async () => undefined }: WebOptions): FastifyInstance {
+export function buildServer({ clickhouse, token, logger, lag = async () => undefined, deadLetters = () => undefined }: WebOptions): FastifyInstance {
   // A 256-character id, percent-encoded as UTF-8, is up to 256 × 12 characters.
   const app = Fastify({ logger: false, routerOptions: { maxParamLength: 256 * 12 } });
 
@@ -74,7 +77,7 @@ export function buildServer({ clickhouse, token, logger, lag = async () => undef
 
   app.get('/', async (_req, reply) => htmlReply(reply, await overview(clickhouse, token)));
   app.get<{ Querystring: Record<string, string> }>('/at-risk', async (req, reply) => htmlReply(reply, await atRiskPage(clickhouse, token, req.query)));
-  app.get('/pipeline', async (_req, reply) => htmlReply(reply, await pipelinePage(clickhouse, token, await lag())));
+  app.get('/pipeline', async (_req, reply) => htmlReply(reply, await pipelinePage(clickhouse, token, await lag(), deadLetters())));
   app.get<{ Querystring: { id?: string } }>('/customer', async (req, reply) => {
     const id = (req.query.id ?? '').trim();
     const rendered = id === '' ? undefined : await customerPage(clickhouse, token, id);

@@ -101,5 +101,6 @@ describe.skipIf(CHROMIUM === undefined)('the dashboard in a browser', () => {
     expect(seen).toMatch(/alpha = 4\.41 ± 0\.31/);
     expect(seen).not.toContain('No full run yet');
     expect(seen).toContain('Kafka did not answer; lag unknown.');
+    expect(seen).toContain('The dead-letter topic is not read yet (Kafka not reachable); counts unknown.');
   });
 });

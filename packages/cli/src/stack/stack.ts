@@ -119,7 +119,8 @@ export function status(config: StackConfig): string[] {
   for (const name of SERVICES) {
     const pid = livePid(paths.run, name);
     if (name === 'web') {
-      lines.push(line(name, pid, pid === undefined ? '' : (dashboardUrl(config) ?? '')));
+      const busy = pid === undefined ? undefined : webPortBusy();
+      lines.push(line(name, pid, pid === undefined ? '' : (busy ?? dashboardUrl(config) ?? '')));
       continue;
     }
     const port = pid === undefined ? undefined : portFromLog(`${paths.logs}/${name}.log`, 'healthPort');
@@ -130,8 +131,9 @@ export function status(config: StackConfig): string[] {
 
 /** The dashboard's URL, as the running web service logged it, with `?token=` when a token is set (as Jupyter prints it); undefined before it listens. */
 export function dashboardUrl(config: StackConfig, env: Env = process.env): string | undefined {
-  const port = portFromLog(`${stackPaths(env).logs}/web.log`, 'webPort');
-  if (port === undefined) return undefined;
+  const web = webLogState(`${stackPaths(env).logs}/web.log`);
+  if (web?.port === undefined) return undefined;
+  const port = web.port;
   const host = ['0.0.0.0', '::'].includes(config.CRM_WEB_HOST) ? '127.0.0.1' : config.CRM_WEB_HOST;
   const token = config.CRM_WEB_TOKEN === undefined ? '' : `?token=${encodeURIComponent(config.CRM_WEB_TOKEN)}`;
   return `http://${host.includes(':') ? `[${host}]` : host}:${port}/${token}`;
@@ -144,7 +146,30 @@ function passwordSource(config: StackConfig): string {
   return 'none';
 }
 
-function portFromLog(file: string, field: 'healthPort' | 'webPort'): number | undefined {
+/** 'waiting: …' while the web service waits for its port (another program holds it); undefined otherwise. */
+function webPortBusy(env: Env = process.env): string | undefined {
+  const web = webLogState(`${stackPaths(env).logs}/web.log`);
+  return web?.busy === undefined ? undefined : `waiting: ${web.busy}`;
+}
+
+/** The web service's newest word on its port: listening on one, or waiting for a taken one (PORT_IN_USE). */
+function webLogState(file: string): { port?: number; busy?: string } | undefined {
+  if (!existsSync(file)) return undefined;
+  for (const text of readFileSync(file, 'utf8').trim().split('\n').reverse()) {
+    const port = /"webPort":(\d+)/.exec(text);
+    if (port) return { port: Number(port[1]) };
+    if (text.includes('"PORT_IN_USE"')) {
+      try {
+        return { busy: String((JSON.parse(text) as { err: { message: string } }).err.message) };
+      } catch {
+        return { busy: 'the dashboard port (CRM_WEB_PORT) is in use by another program' };
+      }
+    }
+  }
+  return undefined;
+}
+
+function portFromLog(file: string, field: 'healthPort'): number | undefined {
   if (!existsSync(file)) return undefined;
   const lines = readFileSync(file, 'utf8').trim().split('\n').reverse();
   for (const text of lines) {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { type ClickHouseClient, type ClickHouseAddress } from '@crm/clickhouse';
+import { refreshDashboardAggregates, type ClickHouseClient, type ClickHouseAddress } from '@crm/clickhouse';
 import { rawOrderRow } from '@crm/sample-data';
 import { migratedDatabase, type TestClickHouse } from '../../../../test/support/clickhouse.js';
 
@@ -81,5 +81,7 @@ export async function seededDatabase(host: TestClickHouse, database: string): Pr
     values: [{ as_of: ts(asOf), r_cuts: [], f_cuts: [], m_cuts: [], tier_cuts: [], keep_cuts: [], customers: 30, mbgnbd_fit_as_of: ts(asOf), gamma_gamma_fit_as_of: null, baseline: false, finished_at: ts(asOf) }],
     format: 'JSONEachRow',
   });
+  // What the full run that wrote these would have refreshed last.
+  await refreshDashboardAggregates(clickhouse);
   return { clickhouse, config };
 }
