@@ -5,3 +5,5 @@ export * from './decode-message.js';
 export * from './streams.js';
 export { STREAMS, type AnyStream } from './streams.js';
 export * from './erase-customer.js';
+export { compactRows, type Row } from './rows.js';
+export * from './group-commit.js';
