@@ -107,7 +107,7 @@ export function surveyRow(e: SurveyEvent, source: SourcePosition): Row {
 /**
  * Rows as JSONCompactEachRow takes them: the column names once, then each row's values in
  * that order. Every builder above lists its columns in one fixed order, so the first row's
- * keys name them all; the body is about 40 % smaller than JSONEachRow's and the engine
+ * keys name them all; the body is 46 % smaller than JSONEachRow's (the mixed load) and the engine
  * parses no key per value. (A missing value becomes null, which the engine reads as the
  * column's default, as it does for an absent key.)
  */
