@@ -23,7 +23,7 @@ const int = (n: number) => Math.round(n).toLocaleString('en-US');
 
 const stack = await startEphemeralStack(say);
 try {
-  const kafka = createKafka({ brokers: [stack.brokers], clientId: 'bench', logger: createLogger('bench', 'error') });
+  const kafka = createKafka({ KAFKA_BROKERS: stack.brokers }, { clientId: 'bench', logger: createLogger('bench', 'error') });
   const lines: string[] = [];
   for (let i = 0; i < Number(values.repeat); i++) {
     const namespace = `peer${i}`;
