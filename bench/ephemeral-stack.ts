@@ -11,7 +11,8 @@ export async function startEphemeralStack(say: (line: string) => void): Promise<
   const broker = await startBroker({ dir, port: await freePort(), controllerPort: await freePort(), heap: '1g' });
   say(`Kafka on ${broker.brokers}`);
   // The measurements take a ClickHouse URL alone, so this host runs without a password (loopback only).
-  const clickhouse = await startTestClickHouse({ password: '' });
+  // The peer is ClickHouse's Kafka engine, which the host's sandbox refuses unless allowed by name.
+  const clickhouse = await startTestClickHouse({ password: '', env: { CRM_CLICKHOUSE_REMOTE_SOURCES: 'kafka' } });
   say(`ClickHouse host on ${clickhouse.url}`);
   return {
     brokers: broker.brokers,
@@ -29,3 +30,14 @@ export function peakRssMiB(pid: number): number {
   const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return match ? Number(match[1]) / 1024 : Number.NaN;
 }
+
+/** CPU time (user + system) a live process has used so far, in seconds. */
+export function cpuSeconds(pid: number): number {
+  // Fields 14 and 15 of /proc/<pid>/stat, counted after the command name (which may hold spaces).
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+}
+
+/** USER_HZ: 100 on every Linux that Node supports. */
+const CLOCK_TICKS = 100;

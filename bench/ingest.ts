@@ -1,7 +1,7 @@
 /**
  * Ingest alone, against its limits (bench/measure-ingest.ts): N messages of
  * the realistic load produced to a fresh broker, then ingest, the bare
- * consumer and the direct insert on the same data. `pnpm bench` runs this and
+ * consumer, the direct insert and chDB in-process on the same data. `pnpm bench` runs this and
  * the rest of the suite.
  *
  *   pnpm bench:ingest [--events 1000000]
@@ -10,7 +10,7 @@ import { parseArgs } from 'node:util';
 import { createKafka, ensureTopics, topicNames } from '@crm/kafka';
 import { createLogger } from '@crm/runtime';
 import { startEphemeralStack } from './ephemeral-stack.js';
-import { measureBareConsumer, measureDirectInsert, measureIngest, produceLoad } from './measure-ingest.js';
+import { measureBareConsumer, measureChdbInProcess, measureDirectInsert, measureIngest, produceLoad } from './measure-ingest.js';
 
 const { values } = parseArgs({ options: { events: { type: 'string', default: '1000000' } } });
 const say = (line: string) => process.stderr.write(`${line}\n`);
@@ -25,12 +25,14 @@ try {
   const ingest = await measureIngest(kafka, { brokers: stack.brokers, clickhouseUrl: stack.clickhouse.url, namespace, database: 'crm' }, topics, load, say);
   const bare = await measureBareConsumer(kafka, topics, load.messages);
   const direct = await measureDirectInsert(stack.clickhouse.url, load, 5000, say);
+  const inProcess = await measureChdbInProcess(load, 5000, say);
   const limit = Math.min(bare.messagesPerSecond, direct.messagesPerSecond);
   const rows = [
     ['messages (malformed, re-deliveries)', `${load.messages.toLocaleString()} (${load.malformed.toLocaleString()}, ${load.redeliveries.toLocaleString()})`],
     ['ingest', `${Math.round(ingest.messagesPerSecond).toLocaleString()} messages/s, peak RSS ${ingest.peakRssMiB.toFixed(0)} MiB, rows ${ingest.exact ? 'exact' : 'MISMATCH'}`],
     ['bare consumer', `${Math.round(bare.messagesPerSecond).toLocaleString()} messages/s`],
     ['direct insert', `${Math.round(direct.messagesPerSecond).toLocaleString()} messages/s (${Math.round(direct.rowsPerSecond).toLocaleString()} rows/s)`],
+    ['chDB in-process insert', `${Math.round(inProcess.messagesPerSecond).toLocaleString()} messages/s (${Math.round(inProcess.rowsPerSecond).toLocaleString()} rows/s)`],
     ['ingest / min(limits)', `${((100 * ingest.messagesPerSecond) / limit).toFixed(0)} %`],
   ];
   const width = Math.max(...rows.map((r) => r[0]!.length));

@@ -8,16 +8,23 @@
  * - the bare consumer: the same topics read by a kafkajs consumer that does
  *   nothing with the messages (the Kafka side of the limit);
  * - direct insert: the same rows inserted straight into ClickHouse in
- *   ingest's batch size (the ClickHouse side of the limit).
+ *   ingest's batch size (the ClickHouse side of the limit);
+ * - chDB in-process: the same rows, in the same format, handed to the embedded
+ *   engine in this process, without HTTP or our host (what the host itself costs).
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
 import type { Kafka } from 'kafkajs';
 import { createProducer, groupId, type TopicNames } from '@crm/kafka';
-import { createClickHouse, migrate, type ClickHouseClient } from '@crm/clickhouse';
-import { decodeMessage, STREAMS } from '@crm/ingest';
+import { createClickHouse, loadMigrations, migrate, type ClickHouseClient } from '@crm/clickhouse';
+import { compactRows, decodeMessage, STREAMS, type Row } from '@crm/ingest';
+import { REPO_ROOT } from '@crm/runtime';
+import { ChdbEngine } from '../services/clickhouse-host/src/chdb-engine.js';
 import { generateLoad, type LoadOptions } from '@crm/sample-data';
 import { spawnService } from '../test/support/processes.js';
 import { committedMessages } from '../test/support/kafka.js';
-import { peakRssMiB } from './ephemeral-stack.js';
+import { cpuSeconds, peakRssMiB } from './ephemeral-stack.js';
 
 export const INPUT_KINDS = ['orders', 'clicks', 'tickets', 'surveys'] as const;
 type Kind = (typeof INPUT_KINDS)[number];
@@ -77,6 +84,11 @@ export interface IngestMeasurement {
   seconds: number;
   messagesPerSecond: number;
   peakRssMiB: number;
+  /**
+   * CPU microseconds per message, of the ingest process and (when its pid was given) of the
+   * ClickHouse host: what a busy machine cannot distort as it does the rate.
+   */
+  cpuUsPerMessage: { ingest: number; host?: number };
   /** Unique event ids per table, against the valid ones produced. */
   exact: boolean;
   counts: Record<Kind, number>;
@@ -84,35 +96,47 @@ export interface IngestMeasurement {
 
 export async function measureIngest(
   kafka: Kafka,
-  env: { brokers: string; clickhouseUrl: string; namespace: string; database: string },
+  env: { brokers: string; clickhouseUrl: string; namespace: string; database: string; group?: string; hostPid?: number },
   topics: TopicNames,
   load: ProducedLoad,
   say: (line: string) => void,
+  /** Another checkout whose ingest to run instead (a baseline measured in the same run). */
+  checkout = REPO_ROOT,
 ): Promise<IngestMeasurement> {
   const inputTopics = INPUT_KINDS.map((k) => topics[k]);
   const started = Date.now();
-  const ingest = spawnService('services/ingest/src/main.ts', {
+  const ingest = spawnService(join(relative(REPO_ROOT, checkout), 'services/ingest/src/main.ts'), {
     KAFKA_BROKERS: env.brokers,
     CLICKHOUSE_URL: env.clickhouseUrl,
     CLICKHOUSE_DATABASE: env.database,
     CRM_TOPIC_NAMESPACE: env.namespace,
     INGEST_HEALTH_PORT: '0',
     LOG_LEVEL: 'warn',
-  });
+    INGEST_GROUP_ID: env.group ?? 'crm-ingest',
+    // e.g. BENCH_INGEST_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the ingest process.
+  }, (process.env.BENCH_INGEST_NODE_ARGS ?? '').split(' ').filter(Boolean));
   let peak = 0;
+  let lastSaid = 0;
+  let ingestCpu = 0;
+  const hostCpuBefore = env.hostPid === undefined ? 0 : cpuSeconds(env.hostPid);
   try {
     for (let committed = 0; committed < load.messages; ) {
-      await new Promise((r) => setTimeout(r, 1000));
+      // A quarter second: the end of a 10-second run is not overstated by up to a second.
+      await new Promise((r) => setTimeout(r, 250));
       if (ingest.child.exitCode !== null) throw new Error(`ingest exited with ${ingest.child.exitCode}`);
       peak = Math.max(peak, peakRssMiB(ingest.child.pid!));
-      committed = await committedMessages(kafka, groupId(env.namespace, 'crm-ingest'), inputTopics);
+      ingestCpu = cpuSeconds(ingest.child.pid!);
+      committed = await committedMessages(kafka, groupId(env.namespace, env.group ?? 'crm-ingest'), inputTopics);
       const seconds = (Date.now() - started) / 1000;
+      if (committed < load.messages && Date.now() - lastSaid < 1000) continue;
+      lastSaid = Date.now();
       say(`  ingested ${committed.toLocaleString()}/${load.messages.toLocaleString()} (${Math.round(committed / seconds).toLocaleString()} messages/s)`);
     }
   } finally {
     await ingest.kill('SIGTERM');
   }
   const seconds = (Date.now() - started) / 1000;
+  const hostCpu = env.hostPid === undefined ? undefined : cpuSeconds(env.hostPid) - hostCpuBefore;
   const clickhouse = createClickHouse({ CLICKHOUSE_URL: env.clickhouseUrl, CLICKHOUSE_USER: 'default', CLICKHOUSE_PASSWORD: '', CLICKHOUSE_DATABASE: env.database });
   const counts = {} as Record<Kind, number>;
   for (const kind of INPUT_KINDS) counts[kind] = await scalar(clickhouse, `SELECT uniqExact(event_id) AS n FROM ${kind}`);
@@ -121,6 +145,7 @@ export async function measureIngest(
     seconds,
     messagesPerSecond: load.messages / seconds,
     peakRssMiB: peak,
+    cpuUsPerMessage: { ingest: (1e6 * ingestCpu) / load.messages, ...(hostCpu === undefined ? {} : { host: (1e6 * hostCpu) / load.messages }) },
     exact: INPUT_KINDS.every((k) => counts[k] === load.valid[k].size),
     counts,
   };
@@ -148,25 +173,22 @@ export async function measureBareConsumer(kafka: Kafka, topics: TopicNames, mess
   return { seconds, messagesPerSecond: messages / seconds };
 }
 
+type InsertMeasurement = { seconds: number; rowsPerSecond: number; messagesPerSecond: number; rows: number };
+
 /**
- * The same rows straight into ClickHouse (a fresh database), in batches like
- * ingest's; only the insert calls are timed. The load is generated again from
- * its seed, so nothing has to be held in memory.
+ * The load's valid rows, generated again from its seed (so nothing has to be held in memory),
+ * given to `insert` in batches of `batchSize` per table; only the insert calls are timed.
  */
-export async function measureDirectInsert(
-  clickhouseUrl: string,
+async function insertInBatches(
   load: ProducedLoad,
   batchSize: number,
+  insert: (table: string, rows: Row[]) => Promise<void>,
   say: (line: string) => void,
-): Promise<{ seconds: number; rowsPerSecond: number; messagesPerSecond: number; rows: number }> {
-  const database = `bench_direct_${Date.now()}`;
-  const admin = createClickHouse({ CLICKHOUSE_URL: clickhouseUrl, CLICKHOUSE_USER: 'default', CLICKHOUSE_PASSWORD: '', CLICKHOUSE_DATABASE: database }, { database: false });
-  await migrate(admin, database);
-  await admin.close();
-  const clickhouse = createClickHouse({ CLICKHOUSE_URL: clickhouseUrl, CLICKHOUSE_USER: 'default', CLICKHOUSE_PASSWORD: '', CLICKHOUSE_DATABASE: database });
+  where: string,
+): Promise<InsertMeasurement> {
   const streams = new Map(STREAMS.map((s) => [s.topic, s]));
   const context = { now: Date.now(), maxFutureSkewMs: 300_000, maxMessageBytes: 1_048_576, reportingCurrency: 'USD', fxRates: { USD: 1 } };
-  const pending = new Map<string, unknown[]>();
+  const pending = new Map<string, Row[]>();
   let rows = 0;
   let insertMs = 0;
   const flush = async (table: string) => {
@@ -174,32 +196,76 @@ export async function measureDirectInsert(
     if (values.length === 0) return;
     pending.set(table, []);
     const t = performance.now();
-    await clickhouse.insert({ table, values, format: 'JSONEachRow' });
+    await insert(table, values);
     insertMs += performance.now() - t;
     rows += values.length;
   };
   let offset = 0;
-  try {
-    for (const chunk of generateLoad(load.options)) {
-      for (const m of chunk.messages) {
-        const mapped = decodeMessage(streams.get(m.topic)!, { value: m.value, headers: m.headers, partition: 0, offset: String(offset++) }, context);
-        if (!mapped.ok) continue;
-        for (const { table, row } of mapped.rows) {
-          const list = pending.get(table) ?? [];
-          list.push(row);
-          pending.set(table, list);
-          if (list.length >= batchSize) await flush(table);
-        }
+  for (const chunk of generateLoad(load.options)) {
+    for (const m of chunk.messages) {
+      const mapped = decodeMessage(streams.get(m.topic)!, { value: m.value, headers: m.headers, partition: 0, offset: String(offset++) }, context);
+      if (!mapped.ok) continue;
+      for (const { table, row } of mapped.rows) {
+        const list = pending.get(table) ?? [];
+        list.push(row);
+        pending.set(table, list);
+        if (list.length >= batchSize) await flush(table);
       }
-      if (chunk.index % 20 === 19) say(`  inserted ${rows.toLocaleString()} rows directly`);
     }
-    for (const table of [...pending.keys()]) await flush(table);
+    if (chunk.index % 20 === 19) say(`  inserted ${rows.toLocaleString()} rows ${where}`);
+  }
+  for (const table of [...pending.keys()]) await flush(table);
+  const seconds = insertMs / 1000;
+  return { seconds, rowsPerSecond: rows / seconds, messagesPerSecond: load.messages / seconds, rows };
+}
+
+/** The same rows straight into ClickHouse (a fresh database) through the client and our host, in ingest's format. */
+export async function measureDirectInsert(clickhouseUrl: string, load: ProducedLoad, batchSize: number, say: (line: string) => void): Promise<InsertMeasurement> {
+  const database = `bench_direct_${Date.now()}`;
+  const admin = createClickHouse({ CLICKHOUSE_URL: clickhouseUrl, CLICKHOUSE_USER: 'default', CLICKHOUSE_PASSWORD: '', CLICKHOUSE_DATABASE: database }, { database: false });
+  await migrate(admin, database);
+  await admin.close();
+  const clickhouse = createClickHouse({ CLICKHOUSE_URL: clickhouseUrl, CLICKHOUSE_USER: 'default', CLICKHOUSE_PASSWORD: '', CLICKHOUSE_DATABASE: database });
+  try {
+    return await insertInBatches(load, batchSize, async (table, rows) => void (await clickhouse.insert({ table, ...compactRows(rows), format: 'JSONCompactEachRow' })), say, 'directly');
   } finally {
     await clickhouse.command({ query: `DROP DATABASE IF EXISTS ${database}` }).catch(() => undefined);
     await clickhouse.close();
   }
-  const seconds = insertMs / 1000;
-  return { seconds, rowsPerSecond: rows / seconds, messagesPerSecond: load.messages / seconds, rows };
+}
+
+/**
+ * The same rows, batches and format as the direct insert, handed to chDB inside this process
+ * (the native insert our host's engine also uses, a Buffer per insert): no HTTP, no spool file,
+ * no host. Serialising each batch is timed, as the client's is in the direct insert.
+ */
+export async function measureChdbInProcess(load: ProducedLoad, batchSize: number, say: (line: string) => void): Promise<InsertMeasurement> {
+  const dir = mkdtempSync(join(tmpdir(), 'crm-bench-chdb-'));
+  const engine = ChdbEngine.open(dir);
+  const connection = engine.connect();
+  const native = engine.native;
+  try {
+    await native.QueryAsyncConnection(connection, 'CREATE DATABASE IF NOT EXISTS crm', 'TabSeparated');
+    await native.QueryAsyncConnection(connection, 'USE crm', 'TabSeparated');
+    // As our client sets it on every request.
+    await native.QueryAsyncConnection(connection, "SET date_time_input_format = 'best_effort'", 'TabSeparated');
+    for (const migration of loadMigrations()) for (const statement of migration.statements) await native.QueryAsyncConnection(connection, statement.replaceAll('{database}', 'crm'), 'TabSeparated');
+    return await insertInBatches(
+      load,
+      batchSize,
+      async (table, rows) => {
+        const compact = compactRows(rows);
+        const body = Buffer.from(compact.values.map((v) => JSON.stringify(v)).join('\n'));
+        await native.InsertRawAsyncConnection(connection, `INSERT INTO ${table} (${compact.columns.join(', ')}) FORMAT JSONCompactEachRow`, body, false);
+      },
+      say,
+      'into chDB in-process',
+    );
+  } finally {
+    engine.disconnect(connection);
+    engine.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 async function scalar(clickhouse: ClickHouseClient, query: string): Promise<number> {

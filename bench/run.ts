@@ -6,7 +6,8 @@
  *
  * 1. the realistic load (`generateLoad`) produced to a fresh broker;
  * 2. ingest end to end on it, the bare consumer and the direct insert on the
- *    same data (the limit), ingest as a fraction of the smaller;
+ *    same data (the limit), ingest as a fraction of the smaller, and the same
+ *    rows inserted by chDB in-process (what the host itself costs);
  * 3. the peer — ClickHouse's Kafka engine with materialized views — and our
  *    ingest on one JSON click topic, as a ratio;
  * 4. scoring of 100 000 and 1 000 000 customers (time, memory);
@@ -22,8 +23,8 @@ import { parseArgs } from 'node:util';
 import { createKafka, ensureTopics, topicNames } from '@crm/kafka';
 import { createClickHouse, migrate } from '@crm/clickhouse';
 import { createLogger, REPO_ROOT } from '@crm/runtime';
-import { peakRssMiB, startEphemeralStack } from './ephemeral-stack.js';
-import { measureBareConsumer, measureDirectInsert, measureIngest, produceLoad } from './measure-ingest.js';
+import { cpuSeconds, peakRssMiB, startEphemeralStack } from './ephemeral-stack.js';
+import { measureBareConsumer, measureChdbInProcess, measureDirectInsert, measureIngest, produceLoad } from './measure-ingest.js';
 import { measureKafkaEnginePeer } from './kafka-engine-peer.js';
 import { measureScoring } from './scoring.js';
 import { measureLatency } from './latency.js';
@@ -92,9 +93,12 @@ try {
     say('direct insert…');
     const direct = await measureDirectInsert(stack.clickhouse.url, load, 5000, say);
     row('limit: direct insert of the same rows', `${int(direct.messagesPerSecond)} messages/s (${int(direct.rowsPerSecond)} rows/s)`);
+    say('chDB in-process insert…');
+    const inProcess = await measureChdbInProcess(load, 5000, say);
+    row('limit: chDB in-process insert of the same rows', `${int(inProcess.messagesPerSecond)} messages/s (${int(inProcess.rowsPerSecond)} rows/s)`);
     const limit = Math.min(bare.messagesPerSecond, direct.messagesPerSecond);
     row('ingest / smaller limit', `${((100 * ingest.messagesPerSecond) / limit).toFixed(0)} % of ${bare.messagesPerSecond < direct.messagesPerSecond ? 'the bare consumer' : 'the direct insert'}`);
-    results.ingest = { load: { messages: load.messages, malformed: load.malformed, redeliveries: load.redeliveries, kinds }, ingest, bare, direct };
+    results.ingest = { load: { messages: load.messages, malformed: load.malformed, redeliveries: load.redeliveries, kinds }, ingest, bare, direct, inProcess };
   }
   row('ClickHouse host peak RSS (after ingest)', `${int(peakRssMiB(stack.clickhouse.pid!))} MiB`);
 
@@ -106,17 +110,20 @@ try {
     const events = Number(values['peer-events']);
     say(`producing ${int(events)} JSON click messages for the peer comparison…`);
     const load = await produceLoad(kafka, topics, { seed: 77, events, avroShare: 0, malformedShare: 0, end: new Date(Date.now() - 86_400_000) }, say, ['clicks']);
-    const ours = await measureIngest(kafka, { brokers: stack.brokers, clickhouseUrl: stack.clickhouse.url, namespace, database: 'peer_ours' }, topics, load, say);
+    const ours = await measureIngest(kafka, { brokers: stack.brokers, clickhouseUrl: stack.clickhouse.url, namespace, database: 'peer_ours', hostPid: stack.clickhouse.pid! }, topics, load, say);
     const database = 'peer_theirs';
     const admin = createClickHouse({ CLICKHOUSE_URL: stack.clickhouse.url, CLICKHOUSE_USER: 'default', CLICKHOUSE_PASSWORD: '', CLICKHOUSE_DATABASE: database }, { database: false });
     await migrate(admin, database);
     say('peer: ClickHouse Kafka engine + materialized views…');
+    const hostCpuBefore = cpuSeconds(stack.clickhouse.pid!);
     const peer = await measureKafkaEnginePeer({ clickhouse: admin, brokers: stack.brokers, topic: topics.clicks, database, expectedRows: load.valid.clicks.size, say });
+    const peerCpuUs = (1e6 * (cpuSeconds(stack.clickhouse.pid!) - hostCpuBefore)) / load.messages;
     await admin.close();
     row('ours on the click topic', `${int(ours.messagesPerSecond)} messages/s, rows ${ours.exact ? 'exact' : 'MISMATCH'}`);
     row('peer: Kafka engine + MV, same topic, same table', `${int(peer.rowsPerSecond)} rows/s (${peer.rows === load.valid.clicks.size ? 'exact' : `${int(peer.rows)} of ${int(load.valid.clicks.size)}`}; ${int(peer.insertedRows - peer.rows)} re-read)`);
+    row('CPU per click message: ours, peer', `ingest ${int(ours.cpuUsPerMessage.ingest)} µs + host ${int(ours.cpuUsPerMessage.host ?? NaN)} µs; peer (host) ${int(peerCpuUs)} µs`);
     row('ours / peer', `${(ours.messagesPerSecond / peer.rowsPerSecond).toFixed(2)}×`);
-    results.peer = { messages: load.messages, ours, peer };
+    results.peer = { messages: load.messages, ours, peer, peerCpuUsPerMessage: peerCpuUs };
   }
 
   // 5 before 4: latency needs the shared stack, scoring brings its own hosts.

@@ -20,7 +20,7 @@ export interface TestClickHouse {
  * where TESTCONTAINERS=1. Either way tests reach it over HTTP.
  * `password`: a random one by default; '' for callers that reach the host by URL alone (the benchmarks).
  */
-export async function startTestClickHouse(options: { password?: string } = {}): Promise<TestClickHouse> {
+export async function startTestClickHouse(options: { password?: string; env?: Record<string, string> } = {}): Promise<TestClickHouse> {
   if (process.env.TESTCONTAINERS === '1') {
     const { startClickHouseContainer } = await import('./containers.js');
     return startClickHouseContainer();
@@ -28,7 +28,7 @@ export async function startTestClickHouse(options: { password?: string } = {}): 
   const dir = mkdtempSync(join(tmpdir(), 'crm-test-ch-'));
   // A password, as `crm up` gives the host one, so every test that uses this host goes through authentication.
   const password = options.password ?? randomBytes(12).toString('hex');
-  const host = spawnService('services/clickhouse-host/src/main.ts', { CRM_CLICKHOUSE_PORT: '0', CRM_CLICKHOUSE_DATA_DIR: dir, CLICKHOUSE_PASSWORD: password });
+  const host = spawnService('services/clickhouse-host/src/main.ts', { CRM_CLICKHOUSE_PORT: '0', CRM_CLICKHOUSE_DATA_DIR: dir, CLICKHOUSE_PASSWORD: password, ...options.env });
   const listening = await host.waitForLog((l) => l.msg === 'listening', 120_000);
   return {
     url: String(listening.url),

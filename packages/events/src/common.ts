@@ -12,6 +12,8 @@ export function isStorableInstant(ms: number): boolean {
 }
 
 /** ISO-8601 with an explicit offset (`Z` or `±hh:mm`), as DESIGN.md requires of JSON events, within the storable range. */
+export const ISO_INSTANT_PATTERN = z.regexes.datetime({ offset: true, precision: null, local: false } as Parameters<typeof z.regexes.datetime>[0]);
+
 export const isoInstant = z.iso
   .datetime({ offset: true, message: 'expected an ISO-8601 instant with offset' })
   .refine((text) => isStorableInstant(Date.parse(text)), {
@@ -27,7 +29,7 @@ export const isoInstant = z.iso
 export const wellFormedText = (s: string) => (s as string & { isWellFormed(): boolean }).isWellFormed();
 export const WELL_FORMED_MESSAGE = 'not well-formed Unicode (a lone UTF-16 surrogate)';
 
-const ISO_4217 = new Set(Intl.supportedValuesOf('currency'));
+export const ISO_4217: ReadonlySet<string> = new Set(Intl.supportedValuesOf('currency'));
 
 export const currencyCode = z
   .string()

@@ -5,7 +5,7 @@ import avro from 'avsc';
 import type { z } from 'zod';
 import type { AvroNamed } from './avro-schema.js';
 import { fingerprintBytes, rabinFingerprint } from './rabin.js';
-import { zodFromAvro } from './zod-from-avro.js';
+import { acceptorFromAvro, zodFromAvro, type Acceptor } from './zod-from-avro.js';
 
 export const SCHEMAS_DIR = join(dirname(fileURLToPath(import.meta.url)), '../../../schemas');
 
@@ -20,6 +20,8 @@ export interface EventSchema {
   source: AvroNamed;
   avro: avro.Type;
   json: z.ZodType;
+  /** The validator's accept path compiled to plain checks: its output, or UNDECIDED (then `json` decides). */
+  accept: Acceptor;
   fingerprint: bigint;
   /** The 8 bytes after the single-object marker. */
   fingerprintBytes: Buffer;
@@ -35,6 +37,7 @@ function load(name: SchemaName): EventSchema {
     source,
     avro: type,
     json: zodFromAvro(source),
+    accept: acceptorFromAvro(source),
     fingerprint,
     fingerprintBytes: fingerprintBytes(fingerprint),
   };

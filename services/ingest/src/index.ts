@@ -5,4 +5,5 @@ export * from './decode-message.js';
 export * from './streams.js';
 export { STREAMS, type AnyStream } from './streams.js';
 export * from './erase-customer.js';
-export { orderRow, surveyRow } from './rows.js';
+export { compactRows, orderRow, surveyRow, type Row } from './rows.js';
+export * from './group-commit.js';

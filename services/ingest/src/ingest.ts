@@ -14,7 +14,8 @@ import { classifyClickHouseError, createClickHouse, migrateOnStart, suppressedId
 import type { IngestConfig } from './config.js';
 import { createIngestMetrics } from './metrics.js';
 import { processBatch } from './process-batch.js';
-import type { Row } from './rows.js';
+import { compactRows, type Row } from './rows.js';
+import { groupCommit } from './group-commit.js';
 import { STREAMS, type AnyStream } from './streams.js';
 import { suppressionCache } from './suppression.js';
 import { eraseCustomer } from './erase-customer.js';
@@ -81,6 +82,7 @@ export async function startIngest(config: IngestConfig, logger: Logger, options:
   const maxDeadLetterSendBytes = Math.min(config.INGEST_DEAD_LETTER_MAX_SEND_BYTES, topicLimit === undefined ? Infinity : Math.floor(topicLimit * 0.95));
   const streamByTopic = new Map<string, AnyStream>(STREAMS.map((stream) => [topics[stream.topic], stream]));
   const heartbeatIntervalMs = Math.floor(config.INGEST_SESSION_TIMEOUT_MS / 10);
+  const write = groupCommit((table, rows) => writeRows(clickhouse, table, rows, logger, stopping.signal, metrics));
   consumer = superviseConsumer({
     name: 'consumer',
     readiness,
@@ -127,7 +129,7 @@ export async function startIngest(config: IngestConfig, logger: Logger, options:
                   logger.info({ topic: batch.topic, partition: batch.partition, size: batch.messages.length }, 'batch decoded');
                   if (config.INGEST_TEST_DELAY_BEFORE_WRITE_MS > 0) await sleep(config.INGEST_TEST_DELAY_BEFORE_WRITE_MS);
                 },
-                writeRows: (table, rows) => writeRows(clickhouse, table, rows, logger, stopping.signal, metrics),
+                writeRows: write,
                 sendDeadLetters: async (messages) => {
                   await producer.send({ topic: topics.deadLetter, acks: -1, messages });
                 },
@@ -219,7 +221,7 @@ async function writeRows(
   await retry(
     async () => {
       try {
-        await clickhouse.insert({ table, values: rows, format: 'JSONEachRow' });
+        await clickhouse.insert({ table, ...compactRows(rows), format: 'JSONCompactEachRow' });
       } catch (error) {
         throw classifyClickHouseError(error, `insert ${rows.length} rows into ${table}`);
       }

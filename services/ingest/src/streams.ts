@@ -38,7 +38,7 @@ const clicks: Stream<'clicks'> = {
   topic: 'clicks',
   toRows(event, source) {
     const rows: TableRows = [{ table: 'clicks', row: clickRow(event, source) }];
-    if (event.customer_id !== null) rows.push({ table: 'identity_links', row: identityLinkRow({ ...event, customer_id: event.customer_id }) });
+    if (event.customer_id !== null) rows.push({ table: 'identity_links', row: identityLinkRow(event, event.customer_id) });
     return { ok: true, rows };
   },
 };
