@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '@crm/runtime';
-import { SCORING_TABLES, type ClickHouseClient } from '../src/index.js';
+import { DASHBOARD_AGGREGATES, SCORING_TABLES, type ClickHouseClient } from '../src/index.js';
 import { migratedDatabase, startTestClickHouse, type TestClickHouse } from '../../../test/support/clickhouse.js';
 
 /** The users docker-compose.yml gives the services, and the GRANTs of each, read from the file ClickHouse reads. */
@@ -55,8 +55,12 @@ describe('the services\' ClickHouse users (docker-compose.yml)', () => {
     expect(objectsWith(grants('crm_scoring'), 'INSERT')).toEqual([...SCORING_TABLES.map((t) => `crm.${t.name}`), 'crm.scoring_*'].sort());
     expect(objectsWith(grants('crm_publisher'), 'INSERT')).toEqual(['crm.publisher_marks', 'crm.publisher_progress', 'crm.publisher_skipped']);
     expect(grants('crm_web').map(parse).every((g) => g.privileges.join() === 'SELECT')).toBe(true);
-    // DDL and deletes: scoring's own scratch tables and outbox trim only; migrations and erasure are the admin's.
+    // DDL and deletes: scoring's own scratch tables, outbox trim and dashboard snapshots only; migrations and erasure are the admin's.
     const ddl = [...users].flatMap(([user, gs]) => gs.map(parse).filter((g) => g.privileges.some((p) => /CREATE|DROP|ALTER|TRUNCATE|ALL/.test(p))).map((g) => `${user} ${g.privileges.join(',')} ${g.object}`));
-    expect(ddl.sort()).toEqual(['crm_scoring ALTER DELETE crm.segment_changes', 'crm_scoring CREATE TABLE,DROP TABLE,INSERT crm.scoring_*']);
+    expect(ddl.sort()).toEqual([
+      ...DASHBOARD_AGGREGATES.map(({ table }) => `crm_scoring INSERT,ALTER DELETE crm.${table.name}`),
+      'crm_scoring ALTER DELETE crm.segment_changes',
+      'crm_scoring CREATE TABLE,DROP TABLE,INSERT crm.scoring_*',
+    ].sort());
   });
 });
