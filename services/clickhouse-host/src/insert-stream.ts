@@ -150,7 +150,12 @@ async function spoolInsert(plan: InsertPlan, first: Buffer[], rest: AsyncIterato
       out.end(() => resolve());
     });
   } catch (error) {
+    // A write may still be in flight (a body refused mid-stream, e.g. at its size limit): when it
+    // completes it reports ERR_STREAM_DESTROYED as an 'error', which without a listener is an
+    // uncaught exception that stops the host. Swallow it and remove the file once it is closed.
+    out.on('error', () => undefined);
     out.destroy();
+    if (!out.closed) await new Promise((resolve) => out.once('close', resolve));
     await rm(file, { force: true });
     throw error;
   }
