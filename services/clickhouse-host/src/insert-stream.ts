@@ -155,7 +155,7 @@ async function spoolInsert(plan: InsertPlan, first: Buffer[], rest: AsyncIterato
     // uncaught exception that stops the host. Swallow it and remove the file once it is closed.
     out.on('error', () => undefined);
     out.destroy();
-    if (!out.closed) await new Promise((resolve) => out.once('close', resolve));
+    if (!out.closed) await new Promise<void>((resolve) => out.once('close', () => resolve()));
     await rm(file, { force: true });
     throw error;
   }
