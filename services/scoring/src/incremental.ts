@@ -1,9 +1,9 @@
-import type { Admin } from 'kafkajs';
 import { createKafka, groupId, superviseConsumer, topicNames } from '@crm/kafka';
 import { classifyClickHouseError, type ClickHouseClient } from '@crm/clickhouse';
 import { sleep, type Logger, type Readiness } from '@crm/runtime';
 import { changedCustomers, RESCORING_STREAMS, type RescoringStream } from './changed-customers.js';
 import { createCoalescingQueue } from './coalescing-queue.js';
+import { ingestProgress } from './ingest-progress.js';
 import type { ScoringConfig } from './config.js';
 import type { ScoringParameters } from './parameters.js';
 import { rescoreCustomers } from './run.js';
@@ -41,6 +41,10 @@ export function startIncrementalUpdates(deps: {
   const streamByTopic = new Map<string, RescoringStream>(RESCORING_STREAMS.map((s) => [topics[s], s]));
   const ingestGroup = groupId(config.CRM_TOPIC_NAMESPACE, config.INGEST_GROUP_ID);
   const basis = basisCache(() => newestRun());
+  const ingestWrote = ingestProgress(async () => {
+    const answer = await admin.fetchOffsets({ groupId: ingestGroup, topics: [...streamByTopic.keys()] });
+    return new Map(answer.map((t) => [t.topic, new Map(t.partitions.map((p) => [p.partition, BigInt(p.offset)]))]));
+  }, INGEST_POLL_MS);
   const rescoring = createCoalescingQueue<string>(async (customers) => {
     try {
       const result = await rescoreCustomers(clickhouse, customers, new Date(), parameters, lock, logger, basis);
@@ -99,7 +103,7 @@ export function startIncrementalUpdates(deps: {
           const work = (async () => {
             if (customers.length === 0) return;
             const fetched = Date.now();
-            const written = await waitForIngest(admin, ingestGroup, topic, partition, BigInt(next), config.SCORING_INCREMENTAL_WAIT_MS);
+            const written = await ingestWrote.reached(topic, partition, BigInt(next), config.SCORING_INCREMENTAL_WAIT_MS);
             if (!written) logger.warn({ topic, partition }, 'ingest has not written the batch in time; re-scoring with what is there');
             const ingested = Date.now();
             await rescoring.submit(customers);
@@ -130,29 +134,11 @@ export function startIncrementalUpdates(deps: {
   return {
     stop: async () => {
       await consumer.current()?.stop().catch(() => undefined);
+      ingestWrote.stop();
       // Let re-scores in flight finish and commit, within reason; what does not is re-read next time.
       await Promise.race([Promise.all([...partitions.values()].map((p) => p.commits)), sleep(10_000)]);
       await consumer.stop();
       await admin.disconnect().catch(() => undefined);
     },
   };
-}
-
-/** Whether ingest's committed offset reached `next` on this partition before the deadline. */
-async function waitForIngest(
-  admin: Admin,
-  ingestGroup: string,
-  topic: string,
-  partition: number,
-  next: bigint,
-  waitMs: number,
-): Promise<boolean> {
-  const deadline = Date.now() + waitMs;
-  for (;;) {
-    const [offsets] = await admin.fetchOffsets({ groupId: ingestGroup, topics: [topic] });
-    const committed = offsets?.partitions.find((p) => p.partition === partition)?.offset ?? '-1';
-    if (BigInt(committed) >= next) return true;
-    if (Date.now() >= deadline) return false;
-    await sleep(INGEST_POLL_MS);
-  }
 }
