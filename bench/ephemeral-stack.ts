@@ -12,7 +12,13 @@ export async function startEphemeralStack(say: (line: string) => void): Promise<
   say(`Kafka on ${broker.brokers}`);
   // The measurements take a ClickHouse URL alone, so this host runs without a password (loopback only).
   // The peer is ClickHouse's Kafka engine, which the host's sandbox refuses unless allowed by name.
-  const clickhouse = await startTestClickHouse({ password: '', env: { CRM_CLICKHOUSE_REMOTE_SOURCES: 'kafka' } });
+  // BENCH_DUMP=<dir>: the host logs every query (debug) into <dir>/host.jsonl.
+  const dump = process.env.BENCH_DUMP;
+  const clickhouse = await startTestClickHouse({
+    password: '',
+    env: { CRM_CLICKHOUSE_REMOTE_SOURCES: 'kafka', ...(dump && { LOG_LEVEL: 'debug' }) },
+    ...(dump && { logTo: join(dump, 'host.jsonl') }),
+  });
   say(`ClickHouse host on ${clickhouse.url}`);
   return {
     brokers: broker.brokers,

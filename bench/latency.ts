@@ -8,8 +8,13 @@
  * of the resulting event at a subscriber.
  *
  *   pnpm bench:latency [--seconds 60] [--rate 300] [--probes 40]
+ *
+ * BENCH_PHASES=1 adds where an update's time goes (trace: every statement);
+ * BENCH_DUMP=<dir> writes each service's log, and the host's per-query lines, there as JSON lines.
  */
 import { randomUUID } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import { decodeEvent, encodeEvent, type CustomerAtRiskEvent, type EventsByName, type OrderEvent, type SegmentChangeEvent, type TicketEvent } from '@crm/events';
@@ -97,7 +102,7 @@ export async function measureLatency(options: LatencyOptions): Promise<LatencyRe
 
   // A history for the fits and the tiers, ingested before the services that score it start.
   const history = generateOrderEvents({ seed: 4242, customers: 3000, end: new Date(Date.now() - DAY), days: 700, idPrefix: 'hist' });
-  const services: Record<string, ServiceProcess> = { ingest: spawnService('services/ingest/src/main.ts', env) };
+  const services: Record<string, ServiceProcess> = { ingest: spawnService('services/ingest/src/main.ts', { ...env, ...(process.env.BENCH_DUMP && { LOG_LEVEL: 'info' }) }) };
   const clickhouse = createClickHouse({ CLICKHOUSE_URL: options.clickhouseUrl, CLICKHOUSE_USER: 'default', CLICKHOUSE_PASSWORD: '', CLICKHOUSE_DATABASE: database });
   try {
     await send('orders', history);
@@ -105,7 +110,7 @@ export async function measureLatency(options: LatencyOptions): Promise<LatencyRe
     const distinctHistory = new Set(history.map((e) => e.event_id)).size;
     while ((await scalar('SELECT uniqExact(event_id) AS n FROM orders').catch(() => 0)) < distinctHistory) await sleep(500);
     say(`history ingested: ${distinctHistory.toLocaleString()} order events`);
-    services.scoring = spawnService('services/scoring/src/main.ts', { ...env, LOG_LEVEL: process.env.BENCH_PHASES ? 'debug' : 'info' });
+    services.scoring = spawnService('services/scoring/src/main.ts', { ...env, LOG_LEVEL: process.env.BENCH_PHASES === 'trace' ? 'trace' : process.env.BENCH_PHASES ? 'debug' : 'info' });
     services.publisher = spawnService('services/publisher/src/main.ts', env);
     // The commit mark is the last write of a run: its profiles are in place.
     while ((await scalar('SELECT count() AS n FROM outbox_commits').catch(() => 0)) === 0) await sleep(500);
@@ -208,6 +213,8 @@ export async function measureLatency(options: LatencyOptions): Promise<LatencyRe
       for (const l of services.scoring!.lines.filter((x) => x.msg === 'scoring phase done')) phases.set(String(l.phase), [...(phases.get(String(l.phase)) ?? []), Number(l.ms)]);
       for (const [phase, ms] of phases) say(`  phase ${phase}: median ${percentiles(ms, ms.length).p50} ms over ${ms.length}`);
     }
+    const dump = process.env.BENCH_DUMP;
+    if (dump) for (const [name, s] of Object.entries(services)) writeFileSync(join(dump, `${name}.jsonl`), s.lines.map((l) => JSON.stringify(l)).join('\n'));
     const peak = Object.fromEntries(Object.entries(services).map(([name, s]) => [name, peakRssMiB(s.child.pid!)]));
     return {
       complaintToAtRisk: percentiles(latencies('atRisk'), produced.atRisk.size),

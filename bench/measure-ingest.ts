@@ -161,7 +161,7 @@ export async function measureBareConsumer(kafka: Kafka, topics: TopicNames, mess
   await new Promise<void>((resolve) => {
     void consumer.run({
       // The same concurrency as ingest's default INGEST_PARTITIONS_CONCURRENTLY.
-      partitionsConsumedConcurrently: 4,
+      partitionsConsumedConcurrently: 32,
       eachBatch: async ({ batch }) => {
         seen += batch.messages.length;
         if (seen >= messages) resolve();

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnService } from './processes.js';
@@ -19,8 +19,9 @@ export interface TestClickHouse {
  * data directory (exactly what `crm up` runs), or a testcontainers server
  * where TESTCONTAINERS=1. Either way tests reach it over HTTP.
  * `password`: a random one by default; '' for callers that reach the host by URL alone (the benchmarks).
+ * `logTo`: a file that receives the host's log (JSON lines) when it stops.
  */
-export async function startTestClickHouse(options: { password?: string; env?: Record<string, string> } = {}): Promise<TestClickHouse> {
+export async function startTestClickHouse(options: { password?: string; env?: Record<string, string>; logTo?: string } = {}): Promise<TestClickHouse> {
   if (process.env.TESTCONTAINERS === '1') {
     const { startClickHouseContainer } = await import('./containers.js');
     return startClickHouseContainer();
@@ -37,6 +38,7 @@ export async function startTestClickHouse(options: { password?: string; env?: Re
     pid: host.child.pid!,
     stop: async () => {
       await host.kill('SIGTERM');
+      if (options.logTo) writeFileSync(options.logTo, host.lines.map((l) => JSON.stringify(l)).join('\n'));
       rmSync(dir, { recursive: true, force: true });
     },
   };

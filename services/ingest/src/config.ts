@@ -23,8 +23,13 @@ export const ingestConfigSchema = z.object({
    * lowers it further. A dead letter larger than it keeps a prefix of its value (dlq.truncated).
    */
   INGEST_DEAD_LETTER_MAX_SEND_BYTES: setting.positiveInt(DEFAULT_MAX_SEND_BYTES),
-  /** Partitions handled at once; their writes overlap, each still committed only after its own write. */
-  INGEST_PARTITIONS_CONCURRENTLY: setting.positiveInt(4),
+  /**
+   * Partitions handled at once; their writes overlap (one group insert per table), each still
+   * committed only after its own write. Above the input topics' partition count (4 × 6 by
+   * default), so every partition of a fetch joins the same inserts: at 4, a fetch's partitions
+   * waited for each other in fours, with four times the inserts (docs/BENCHMARKS.md).
+   */
+  INGEST_PARTITIONS_CONCURRENTLY: setting.positiveInt(32),
   /** /readyz says not ready when the consumer has not fetched for this long (e.g. a write stuck on ClickHouse). */
   INGEST_PROGRESS_DEADLINE_SECONDS: setting.positiveInt(60),
   /** How often the suppression list of erased ids is re-read: an erasure takes effect in ingest within this time. */
