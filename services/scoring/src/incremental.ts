@@ -134,9 +134,9 @@ export function startIncrementalUpdates(deps: {
   return {
     stop: async () => {
       await consumer.current()?.stop().catch(() => undefined);
-      ingestWrote.stop();
       // Let re-scores in flight finish and commit, within reason; what does not is re-read next time.
       await Promise.race([Promise.all([...partitions.values()].map((p) => p.commits)), sleep(10_000)]);
+      ingestWrote.stop();
       await consumer.stop();
       await admin.disconnect().catch(() => undefined);
     },

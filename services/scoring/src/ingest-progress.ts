@@ -4,9 +4,13 @@ import { sleep } from '@crm/runtime';
 export type FetchCommitted = () => Promise<ReadonlyMap<string, ReadonlyMap<number, bigint>>>;
 
 export interface IngestProgress {
-  /** Whether ingest's committed offset on the partition reached `next` within `waitMs`. */
+  /**
+   * Whether ingest's committed offset on the partition reached `next` within `waitMs`. Rejects
+   * when the offsets could not be read or the watcher stopped: the batch is then read again
+   * instead of being re-scored (and committed) without knowing that its rows are written.
+   */
   reached(topic: string, partition: number, next: bigint, waitMs: number): Promise<boolean>;
-  /** Ends the polling; waiters still waiting resolve false. */
+  /** Ends the polling; waiters still waiting are rejected. */
   stop(): void;
 }
 
@@ -16,6 +20,7 @@ interface Waiter {
   next: bigint;
   deadline: number;
   resolve(reached: boolean): void;
+  reject(error: unknown): void;
 }
 
 /**
@@ -30,24 +35,36 @@ export function ingestProgress(fetchCommitted: FetchCommitted, pollMs: number): 
   let polling = false;
   let stopped = false;
 
-  const settle = (offsets: ReadonlyMap<string, ReadonlyMap<number, bigint>> | undefined) => {
+  const settle = (offsets: ReadonlyMap<string, ReadonlyMap<number, bigint>>) => {
     const now = Date.now();
     for (const w of waiters) {
-      const committed = offsets?.get(w.topic)?.get(w.partition) ?? -1n;
+      const committed = offsets.get(w.topic)?.get(w.partition) ?? -1n;
       if (committed >= w.next) w.resolve(true);
-      else if (stopped || now >= w.deadline) w.resolve(false);
+      else if (now >= w.deadline) w.resolve(false);
       else continue;
       waiters.delete(w);
     }
+  };
+  const rejectAll = (error: unknown) => {
+    for (const w of waiters) w.reject(error);
+    waiters.clear();
   };
 
   const poll = async () => {
     polling = true;
     try {
       while (waiters.size > 0 && !stopped) {
-        // A failed request is asked again at the next poll; deadlines still end the wait.
-        settle(await fetchCommitted().catch(() => undefined));
-        if (waiters.size > 0 && !stopped) await sleep(pollMs);
+        let offsets: ReadonlyMap<string, ReadonlyMap<number, bigint>>;
+        try {
+          offsets = await fetchCommitted();
+        } catch (error) {
+          // Each waiting batch would have seen this failure on its own request.
+          rejectAll(error);
+          break;
+        }
+        if (stopped) break;
+        settle(offsets);
+        if (waiters.size > 0) await sleep(pollMs);
       }
     } finally {
       polling = false;
@@ -56,14 +73,14 @@ export function ingestProgress(fetchCommitted: FetchCommitted, pollMs: number): 
 
   return {
     reached(topic, partition, next, waitMs) {
-      if (stopped) return Promise.resolve(false);
-      const reached = new Promise<boolean>((resolve) => waiters.add({ topic, partition, next, deadline: Date.now() + waitMs, resolve }));
+      if (stopped) return Promise.reject(new Error('the incremental consumer is stopping'));
+      const reached = new Promise<boolean>((resolve, reject) => waiters.add({ topic, partition, next, deadline: Date.now() + waitMs, resolve, reject }));
       if (!polling) void poll();
       return reached;
     },
     stop() {
       stopped = true;
-      settle(undefined);
+      rejectAll(new Error('the incremental consumer is stopping'));
     },
   };
 }

@@ -30,8 +30,8 @@ describe('ingest progress', () => {
     progress.stop();
   });
 
-  it('ends a wait at its deadline, keeps polling through failed requests, and resolves the rest false on stop', async () => {
-    let fail = true;
+  it('ends a wait at its deadline; a failed request, or a stop, rejects the batches waiting so they are read again', async () => {
+    let fail = false;
     const progress = ingestProgress(async () => {
       if (fail) throw new Error('broker away');
       return offsets({ orders: { 0: 1n } });
@@ -39,12 +39,13 @@ describe('ingest progress', () => {
     const started = Date.now();
     expect(await progress.reached('orders', 0, 2n, 40)).toBe(false);
     expect(Date.now() - started).toBeGreaterThanOrEqual(35);
-    const later = progress.reached('orders', 0, 1n, 5_000);
-    const never = progress.reached('orders', 0, 9n, 5_000);
+    fail = true;
+    await expect(Promise.all([progress.reached('orders', 0, 2n, 5_000), progress.reached('orders', 0, 3n, 5_000)])).rejects.toThrow('broker away');
     fail = false;
-    expect(await later).toBe(true);
+    expect(await progress.reached('orders', 0, 1n, 5_000)).toBe(true);
+    const waiting = progress.reached('orders', 0, 9n, 5_000);
     progress.stop();
-    expect(await never).toBe(false);
-    expect(await progress.reached('orders', 0, 1n, 5_000)).toBe(false);
+    await expect(waiting).rejects.toThrow('stopping');
+    await expect(progress.reached('orders', 0, 1n, 5_000)).rejects.toThrow('stopping');
   });
 });
