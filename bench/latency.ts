@@ -13,7 +13,6 @@
  * BENCH_DUMP=<dir> writes each service's log, and the host's per-query lines, there as JSON lines.
  */
 import { randomUUID } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
@@ -214,7 +213,7 @@ export async function measureLatency(options: LatencyOptions): Promise<LatencyRe
       for (const [phase, ms] of phases) say(`  phase ${phase}: median ${percentiles(ms, ms.length).p50} ms over ${ms.length}`);
     }
     const dump = process.env.BENCH_DUMP;
-    if (dump) for (const [name, s] of Object.entries(services)) writeFileSync(join(dump, `${name}.jsonl`), s.lines.map((l) => JSON.stringify(l)).join('\n'));
+    if (dump) for (const [name, s] of Object.entries(services)) s.saveLog(join(dump, `${name}.jsonl`));
     const peak = Object.fromEntries(Object.entries(services).map(([name, s]) => [name, peakRssMiB(s.child.pid!)]));
     return {
       complaintToAtRisk: percentiles(latencies('atRisk'), produced.atRisk.size),

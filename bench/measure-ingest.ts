@@ -18,7 +18,7 @@ import { join, relative } from 'node:path';
 import type { Kafka } from 'kafkajs';
 import { createProducer, groupId, type TopicNames } from '@crm/kafka';
 import { createClickHouse, loadMigrations, migrate, type ClickHouseClient } from '@crm/clickhouse';
-import { compactRows, decodeMessage, STREAMS, type Row } from '@crm/ingest';
+import { compactRows, decodeMessage, DEFAULT_PARTITIONS_CONCURRENTLY, STREAMS, type Row } from '@crm/ingest';
 import { REPO_ROOT } from '@crm/runtime';
 import { ChdbEngine } from '../services/clickhouse-host/src/chdb-engine.js';
 import { generateLoad, type LoadOptions } from '@crm/sample-data';
@@ -160,8 +160,7 @@ export async function measureBareConsumer(kafka: Kafka, topics: TopicNames, mess
   const started = Date.now();
   await new Promise<void>((resolve) => {
     void consumer.run({
-      // The same concurrency as ingest's default INGEST_PARTITIONS_CONCURRENTLY.
-      partitionsConsumedConcurrently: 32,
+      partitionsConsumedConcurrently: DEFAULT_PARTITIONS_CONCURRENTLY,
       eachBatch: async ({ batch }) => {
         seen += batch.messages.length;
         if (seen >= messages) resolve();

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnService } from './processes.js';
@@ -38,7 +38,7 @@ export async function startTestClickHouse(options: { password?: string; env?: Re
     pid: host.child.pid!,
     stop: async () => {
       await host.kill('SIGTERM');
-      if (options.logTo) writeFileSync(options.logTo, host.lines.map((l) => JSON.stringify(l)).join('\n'));
+      if (options.logTo) host.saveLog(options.logTo);
       rmSync(dir, { recursive: true, force: true });
     },
   };

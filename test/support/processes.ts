@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO_ROOT } from '@crm/runtime';
 
@@ -11,6 +12,8 @@ export interface ServiceProcess {
   kill(signal: NodeJS.Signals): Promise<number | null>;
   /** Everything it wrote to stderr so far. */
   stderr(): string;
+  /** Writes the parsed lines so far to `file`, one JSON object a line. */
+  saveLog(file: string): void;
 }
 
 /** Runs a service's entry point as a real child process, as `crm up` does, and follows its JSON log. */
@@ -75,6 +78,7 @@ export function spawnService(script: string, env: Record<string, string>, nodeAr
     waitForLog,
     exited,
     stderr: () => stderr,
+    saveLog: (file) => writeFileSync(file, lines.map((l) => JSON.stringify(l)).join('\n')),
     kill: async (signal) => {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
       return exited;

@@ -4,6 +4,9 @@ import { DEFAULT_MAX_SEND_BYTES, ingestGroupSettings, kafkaSettings } from '@crm
 import { clickhouseSettings } from '@crm/clickhouse';
 import { fxRatesSetting } from './fx-rates.js';
 
+/** The default of INGEST_PARTITIONS_CONCURRENTLY (the bench's bare consumer uses it too). */
+export const DEFAULT_PARTITIONS_CONCURRENTLY = 32;
+
 export const ingestConfigSchema = z.object({
   ...kafkaSettings,
   ...clickhouseSettings,
@@ -29,7 +32,7 @@ export const ingestConfigSchema = z.object({
    * default), so every partition of a fetch joins the same inserts: at 4, a fetch's partitions
    * waited for each other in fours, with four times the inserts (docs/BENCHMARKS.md).
    */
-  INGEST_PARTITIONS_CONCURRENTLY: setting.positiveInt(32),
+  INGEST_PARTITIONS_CONCURRENTLY: setting.positiveInt(DEFAULT_PARTITIONS_CONCURRENTLY),
   /** /readyz says not ready when the consumer has not fetched for this long (e.g. a write stuck on ClickHouse). */
   INGEST_PROGRESS_DEADLINE_SECONDS: setting.positiveInt(60),
   /** How often the suppression list of erased ids is re-read: an erasure takes effect in ingest within this time. */

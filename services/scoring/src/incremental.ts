@@ -39,10 +39,11 @@ export function startIncrementalUpdates(deps: {
   const kafka = createKafka(config, { clientId: 'crm-scoring', logger });
   const admin = kafka.admin();
   const streamByTopic = new Map<string, RescoringStream>(RESCORING_STREAMS.map((s) => [topics[s], s]));
+  const inputTopics = [...streamByTopic.keys()];
   const ingestGroup = groupId(config.CRM_TOPIC_NAMESPACE, config.INGEST_GROUP_ID);
   const basis = basisCache(() => newestRun());
   const ingestWrote = ingestProgress(async () => {
-    const answer = await admin.fetchOffsets({ groupId: ingestGroup, topics: [...streamByTopic.keys()] });
+    const answer = await admin.fetchOffsets({ groupId: ingestGroup, topics: inputTopics });
     return new Map(answer.map((t) => [t.topic, new Map(t.partitions.map((p) => [p.partition, BigInt(p.offset)]))]));
   }, INGEST_POLL_MS);
   const rescoring = createCoalescingQueue<string>(async (customers) => {
@@ -79,7 +80,7 @@ export function startIncrementalUpdates(deps: {
       }),
     start: async (current) => {
       await admin.connect();
-      await current.subscribe({ topics: [...streamByTopic.keys()], fromBeginning: true });
+      await current.subscribe({ topics: inputTopics, fromBeginning: true });
       // A new consumer starts from the committed offsets: nothing of the old one's chains stands.
       partitions = new Map();
       await current.run({
@@ -128,7 +129,7 @@ export function startIncrementalUpdates(deps: {
             });
         },
       });
-      logger.info({ topics: [...streamByTopic.keys()] }, 'incremental updates running');
+      logger.info({ topics: inputTopics }, 'incremental updates running');
     },
   });
   return {
