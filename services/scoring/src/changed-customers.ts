@@ -1,4 +1,4 @@
-import { contentTypeHeader, decodeEvent, type MessageHeaders } from '@crm/events';
+import { contentTypeHeader, decodeEvent, type MessageHeaders, type SurveyEvent, type TicketEvent } from '@crm/events';
 
 /** The input streams whose events can change a customer's segments or risk at once. */
 export const RESCORING_STREAMS = ['orders', 'tickets', 'surveys'] as const;
@@ -11,17 +11,44 @@ export interface InputMessage {
   timestamp: string;
 }
 
+export interface ChangedCustomers {
+  /** Every customer with a valid event: each is re-scored. */
+  customers: string[];
+  /** Those whose event could be a real-time at-risk alert (a complaint still open, a detractor's NPS answer): judged at once. */
+  alerts: string[];
+}
+
+/**
+ * Whether an event could raise an alert on the real-time path. Only a
+ * pre-selection: realtimeRiskSql decides from the ticket's and the answers'
+ * current state (a late 'opened' event of a ticket since resolved alerts nobody).
+ */
+function mayAlert(stream: RescoringStream, event: object): boolean {
+  if (stream === 'tickets') {
+    const ticket = event as TicketEvent;
+    return ticket.category === 'complaint' && ['opened', 'pending', 'reopened'].includes(ticket.status);
+  }
+  if (stream === 'surveys') {
+    const answer = event as SurveyEvent;
+    return answer.kind === 'nps' && answer.score <= 6;
+  }
+  return false;
+}
+
 /**
  * The customers whose valid events are in these messages and newer than
  * `coveredUntil` (the newest full run already counted anything older).
  * Malformed messages are ignored here: ingest dead-letters them.
  */
-export function changedCustomers(stream: RescoringStream, messages: readonly InputMessage[], coveredUntil: number): string[] {
+export function changedCustomers(stream: RescoringStream, messages: readonly InputMessage[], coveredUntil: number): ChangedCustomers {
   const customers = new Set<string>();
+  const alerts = new Set<string>();
   for (const message of messages) {
     if (Number(message.timestamp) <= coveredUntil || message.value === null) continue;
     const decoded = decodeEvent(stream, message.value, contentTypeHeader(message.headers));
-    if (decoded.ok) customers.add(decoded.event.customer_id);
+    if (!decoded.ok) continue;
+    customers.add(decoded.event.customer_id);
+    if (mayAlert(stream, decoded.event)) alerts.add(decoded.event.customer_id);
   }
-  return [...customers];
+  return { customers: [...customers], alerts: [...alerts] };
 }

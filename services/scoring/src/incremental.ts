@@ -6,6 +6,7 @@ import { createCoalescingQueue } from './coalescing-queue.js';
 import { ingestProgress } from './ingest-progress.js';
 import type { ScoringConfig } from './config.js';
 import type { ScoringParameters } from './parameters.js';
+import { realtimeRisk } from './realtime-risk.js';
 import { rescoreCustomers } from './run.js';
 import { basisCache, newestRunMs } from './runs.js';
 import { FULL_RUN_OVERLAP_MS } from './time-pass.js';
@@ -24,6 +25,8 @@ export interface IncrementalUpdates {
  * so they are queryable), re-scores the batch's customers against the newest
  * full run, and only then commits that batch — a crash re-scores again,
  * which changes nothing. Batches do not wait for each other's re-scores.
+ * Complaints and detractors' answers are also judged at once on the real-time
+ * path (realtime-risk.ts), so their alerts do not wait for a re-score.
  */
 export function startIncrementalUpdates(deps: {
   config: ScoringConfig;
@@ -52,6 +55,15 @@ export function startIncrementalUpdates(deps: {
       logger.info({ customers: result.customers, ms: result.ms }, 'customers re-scored');
     } catch (error) {
       throw classifyClickHouseError(error, 'incremental re-scoring');
+    }
+  });
+  // Complaints and detractors of customers worth keeping alert at once, beside (not behind) the re-scores.
+  const alerting = createCoalescingQueue<string>(async (customers) => {
+    try {
+      const result = await realtimeRisk(clickhouse, customers, new Date(), parameters, lock, basis, logger);
+      logger.debug({ customers: customers.length, ms: result.ms }, 'real-time risk judged');
+    } catch (error) {
+      throw classifyClickHouseError(error, 'real-time risk');
     }
   });
 
@@ -94,7 +106,7 @@ export function startIncrementalUpdates(deps: {
           const first = batch.firstOffset()!;
           const next = (BigInt(batch.lastOffset()) + 1n).toString();
           const coveredUntil = (await newestRun()) - FULL_RUN_OVERLAP_MS;
-          const customers = changedCustomers(streamByTopic.get(topic)!, batch.messages, coveredUntil);
+          const { customers, alerts } = changedCustomers(streamByTopic.get(topic)!, batch.messages, coveredUntil);
           // Fetching goes on at once; the commit waits for the re-score, so a crash re-scores again.
           resolveOffset(batch.lastOffset());
           const key = `${topic}:${partition}`;
@@ -107,7 +119,7 @@ export function startIncrementalUpdates(deps: {
             const written = await ingestWrote.reached(topic, partition, BigInt(next), config.SCORING_INCREMENTAL_WAIT_MS);
             if (!written) logger.warn({ topic, partition }, 'ingest has not written the batch in time; re-scoring with what is there');
             const ingested = Date.now();
-            await rescoring.submit(customers);
+            await Promise.all([alerts.length > 0 && alerting.submit(alerts), rescoring.submit(customers)]);
             logger.debug({ topic, customers: customers.length, waitedForIngestMs: ingested - fetched, rescoredMs: Date.now() - ingested }, 'batch re-scored');
           })();
           state.commits = Promise.all([state.commits, work])

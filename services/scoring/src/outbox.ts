@@ -1,9 +1,11 @@
-import { columnList, columnNames, SEGMENT_CHANGES, type ClickHouseClient, type ColumnOf, type CUSTOMER_PROFILES } from '@crm/clickhouse';
+import { columnList, columnNames, CUSTOMER_PROFILES, SEGMENT_CHANGES, type ClickHouseClient, type ColumnOf } from '@crm/clickhouse';
 import type { Logger } from '@crm/runtime';
 import type { RiskRules } from './parameters.js';
-import { NOT_SUPERSEDED } from './profile-rows.js';
-import { dateParam, type RunContext } from './run-context.js';
+import { NOT_SUPERSEDED, valueTierSql } from './profile-rows.js';
+import { AS_OF, dateParam, type RunContext } from './run-context.js';
+import { onlyCustomers } from './scope.js';
 import { VALUE_TIERS } from './segments.js';
+import { supportSignalsSql } from './signals.js';
 
 /**
  * The outbox (segment_changes): change detection and risk decisions of a
@@ -93,7 +95,7 @@ function segmentChangesSelect(rowsTable: string): string {
  * below the lower recovery threshold, no complaint is open and the last NPS
  * answer is not a detractor's; until then nothing repeats.
  */
-function riskChangesSelect(rowsTable: string): string {
+function riskChangesSelect(rows: string, only: 'entries' | 'all' = 'all'): string {
   const churn = 'ifNull(r.churn_probability, 0)';
   const detractor = 'ifNull(r.last_nps, 10) <= 6';
   const tierRank = `indexOf([${VALUE_TIERS.map((t) => `'${t}'`).join(', ')}], ifNull(r.keep_tier, ''))`;
@@ -115,10 +117,10 @@ function riskChangesSelect(rowsTable: string): string {
                if(ifNull(r.csat, 100) < {risk_low_csat:Float64}, 'low_csat', ''),
                if(r.clicks_30d = 0 AND r.last_click_at IS NOT NULL, 'engagement_drop', '')]) AS drivers,
              last.recorded_as_of AS recorded_as_of
-      FROM (SELECT * FROM ${rowsTable} WHERE ${NOT_SUPERSEDED}) AS r
+      FROM (${rows}) AS r
       LEFT JOIN (${lastRecorded("'risk'")}) AS last ON last.customer_id = r.customer_id
     )
-    WHERE to_value != '' AND (recorded_as_of IS NULL OR as_of > recorded_as_of)`;
+    WHERE ${only === 'entries' ? "to_value = 'at_risk'" : "to_value != ''"} AND (recorded_as_of IS NULL OR as_of > recorded_as_of)`;
 }
 
 /** The statement of recordChanges. Parameters: as_of, changed_at and riskParameters(). */
@@ -127,7 +129,35 @@ export function outboxChangesSql(rowsTable: string): string {
     INSERT INTO ${SEGMENT_CHANGES.name} (${columnList(SEGMENT_CHANGES)})
     ${segmentChangesSelect(rowsTable)}
     UNION ALL
-    ${riskChangesSelect(rowsTable)}
+    ${riskChangesSelect(`SELECT * FROM ${rowsTable} WHERE ${NOT_SUPERSEDED}`)}
+    SETTINGS join_use_nulls = 1`;
+}
+
+/**
+ * The real-time path alone (DESIGN.md: "at once when a complaint or a
+ * detractor response arrives"): at-risk entries of these customers decided
+ * on their stored profile as last scored (its worth-keeping tier over the
+ * basis run's keep_cuts, its churn_probability and engagement) with the
+ * support signals as they are now (open complaints, last NPS answer, CSAT,
+ * from the ticket and survey views). Only entries: recovery needs a re-score.
+ * The same rules as outboxChangesSql, so the re-score that follows finds the
+ * entry recorded and repeats nothing. The customers are a scope table's;
+ * parameters: as_of, basis_as_of, changed_at, nps_window_days and riskParameters().
+ */
+export function realtimeRiskSql(scopeTable: string): string {
+  const only = onlyCustomers(scopeTable);
+  const keepCuts = "(SELECT keep_cuts FROM scoring_runs FINAL WHERE as_of = {basis_as_of:DateTime64(3, 'UTC')})";
+  const rows = `
+      SELECT p.customer_id AS customer_id, ${AS_OF} AS as_of,
+             ${SNAPSHOT.map((c) => `p.${c} AS ${c}`).join(', ')},
+             ${valueTierSql('p.clv_alive_12m', keepCuts)} AS keep_tier,
+             s.open_complaints AS open_complaints, s.last_nps AS last_nps, s.csat AS csat,
+             p.clicks_30d AS clicks_30d, p.last_click_at AS last_click_at
+      FROM (SELECT * FROM ${CUSTOMER_PROFILES.name} FINAL ${only}) AS p
+      INNER JOIN (${supportSignalsSql(only)}) AS s ON s.customer_id = p.customer_id`;
+  return `
+    INSERT INTO ${SEGMENT_CHANGES.name} (${columnList(SEGMENT_CHANGES)})
+    ${riskChangesSelect(rows, 'entries')}
     SETTINGS join_use_nulls = 1`;
 }
 

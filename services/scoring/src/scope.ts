@@ -12,17 +12,17 @@ import type { RunContext } from './run-context.js';
  *
  * `scope` lists the customers; `anonymous` the anonymous ids linked to any of
  * them (all links of those ids are kept, so ownership by earliest link is
- * decided as in a full run).
+ * decided as in a full run). Without `anonymous` clicks and identity links
+ * are not filtered: a statement that does not read them needs no list.
  */
-export function scopedReadFilters(database: string, scope: string, anonymous: string): string {
+export function scopedReadFilters(database: string, scope: string, anonymous?: string): string {
   const inScope = `customer_id IN ${database}.${scope}`;
   const linked = `anonymous_id IN ${database}.${anonymous}`;
   const filters: Record<string, string> = {
     orders: inScope,
     tickets: inScope,
     surveys: inScope,
-    clicks: `${inScope} OR ${linked}`,
-    identity_links: linked,
+    ...(anonymous && { clicks: `${inScope} OR ${linked}`, identity_links: linked }),
     customer_profiles: inScope,
     customer_scores_history: inScope,
     segment_changes: inScope,
@@ -31,16 +31,20 @@ export function scopedReadFilters(database: string, scope: string, anonymous: st
 }
 
 /**
- * Restricts the run to these customers: lists them (and the anonymous ids
- * linked to them) in scratch tables and reads every table through
- * scopedReadFilters. Returns the customers' table, for `WHERE customer_id IN`.
+ * Restricts the run to these customers: lists them (and, unless the run
+ * reads no clicks, the anonymous ids linked to them) in scratch tables and
+ * reads every table through scopedReadFilters. Returns the customers' table,
+ * for `WHERE customer_id IN`.
  */
-export async function scopeTo(ctx: RunContext, customers: readonly string[]): Promise<string> {
+export async function scopeTo(ctx: RunContext, customers: readonly string[], options: { clicks: boolean } = { clicks: true }): Promise<string> {
   const scopeTable = ctx.table('scope');
-  const anonymousTable = ctx.table('scope_anonymous');
   await ctx.command(`CREATE TABLE ${scopeTable} (customer_id String) ENGINE = Memory`);
   await ctx.clickhouse.insert({ table: scopeTable, values: customers.map((customer_id) => ({ customer_id })), format: 'JSONEachRow' });
-  await ctx.command(`CREATE TABLE ${anonymousTable} ENGINE = Memory AS SELECT DISTINCT anonymous_id FROM identity_links WHERE customer_id IN ${scopeTable}`);
+  let anonymousTable: string | undefined;
+  if (options.clicks) {
+    anonymousTable = ctx.table('scope_anonymous');
+    await ctx.command(`CREATE TABLE ${anonymousTable} ENGINE = Memory AS SELECT DISTINCT anonymous_id FROM identity_links WHERE customer_id IN ${scopeTable}`);
+  }
   ctx.filterReads(scopedReadFilters(await databaseOf(ctx.clickhouse), scopeTable, anonymousTable));
   return scopeTable;
 }

@@ -29,6 +29,50 @@ const SIGNALS = {
 export type SignalColumn = keyof typeof SIGNALS;
 export const SIGNAL_COLUMNS = Object.keys(SIGNALS) as SignalColumn[];
 
+const none = (type: string) => `CAST(NULL AS Nullable(${type}))`;
+
+/** The tagged union's columns after customer_id, first_at, last_at and src, in order, with their types. */
+const UNION_COLUMNS = ['session_id String', 'status String', 'category String', 'kind String', 'score UInt8', 'scale_max UInt8', 'response_id String'];
+/** A row source of the union: `values` names some of UNION_COLUMNS (as expressions); the rest are NULL. */
+function unionSource(from: string, head: string, values: Record<string, string>): string {
+  const rest = UNION_COLUMNS.map((c) => {
+    const [name, type] = c.split(' ') as [string, string];
+    return values[name] ? `toNullable(${values[name]}) AS ${name}` : `${none(type)} AS ${name}`;
+  });
+  return `SELECT customer_id, ${head}, ${rest.join(', ')} FROM ${from}`;
+}
+
+/** Tickets and survey answers as rows of the tagged union (src 't' and 's'). */
+const SUPPORT_SOURCES = [
+  unionSource(`ticket_states_as_of(as_of = ${T})`, "opened_at AS first_at, updated_at AS last_at, 't' AS src", {
+    status: 'toString(status)',
+    category: 'toString(category)',
+  }),
+  unionSource(`survey_responses_as_of(as_of = ${T})`, "answered_at AS first_at, answered_at AS last_at, 's' AS src", {
+    kind: 'toString(kind)',
+    score: 'score',
+    scale_max: 'scale_max',
+    response_id: 'response_id',
+  }),
+];
+
+const OPEN = "status IN ('opened', 'pending', 'reopened')";
+const CSAT = `src = 's' AND kind = 'csat' AND ${daysBefore('last_at')} < ${CSAT_WINDOW_DAYS}`;
+// An old answer says nothing about the customer now: it neither alerts nor blocks recovery.
+const NPS = `src = 's' AND kind = 'nps' AND ${daysBefore('last_at')} < {nps_window_days:UInt32}`;
+
+/** The support signals, each one aggregate over the union's ticket and survey rows. */
+const SUPPORT_SIGNALS = {
+  open_tickets: `countIf(src = 't' AND ${OPEN})`,
+  complaints_90d: `countIf(src = 't' AND category = 'complaint' AND ${daysBefore('first_at')} < 90)`,
+  open_complaints: `countIf(src = 't' AND category = 'complaint' AND ${OPEN})`,
+  csat: `if(countIf(${CSAT}) = 0, NULL, 100 * countIf(${CSAT} AND score >= scale_max - 1) / countIf(${CSAT}))`,
+  last_nps: `if(countIf(${NPS}) = 0, NULL, argMaxIf(score, (last_at, response_id), ${NPS}))`,
+} satisfies Partial<Record<SignalColumn, string>>;
+export type SupportSignal = keyof typeof SUPPORT_SIGNALS;
+
+const aggregates = (signals: Record<string, string>) => Object.entries(signals).map(([column, expression]) => `${expression} AS ${column}`);
+
 /**
  * Every customer with any event at or before T and their signals, each from
  * the point-in-time view that defines it (order_states_as_of,
@@ -39,11 +83,6 @@ export const SIGNAL_COLUMNS = Object.keys(SIGNALS) as SignalColumn[];
  * aggregate over it (a subquery per signal would evaluate the views again).
  */
 export function signalsSql(statistics: string, only: string): string {
-  const none = (type: string) => `CAST(NULL AS Nullable(${type}))`;
-  const open = "status IN ('opened', 'pending', 'reopened')";
-  const csat = `src = 's' AND kind = 'csat' AND ${daysBefore('last_at')} < ${CSAT_WINDOW_DAYS}`;
-  // An old answer says nothing about the customer now: it neither alerts nor blocks recovery.
-  const nps = `src = 's' AND kind = 'nps' AND ${daysBefore('last_at')} < {nps_window_days:UInt32}`;
   return `
   SELECT ${Object.entries(SIGNALS).map(([column, expression]) => `${expression} AS ${column}`).join(',\n    ')}
   FROM
@@ -55,29 +94,14 @@ export function signalsSql(statistics: string, only: string): string {
       countIf(src = 'c' AND ${daysBefore('last_at')} < 30) AS clicks_30d,
       uniqExactIf(session_id, src = 'c' AND ${daysBefore('last_at')} < 30) AS sessions_30d,
       if(countIf(src = 'c') = 0, NULL, maxIf(last_at, src = 'c')) AS last_click_at,
-      countIf(src = 't' AND ${open}) AS open_tickets,
-      countIf(src = 't' AND category = 'complaint' AND ${daysBefore('first_at')} < 90) AS complaints_90d,
-      countIf(src = 't' AND category = 'complaint' AND ${open}) AS open_complaints,
-      if(countIf(${csat}) = 0, NULL, 100 * countIf(${csat} AND score >= scale_max - 1) / countIf(${csat})) AS csat,
-      if(countIf(${nps}) = 0, NULL, argMaxIf(score, (last_at, response_id), ${nps})) AS last_nps
+      ${aggregates(SUPPORT_SIGNALS).join(',\n      ')}
     FROM
     (
-      SELECT customer_id, first_event_at AS first_at, last_event_at AS last_at, 'o' AS src, ${none('String')} AS session_id,
-             ${none('String')} AS status, ${none('String')} AS category, ${none('String')} AS kind, ${none('UInt8')} AS score,
-             ${none('UInt8')} AS scale_max, ${none('String')} AS response_id
-      FROM order_states_as_of(as_of = ${T})
+      ${unionSource(`order_states_as_of(as_of = ${T})`, "first_event_at AS first_at, last_event_at AS last_at, 'o' AS src", {})}
       UNION ALL
-      SELECT customer_id, occurred_at, occurred_at, 'c', toNullable(session_id), ${none('String')}, ${none('String')}, ${none('String')},
-             ${none('UInt8')}, ${none('UInt8')}, ${none('String')}
-      FROM attributed_clicks_as_of(as_of = ${T})
+      ${unionSource(`attributed_clicks_as_of(as_of = ${T})`, "occurred_at AS first_at, occurred_at AS last_at, 'c' AS src", { session_id: 'session_id' })}
       UNION ALL
-      SELECT customer_id, opened_at, updated_at, 't', ${none('String')}, toNullable(toString(status)), toNullable(toString(category)),
-             ${none('String')}, ${none('UInt8')}, ${none('UInt8')}, ${none('String')}
-      FROM ticket_states_as_of(as_of = ${T})
-      UNION ALL
-      SELECT customer_id, answered_at, answered_at, 's', ${none('String')}, ${none('String')}, ${none('String')}, toNullable(toString(kind)),
-             toNullable(score), toNullable(scale_max), toNullable(response_id)
-      FROM survey_responses_as_of(as_of = ${T})
+      ${SUPPORT_SOURCES.join('\n      UNION ALL\n      ')}
     )
     ${only}
     GROUP BY customer_id
@@ -92,4 +116,17 @@ export function signalsSql(statistics: string, only: string): string {
     FROM ${statistics}
     ${only}
   ) AS bought ON bought.customer_id = seen.customer_id`;
+}
+
+/**
+ * The support signals alone (open tickets and complaints, CSAT, last NPS
+ * answer) of the customers with a ticket or survey answer at or before T:
+ * the same aggregates as signalsSql, over the ticket and survey views only.
+ */
+export function supportSignalsSql(only: string): string {
+  return `
+  SELECT customer_id, ${aggregates(SUPPORT_SIGNALS).join(', ')}
+  FROM (${SUPPORT_SOURCES.join(' UNION ALL ')})
+  ${only}
+  GROUP BY customer_id`;
 }

@@ -12,9 +12,12 @@ import {
   type GammaGammaParams,
   type MbgnbdParams,
 } from '@crm/models';
+import { nameBasedUuid } from '@crm/events';
 import { rawOrderRow } from '@crm/sample-data';
 import { DEFAULT_SCORING_PARAMETERS, loadScoringParameters, runScoring } from '../src/index.js';
+import { realtimeRisk } from '../src/realtime-risk.js';
 import { rescoreCustomers } from '../src/run.js';
+import { updateBasis } from '../src/runs.js';
 import { createWriteLease } from '../src/write-lock.js';
 import { useScoringEngine } from './engine.js';
 
@@ -293,6 +296,81 @@ describe('reactivated ends', () => {
     // 31 days after the purchase that brought them back (day 1): no longer reactivated, though still buying.
     expect(await stageAt(32)).toBe('active');
     expect(await stageAt(41)).toBe('active');
+    await clickhouse.close();
+  });
+});
+
+describe('the real-time risk path', () => {
+  const raw = { schema_version: 1, source_partition: 0, source_offset: 0 };
+  let serial = 0;
+  const ticket = (customer: string, id: string, at: number, status: string, category = 'complaint') => ({
+    ...raw, event_id: nameBasedUuid('t', String(++serial)), occurred_at: (at / 1000).toFixed(3), ticket_id: id, customer_id: customer, status, category,
+    priority: 'high', channel: 'email',
+  });
+  const answer = (customer: string, at: number, score: number) => ({
+    ...raw, event_id: nameBasedUuid('s', String(++serial)), occurred_at: (at / 1000).toFixed(3), response_id: `r${serial}`, customer_id: customer,
+    kind: 'nps', score, scale_max: 10, expectation: null, order_id: null, ticket_id: null, comment: null,
+  });
+  const riskRows = (clickhouse: ClickHouseClient) =>
+    rows<{ customer_id: string; from: string | null; to: string; drivers: string[]; as_of: string; publish: boolean; event_id: string }>(
+      clickhouse,
+      `SELECT customer_id, \`from\`, \`to\`, drivers, toString(as_of) AS as_of, publish, toString(event_id) AS event_id
+       FROM segment_changes WHERE segment_type = 'risk' ORDER BY customer_id, as_of`,
+    );
+
+  it('alerts at once for a complaint still open or a detractor, of a customer worth keeping; the re-score after it repeats nothing', { timeout: 120_000 }, async () => {
+    const clickhouse = await database('realtime');
+    // Valuable and loyal: an order worth 400 every 20 days for two years, the last 5 days ago.
+    const loyal = (id: string) => Array.from({ length: 36 }, (_, k) => rawOrderRow(id, T - (5 + 20 * k) * DAY + HOUR, 400));
+    await clickhouse.insert({
+      table: 'orders',
+      values: [...population('q', 300, 31), ...['vip', 'vip-closed', 'vip-nps', 'vip-happy'].flatMap(loyal), rawOrderRow('small', T - 30 * DAY, 5)],
+      format: 'JSONEachRow',
+    });
+    const lock = createWriteLease(clickhouse, { ttlMs: 30_000, maxHoldMs: 5_000 });
+    await runScoring(clickhouse, new Date(T), DEFAULT_SCORING_PARAMETERS, undefined, lock);
+    const before = await riskRows(clickhouse);
+    expect(before.filter((r) => r.customer_id.startsWith('vip') || r.customer_id === 'small')).toEqual([]);
+
+    await clickhouse.insert({
+      table: 'tickets',
+      values: [
+        ticket('vip', 'k1', T + HOUR, 'opened'),
+        // Opened and resolved again before the path looks: no complaint is open.
+        ticket('vip-closed', 'k2', T + HOUR, 'opened'),
+        ticket('vip-closed', 'k2', T + 2 * HOUR, 'resolved'),
+        // Not worth keeping on the real-time path (lead): the re-score judges them.
+        ticket('small', 'k3', T + HOUR, 'opened'),
+      ],
+      format: 'JSONEachRow',
+    });
+    await clickhouse.insert({ table: 'surveys', values: [answer('vip-nps', T + HOUR, 3), answer('vip-happy', T + HOUR, 9)], format: 'JSONEachRow' });
+    const customers = ['vip', 'vip-closed', 'vip-nps', 'vip-happy', 'small', 'nobody'];
+    const judged = await realtimeRisk(clickhouse, customers, new Date(T + 3 * HOUR), DEFAULT_SCORING_PARAMETERS, lock, updateBasis);
+    expect(judged.basisAsOf).toEqual(new Date(T));
+    const alerts = (await riskRows(clickhouse)).filter((r) => customers.includes(r.customer_id));
+    expect(alerts.map(({ customer_id, from, to, drivers, as_of, publish }) => ({ customer_id, from, to, drivers, as_of, publish }))).toEqual([
+      { customer_id: 'vip', from: null, to: 'at_risk', drivers: ['open_complaint'], as_of: text(T + 3 * HOUR), publish: true },
+      { customer_id: 'vip-nps', from: null, to: 'at_risk', drivers: ['detractor'], as_of: text(T + 3 * HOUR), publish: true },
+    ]);
+    for (const a of alerts) expect(a.event_id).toBe(nameBasedUuid(a.customer_id, 'risk', '', 'at_risk', a.as_of));
+    // Committed by the write lease like every outbox write: the publisher sends them.
+    const [committed] = await rows<{ n: string }>(clickhouse, "SELECT count() AS n FROM outbox_commits WHERE changed_at = (SELECT max(changed_at) FROM segment_changes WHERE segment_type = 'risk')");
+    expect(Number(committed!.n)).toBe(1);
+
+    // Judged again, and then re-scored: nothing repeats.
+    await realtimeRisk(clickhouse, customers, new Date(T + 4 * HOUR), DEFAULT_SCORING_PARAMETERS, lock, updateBasis);
+    await rescoreCustomers(clickhouse, customers, new Date(T + 5 * HOUR), DEFAULT_SCORING_PARAMETERS, lock);
+    expect((await riskRows(clickhouse)).filter((r) => customers.includes(r.customer_id))).toHaveLength(2);
+    const profile = (await profiles(clickhouse)).get('vip')!;
+    expect(profile.as_of).toBe(text(T + 5 * HOUR));
+
+    // Without a basis (no full run with a fit yet) nothing is judged.
+    const empty = await database('realtime_empty');
+    await empty.insert({ table: 'tickets', values: [ticket('vip', 'k9', T, 'opened')], format: 'JSONEachRow' });
+    expect((await realtimeRisk(empty, ['vip'], new Date(T + HOUR), DEFAULT_SCORING_PARAMETERS, createWriteLease(empty, { ttlMs: 30_000, maxHoldMs: 5_000 }), updateBasis)).basisAsOf).toBeUndefined();
+    expect(await riskRows(empty)).toEqual([]);
+    await empty.close();
     await clickhouse.close();
   });
 });
