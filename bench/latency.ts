@@ -133,6 +133,8 @@ export async function measureLatency(options: LatencyOptions): Promise<LatencyRe
 
     // The subscriber: arrival time of the first matching event per probe customer.
     const arrivals = { atRisk: new Map<string, number>(), reactivated: new Map<string, number>() };
+    // When scoring decided (the event's detected_at or changed_at: its write's instant), for BENCH_PHASES.
+    const decided = { atRisk: new Map<string, number>(), reactivated: new Map<string, number>() };
     const subscriber = kafka.consumer({ groupId: `${namespace}.bench-subscriber` });
     await subscriber.connect();
     await subscriber.subscribe({ topics: [topics.customerAtRisk, topics.segmentChanges], fromBeginning: false });
@@ -142,11 +144,18 @@ export async function measureLatency(options: LatencyOptions): Promise<LatencyRe
         const contentType = message.headers?.['content-type']?.toString() ?? 'application/json';
         if (topic === topics.customerAtRisk) {
           const d = decodeEvent('customer-at-risk', message.value!, contentType);
-          if (d.ok && !arrivals.atRisk.has(d.event.customer_id)) arrivals.atRisk.set((d.event as CustomerAtRiskEvent).customer_id, now);
+          const e = d.ok ? (d.event as CustomerAtRiskEvent) : undefined;
+          if (e && !arrivals.atRisk.has(e.customer_id)) {
+            arrivals.atRisk.set(e.customer_id, now);
+            decided.atRisk.set(e.customer_id, Date.parse(e.detected_at));
+          }
         } else {
           const d = decodeEvent('segment-changes', message.value!, contentType);
           const e = d.ok ? (d.event as SegmentChangeEvent) : undefined;
-          if (e && e.segment_type === 'lifecycle' && e.from === 'churned' && !arrivals.reactivated.has(e.customer_id)) arrivals.reactivated.set(e.customer_id, now);
+          if (e && e.segment_type === 'lifecycle' && e.from === 'churned' && !arrivals.reactivated.has(e.customer_id)) {
+            arrivals.reactivated.set(e.customer_id, now);
+            decided.reactivated.set(e.customer_id, Date.parse(e.changed_at));
+          }
         }
       },
     });
@@ -207,6 +216,14 @@ export async function measureLatency(options: LatencyOptions): Promise<LatencyRe
         const waited = batches.map((l) => Number(l.waitedForIngestMs));
         const rescored = batches.map((l) => Number(l.rescoredMs));
         say(`  ${topic}: waited for ingest p50 ${percentiles(waited, waited.length).p50} ms p95 ${percentiles(waited, waited.length).p95} ms; re-scored after p50 ${percentiles(rescored, rescored.length).p50} ms`);
+      }
+      for (const kind of ['atRisk', 'reactivated'] as const) {
+        const split = [...produced[kind]].flatMap(([customer, at]) => {
+          const when = decided[kind].get(customer);
+          return when === undefined ? [] : [{ decided: when - at, delivered: arrivals[kind].get(customer)! - when }];
+        });
+        const p = (xs: number[]) => percentiles(xs, xs.length);
+        say(`  ${kind}: produced → decided p50 ${p(split.map((x) => x.decided)).p50} ms p95 ${p(split.map((x) => x.decided)).p95} ms; decided → received p50 ${p(split.map((x) => x.delivered)).p50} ms p95 ${p(split.map((x) => x.delivered)).p95} ms`);
       }
       const phases = new Map<string, number[]>();
       for (const l of services.scoring!.lines.filter((x) => x.msg === 'scoring phase done')) phases.set(String(l.phase), [...(phases.get(String(l.phase)) ?? []), Number(l.ms)]);

@@ -83,13 +83,19 @@ export async function startPublisher(
       try {
         const marks = await commitMarks(clickhouse);
         if (marks !== seen) {
-          for (const stream of STREAMS) {
-            const from = progress.get(stream) ?? {
-              low: await readLowWater(clickhouse, stream, config.PUBLISHER_LATE_MARK_GRACE_MS),
-              legacy: await readLegacyCursor(clickhouse, stream),
-            };
-            progress.set(stream, await publishPending(stream, from, target, config.PUBLISHER_LATE_MARK_GRACE_MS));
-          }
+          // The streams are independent (own topic, own progress): an alert does not wait for the segment changes' pass.
+          // Both passes end before the loop goes on (settled, not raced), so a stream never has two passes at once.
+          const passes = await Promise.allSettled(
+            STREAMS.map(async (stream) => {
+              const from = progress.get(stream) ?? {
+                low: await readLowWater(clickhouse, stream, config.PUBLISHER_LATE_MARK_GRACE_MS),
+                legacy: await readLegacyCursor(clickhouse, stream),
+              };
+              progress.set(stream, await publishPending(stream, from, target, config.PUBLISHER_LATE_MARK_GRACE_MS));
+            }),
+          );
+          const failed = passes.find((p) => p.status === 'rejected');
+          if (failed) throw failed.reason;
           seen = marks;
         }
         readiness.progressed('loop');

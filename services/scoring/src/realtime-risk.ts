@@ -31,7 +31,9 @@ export async function realtimeRisk(
     const basis = await basisOf(ctx);
     if (!basis || customers.length === 0) return { ms: Date.now() - started };
     const scope = await scopeTo(ctx, customers, { clicks: false });
+    ctx.phase('real-time risk: scope');
     await lock.exclusive(async (changedAt, fence) => {
+      ctx.phase('real-time risk: write lease');
       fence();
       await ctx.command(realtimeRiskSql(scope), {
         as_of: dateParam(asOf),
@@ -40,7 +42,9 @@ export async function realtimeRisk(
         nps_window_days: parameters.npsWindowDays,
         ...riskParameters(parameters.risk),
       });
+      ctx.phase('real-time risk: decide and record');
     });
+    ctx.phase('real-time risk: commit');
     return { ms: Date.now() - started, basisAsOf: basis.asOf };
   } finally {
     void ctx.dropAll();
