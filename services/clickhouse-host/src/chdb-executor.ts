@@ -3,6 +3,7 @@ import type { Logger } from '@crm/runtime';
 import { ClickHouseException, ErrorCode, toClickHouseException } from './clickhouse-errors.js';
 import type { ChdbEngine, NativeConnection, NativeStream } from './chdb-engine.js';
 import type { QueryRequest, Statement } from './http-request.js';
+import { substituteParameters, type QueryParameters } from './query-parameters.js';
 import { SessionRegistry, type HttpSession } from './session-registry.js';
 import { isBlankText, quoteString } from './sql-statement.js';
 import { streamPlan, type StreamPlan } from './stream-formats.js';
@@ -91,6 +92,19 @@ function quoteIdentifier(name: string): string {
 function setStatement(settings: ReadonlyArray<readonly [string, string]>): string | undefined {
   if (settings.length === 0) return undefined;
   return `SET ${settings.map(([name, value]) => `${name} = ${quoteString(value)}`).join(', ')}`;
+}
+
+/** The statement with its parameters substituted (substituteParameters), or undefined to bind them; inserts with data keep them bound (the data may hold placeholders). */
+function withSubstitutedParameters(statement: Statement, params: QueryParameters): { statement: Statement } | undefined {
+  if (Object.keys(params).length === 0) return undefined;
+  if (statement.type === 'query') {
+    const sql = substituteParameters(statement.sql, params);
+    return sql === undefined ? undefined : { statement: { ...statement, sql } };
+  }
+  if (!statement.spooled && statement.data.length > 0) return undefined;
+  const header = substituteParameters(statement.header, params);
+  if (header === undefined) return undefined;
+  return { statement: { ...statement, header } };
 }
 
 export class ChdbExecutor {
@@ -295,8 +309,10 @@ export class ChdbExecutor {
 
   async #start(connection: NativeConnection, request: QueryRequest, stats: QueryStats): Promise<Producer> {
     const native = this.#engine.native;
-    const statement: Statement = request.statement;
-    const params = request.params;
+    // Substituted parameters run in parallel; only a statement they cannot be substituted into is bound (gated).
+    const substituted = withSubstitutedParameters(request.statement, request.params);
+    const statement: Statement = substituted?.statement ?? request.statement;
+    const params = substituted ? {} : request.params;
     const bound = Object.keys(params).length > 0;
     const format = request.defaultFormat;
 
