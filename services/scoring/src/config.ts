@@ -28,6 +28,11 @@ export const scoringConfigSchema = z
      * before re-scoring with what is there (an event ingest dead-lettered never arrives).
      */
     SCORING_INCREMENTAL_WAIT_MS: setting.positiveInt(30_000),
+    /**
+     * Incremental updates that may run at once: events that arrive while one runs start the next
+     * at once instead of waiting for it (their writes still take turns under the write lease).
+     */
+    SCORING_INCREMENTAL_CONCURRENCY: setting.positiveInt(2),
     /** How soon a dead incremental consumer's partitions move to a live one (the broker's minimum is 6000). */
     SCORING_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6000).default(30_000),
     /**
@@ -40,9 +45,8 @@ export const scoringConfigSchema = z
     SCORING_HEALTH_PORT: setting.port(9102),
     /**
      * The write lease (docs/SCORING.md): how long a holder that stopped renewing blocks other writers.
-     * Long, because a renewal is a parameterised statement and the embedded host runs those one at a
-     * time: it waits behind the run's own largest write (tens of seconds at 1 M customers on a loaded
-     * machine), and a lease that expires meanwhile fails the whole run.
+     * Long, because on a loaded machine a renewal can wait behind the run's own largest write (tens
+     * of seconds at 1 M customers), and a lease that expires meanwhile fails the whole run.
      */
     SCORING_LEASE_TTL_MS: setting.positiveInt(120_000),
     /** A busy holder releases the lease between writes after this long, so `crm score` and other instances get a turn. */

@@ -58,7 +58,8 @@ export function runContext(clickhouse: ClickHouseClient, logger?: Logger) {
       phaseStarted = Date.now();
     },
     async dropAll(): Promise<void> {
-      await Promise.all(tables.map((name) => command(`DROP TABLE IF EXISTS ${name}`).catch(() => undefined)));
+      // One statement for all of them: a statement's fixed cost is most of a small table's drop.
+      if (tables.length > 0) await command(`DROP TABLE IF EXISTS ${tables.join(', ')}`).catch(() => undefined);
     },
   };
 }

@@ -86,12 +86,19 @@ async function writeResults(
   const written = await lock.exclusive(async (changedAt, fence) => {
     const profiles = what.profiles === 'always' || (await newestRunMs(ctx.clickhouse)) <= asOf.getTime();
     fence();
+    // Only the newest state is news: re-scoring the past records no changes.
+    const changes = () => recordChanges(ctx, rows, asOf, changedAt, parameters.risk, what.baseline);
+    if (!what.history) {
+      // An update's few rows: profiles and changes at once (neither reads what the other writes).
+      if (profiles) await Promise.all([writeProfiles(ctx, rows, asOf), changes()]);
+      return profiles;
+    }
+    // A full run's writes are large: one at a time keeps the host's memory to one statement's.
     if (profiles) await writeProfiles(ctx, rows, asOf);
     fence();
-    if (what.history) await writeHistory(ctx, rows);
+    await writeHistory(ctx, rows);
     fence();
-    // Only the newest state is news: re-scoring the past records no changes.
-    if (profiles) await recordChanges(ctx, rows, asOf, changedAt, parameters.risk, what.baseline);
+    if (profiles) await changes();
     return profiles;
   });
   ctx.phase('write profiles, history and changes');
