@@ -4,7 +4,7 @@ import { contentTypeOf, encodeEvent, type SurveyEvent, type TicketEvent } from '
 import { changedCustomers, type InputMessage } from '../src/changed-customers.js';
 
 const NOW = Date.parse('2026-06-30T12:00:00Z');
-const envelope = (customer: string) => ({ event_id: randomUUID(), occurred_at: new Date(NOW).toISOString(), schema_version: 1, customer_id: customer });
+const envelope = (customer: string) => ({ event_id: randomUUID(), occurred_at: new Date(NOW).toISOString(), schema_version: 1 as const, customer_id: customer });
 const ticket = (customer: string, status: TicketEvent['status'], category: TicketEvent['category']): TicketEvent => ({
   ...envelope(customer), ticket_id: randomUUID(), status, category, priority: 'high', channel: 'email',
 });
