@@ -28,11 +28,6 @@ export const scoringConfigSchema = z
      * before re-scoring with what is there (an event ingest dead-lettered never arrives).
      */
     SCORING_INCREMENTAL_WAIT_MS: setting.positiveInt(30_000),
-    /**
-     * Incremental updates that may run at once: events that arrive while one runs start the next
-     * at once instead of waiting for it (their writes still take turns under the write lease).
-     */
-    SCORING_INCREMENTAL_CONCURRENCY: setting.positiveInt(2),
     /** How soon a dead incremental consumer's partitions move to a live one (the broker's minimum is 6000). */
     SCORING_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6000).default(30_000),
     /**

@@ -56,7 +56,7 @@ export function startIncrementalUpdates(deps: {
     } catch (error) {
       throw classifyClickHouseError(error, 'incremental re-scoring');
     }
-  }, { concurrency: config.SCORING_INCREMENTAL_CONCURRENCY });
+  });
   // Complaints and detractors of customers worth keeping alert at once, beside (not behind) the re-scores.
   const alerting = createCoalescingQueue<string>(async (customers) => {
     try {

@@ -36,27 +36,3 @@ describe('coalescing queue', () => {
     await expect(queue.submit([4])).resolves.toBeUndefined();
   });
 });
-
-describe('coalescing queue with two jobs at once', () => {
-  it('starts a second job at once for keys that arrive while one runs, and merges what arrives while both run', async () => {
-    const jobs: string[][] = [];
-    let active = 0;
-    let most = 0;
-    const queue = createCoalescingQueue<string>(
-      async (keys) => {
-        active++;
-        most = Math.max(most, active);
-        jobs.push(keys.sort());
-        await tick();
-        active--;
-      },
-      { concurrency: 2 },
-    );
-    const first = queue.submit(['a']);
-    const second = queue.submit(['b']);
-    const merged = [queue.submit(['c', 'd']), queue.submit(['d', 'e'])];
-    await Promise.all([first, second, ...merged]);
-    expect(jobs).toEqual([['a'], ['b'], ['c', 'd', 'e']]);
-    expect(most).toBe(2);
-  });
-});
