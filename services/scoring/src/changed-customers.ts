@@ -1,4 +1,7 @@
 import { contentTypeHeader, decodeEvent, type MessageHeaders, type SurveyEvent, type TicketEvent } from '@crm/events';
+import { DETRACTOR_MAX_NPS, OPEN_TICKET_STATUSES } from './signals.js';
+
+const OPEN = new Set<string>(OPEN_TICKET_STATUSES);
 
 /** The input streams whose events can change a customer's segments or risk at once. */
 export const RESCORING_STREAMS = ['orders', 'tickets', 'surveys'] as const;
@@ -26,11 +29,11 @@ export interface ChangedCustomers {
 function mayAlert(stream: RescoringStream, event: object): boolean {
   if (stream === 'tickets') {
     const ticket = event as TicketEvent;
-    return ticket.category === 'complaint' && ['opened', 'pending', 'reopened'].includes(ticket.status);
+    return ticket.category === 'complaint' && OPEN.has(ticket.status);
   }
   if (stream === 'surveys') {
     const answer = event as SurveyEvent;
-    return answer.kind === 'nps' && answer.score <= 6;
+    return answer.kind === 'nps' && answer.score <= DETRACTOR_MAX_NPS;
   }
   return false;
 }

@@ -49,22 +49,17 @@ export function startIncrementalUpdates(deps: {
     const answer = await admin.fetchOffsets({ groupId: ingestGroup, topics: inputTopics });
     return new Map(answer.map((t) => [t.topic, new Map(t.partitions.map((p) => [p.partition, BigInt(p.offset)]))]));
   }, INGEST_POLL_MS);
-  const rescoring = createCoalescingQueue<string>(async (customers) => {
-    try {
-      const result = await rescoreCustomers(clickhouse, customers, new Date(), parameters, lock, logger, basis);
-      logger.info({ customers: result.customers, ms: result.ms }, 'customers re-scored');
-    } catch (error) {
-      throw classifyClickHouseError(error, 'incremental re-scoring');
-    }
+  // A queue of jobs over customers whose ClickHouse errors are classified as `what`.
+  const queue = (what: string, job: (customers: string[]) => Promise<void>) =>
+    createCoalescingQueue<string>((customers) => job(customers).catch((error: unknown) => Promise.reject(classifyClickHouseError(error, what))));
+  const rescoring = queue('incremental re-scoring', async (customers) => {
+    const result = await rescoreCustomers(clickhouse, customers, new Date(), parameters, lock, logger, basis);
+    logger.info({ customers: result.customers, ms: result.ms }, 'customers re-scored');
   });
   // Complaints and detractors of customers worth keeping alert at once, beside (not behind) the re-scores.
-  const alerting = createCoalescingQueue<string>(async (customers) => {
-    try {
-      const result = await realtimeRisk(clickhouse, customers, new Date(), parameters, lock, basis, logger);
-      logger.debug({ customers: customers.length, ms: result.ms }, 'real-time risk judged');
-    } catch (error) {
-      throw classifyClickHouseError(error, 'real-time risk');
-    }
+  const alerting = queue('real-time risk', async (customers) => {
+    const result = await realtimeRisk(clickhouse, customers, new Date(), parameters, lock, basis, logger);
+    logger.debug({ customers: customers.length, ms: result.ms }, 'real-time risk judged');
   });
 
   // Asked at most once a second: every partition's batch needs it, and it changes once a run.

@@ -1,11 +1,11 @@
 import { columnList, columnNames, CUSTOMER_PROFILES, SEGMENT_CHANGES, type ClickHouseClient, type ColumnOf } from '@crm/clickhouse';
 import type { Logger } from '@crm/runtime';
 import type { RiskRules } from './parameters.js';
-import { NOT_SUPERSEDED, valueTierSql } from './profile-rows.js';
+import { BASIS_RUN, NOT_SUPERSEDED, valueTierSql } from './profile-rows.js';
 import { AS_OF, dateParam, type RunContext } from './run-context.js';
 import { onlyCustomers } from './scope.js';
 import { VALUE_TIERS } from './segments.js';
-import { supportSignalsSql } from './signals.js';
+import { DETRACTOR_MAX_NPS, supportSignalsSql } from './signals.js';
 
 /**
  * The outbox (segment_changes): change detection and risk decisions of a
@@ -97,7 +97,7 @@ function segmentChangesSelect(rowsTable: string): string {
  */
 function riskChangesSelect(rows: string, only: 'entries' | 'all' = 'all'): string {
   const churn = 'ifNull(r.churn_probability, 0)';
-  const detractor = 'ifNull(r.last_nps, 10) <= 6';
+  const detractor = `ifNull(r.last_nps, 10) <= ${DETRACTOR_MAX_NPS}`;
   const tierRank = `indexOf([${VALUE_TIERS.map((t) => `'${t}'`).join(', ')}], ifNull(r.keep_tier, ''))`;
   return `
     SELECT ${outboxRow({ drivers: "if(to_value = 'at_risk', drivers, [])", publish: "to_value != 'at_risk' OR {risk_publish:Bool}" })}
@@ -146,7 +146,7 @@ export function outboxChangesSql(rowsTable: string): string {
  */
 export function realtimeRiskSql(scopeTable: string): string {
   const only = onlyCustomers(scopeTable);
-  const keepCuts = "(SELECT keep_cuts FROM scoring_runs FINAL WHERE as_of = {basis_as_of:DateTime64(3, 'UTC')})";
+  const keepCuts = `(SELECT keep_cuts FROM ${BASIS_RUN})`;
   const rows = `
       SELECT p.customer_id AS customer_id, ${AS_OF} AS as_of,
              ${SNAPSHOT.map((c) => `p.${c} AS ${c}`).join(', ')},

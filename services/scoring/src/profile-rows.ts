@@ -56,6 +56,9 @@ const SCORED: Record<Exclude<ColumnOf<typeof CUSTOMER_PROFILES>, SignalColumn> |
   updated_at: 'now64(3)',
 };
 
+/** The scoring_runs row whose cut points score the rows (`{basis_as_of}`). */
+export const BASIS_RUN = "scoring_runs FINAL WHERE as_of = {basis_as_of:DateTime64(3, 'UTC')}";
+
 /**
  * The profile rows as of T: signals, the per-run scores table (statistics and
  * model predictions), RFM scores from the exact quintile cut points of the
@@ -69,7 +72,7 @@ const SCORED: Record<Exclude<ColumnOf<typeof CUSTOMER_PROFILES>, SignalColumn> |
 function profileRowsSql(scoresTable: string, scopeTable?: string): string {
   const only = onlyCustomers(scopeTable);
   // One scalar subquery for the cut-point arrays (each subquery is a query of its own).
-  const cuts = "(SELECT (r_cuts, f_cuts, m_cuts, tier_cuts, keep_cuts) FROM scoring_runs FINAL WHERE as_of = {basis_as_of:DateTime64(3, 'UTC')})";
+  const cuts = `(SELECT (r_cuts, f_cuts, m_cuts, tier_cuts, keep_cuts) FROM ${BASIS_RUN})`;
   return `
     WITH
       ${cuts} AS cuts,

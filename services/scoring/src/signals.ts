@@ -32,12 +32,12 @@ export const SIGNAL_COLUMNS = Object.keys(SIGNALS) as SignalColumn[];
 const none = (type: string) => `CAST(NULL AS Nullable(${type}))`;
 
 /** The tagged union's columns after customer_id, first_at, last_at and src, in order, with their types. */
-const UNION_COLUMNS = ['session_id String', 'status String', 'category String', 'kind String', 'score UInt8', 'scale_max UInt8', 'response_id String'];
-/** A row source of the union: `values` names some of UNION_COLUMNS (as expressions); the rest are NULL. */
-function unionSource(from: string, head: string, values: Record<string, string>): string {
-  const rest = UNION_COLUMNS.map((c) => {
-    const [name, type] = c.split(' ') as [string, string];
-    return values[name] ? `toNullable(${values[name]}) AS ${name}` : `${none(type)} AS ${name}`;
+const UNION_COLUMNS = { session_id: 'String', status: 'String', category: 'String', kind: 'String', score: 'UInt8', scale_max: 'UInt8', response_id: 'String' };
+/** A row source of the union: `values` gives some of UNION_COLUMNS (as expressions); the rest are NULL. */
+function unionSource(from: string, head: string, values: Partial<Record<keyof typeof UNION_COLUMNS, string>>): string {
+  const rest = Object.entries(UNION_COLUMNS).map(([name, type]) => {
+    const value = values[name as keyof typeof UNION_COLUMNS];
+    return value ? `toNullable(${value}) AS ${name}` : `${none(type)} AS ${name}`;
   });
   return `SELECT customer_id, ${head}, ${rest.join(', ')} FROM ${from}`;
 }
@@ -56,7 +56,12 @@ const SUPPORT_SOURCES = [
   }),
 ];
 
-const OPEN = "status IN ('opened', 'pending', 'reopened')";
+/** A ticket in one of these states is open (an open complaint can raise a real-time alert). */
+export const OPEN_TICKET_STATUSES = ['opened', 'pending', 'reopened'] as const;
+/** An NPS answer at or below this is a detractor's. */
+export const DETRACTOR_MAX_NPS = 6;
+
+const OPEN = `status IN (${OPEN_TICKET_STATUSES.map((s) => `'${s}'`).join(', ')})`;
 const CSAT = `src = 's' AND kind = 'csat' AND ${daysBefore('last_at')} < ${CSAT_WINDOW_DAYS}`;
 // An old answer says nothing about the customer now: it neither alerts nor blocks recovery.
 const NPS = `src = 's' AND kind = 'nps' AND ${daysBefore('last_at')} < {nps_window_days:UInt32}`;
@@ -69,7 +74,6 @@ const SUPPORT_SIGNALS = {
   csat: `if(countIf(${CSAT}) = 0, NULL, 100 * countIf(${CSAT} AND score >= scale_max - 1) / countIf(${CSAT}))`,
   last_nps: `if(countIf(${NPS}) = 0, NULL, argMaxIf(score, (last_at, response_id), ${NPS}))`,
 } satisfies Partial<Record<SignalColumn, string>>;
-export type SupportSignal = keyof typeof SUPPORT_SIGNALS;
 
 const aggregates = (signals: Record<string, string>) => Object.entries(signals).map(([column, expression]) => `${expression} AS ${column}`);
 
