@@ -2,7 +2,7 @@ import { columnList, columnNames, CUSTOMER_PROFILES, SEGMENT_CHANGES, type Click
 import type { Logger } from '@crm/runtime';
 import type { RiskRules } from './parameters.js';
 import { BASIS_RUN, NOT_SUPERSEDED, valueTierSql } from './profile-rows.js';
-import { AS_OF, dateParam, type RunContext } from './run-context.js';
+import { AS_OF, dateParam, WRITE_SETTINGS, type RunContext } from './run-context.js';
 import { onlyCustomers } from './scope.js';
 import { VALUE_TIERS } from './segments.js';
 import { DETRACTOR_MAX_NPS, supportSignalsSql } from './signals.js';
@@ -130,7 +130,7 @@ export function outboxChangesSql(rowsTable: string): string {
     ${segmentChangesSelect(rowsTable)}
     UNION ALL
     ${riskChangesSelect(`SELECT * FROM ${rowsTable} WHERE ${NOT_SUPERSEDED}`)}
-    SETTINGS join_use_nulls = 1`;
+    SETTINGS join_use_nulls = 1, ${WRITE_SETTINGS}`;
 }
 
 /**

@@ -1,6 +1,6 @@
 import { columnList, columnNames, CUSTOMER_PROFILES, CUSTOMER_SCORES_HISTORY, type ColumnOf } from '@crm/clickhouse';
 import type { ScoringParameters } from './parameters.js';
-import { AS_OF, dateParam, type RunContext } from './run-context.js';
+import { AS_OF, dateParam, WRITE_SETTINGS, type RunContext } from './run-context.js';
 import { onlyCustomers } from './scope.js';
 import { rfmSegmentSql, VALUE_TIERS } from './segments.js';
 import { SIGNAL_COLUMNS, signalsSql, type SignalColumn } from './signals.js';
@@ -162,12 +162,12 @@ export const NOT_SUPERSEDED = `customer_id NOT IN (SELECT customer_id FROM custo
 /** The rows into customer_profiles, except those superseded (NOT_SUPERSEDED). */
 export async function writeProfiles(ctx: RunContext, rows: string, asOf: Date): Promise<void> {
   const columns = columnList(CUSTOMER_PROFILES);
-  await ctx.command(`INSERT INTO ${CUSTOMER_PROFILES.name} (${columns}) SELECT ${columns} FROM ${rows} WHERE ${NOT_SUPERSEDED}`, { as_of: dateParam(asOf) });
+  await ctx.command(`INSERT INTO ${CUSTOMER_PROFILES.name} (${columns}) SELECT ${columns} FROM ${rows} WHERE ${NOT_SUPERSEDED} SETTINGS ${WRITE_SETTINGS}`, { as_of: dateParam(asOf) });
 }
 
 /** The rows into customer_scores_history (full runs only: history is per full run). */
 export async function writeHistory(ctx: RunContext, rows: string): Promise<void> {
   // Typed as profile columns: a history row is a projection of a profile row.
   const columns = columnList(CUSTOMER_PROFILES, columnNames(CUSTOMER_SCORES_HISTORY));
-  await ctx.command(`INSERT INTO ${CUSTOMER_SCORES_HISTORY.name} (${columns}) SELECT ${columns} FROM ${rows}`);
+  await ctx.command(`INSERT INTO ${CUSTOMER_SCORES_HISTORY.name} (${columns}) SELECT ${columns} FROM ${rows} SETTINGS ${WRITE_SETTINGS}`);
 }

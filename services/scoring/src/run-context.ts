@@ -11,6 +11,15 @@ const RUN_TABLE = '^scoring_[a-z_]+_[0-9a-f]{12}$';
 /** The run's instant T in a statement, bound server-side as the parameter `as_of` (dateParam). */
 export const AS_OF = "{as_of:DateTime64(3, 'UTC')}";
 
+/**
+ * The settings of an INSERT … SELECT into a scoring table. optimize_on_insert = 0: the rows
+ * of one write have distinct sort keys (one per customer, or per customer and segment type),
+ * so the replacing merge each block would get on insert finds nothing to collapse — and cost
+ * more than half of a full run's writes. max_insert_threads = 2: the sort and write of the
+ * blocks on two threads, not one (a full run's writes are millions of rows).
+ */
+export const WRITE_SETTINGS = 'optimize_on_insert = 0, max_insert_threads = 2';
+
 export const dateParam = (date: Date) => (date.getTime() / 1000).toFixed(3);
 
 /** ClickHouse's text form of a DateTime64 in UTC ('2026-06-30 00:00:00.000') as a Date. */

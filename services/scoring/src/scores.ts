@@ -2,7 +2,6 @@ import { columnDefinitions, type Table } from '@crm/clickhouse';
 import {
   clv12mFromExpectedPurchases,
   mbgnbdExpectedPurchasesIfAlive,
-  mbgnbdProbabilityAlive,
   type CustomerGroup,
   type GammaGammaParams,
   type TransactionParams,
@@ -12,54 +11,64 @@ import type { ScoringParameters } from './parameters.js';
 import type { RunContext } from './run-context.js';
 
 /**
- * Per-customer scores: MBG/NBD predictions are computed in Node once per
- * distinct (x, t_x, T) — far fewer than customers — and go back into a
- * scratch table; each customer's row joins its group's predictions with the
- * Gamma-Gamma expected value (one expression per customer, in ClickHouse,
- * since m̄ differs between nearly all repeat buyers).
+ * Per-customer scores: MBG/NBD's expectation if alive is computed in Node
+ * once per distinct (x, T) — it does not depend on t_x, and there are ~10×
+ * fewer of them than of (x, t_x, T), let alone customers — and goes back into
+ * a scratch table; each customer's row joins its (x, T) with P(alive) (a
+ * closed form, in ClickHouse) and the Gamma-Gamma expected value (one
+ * expression per customer, since m̄ differs between nearly all repeat buyers).
  */
 
-/** A group's predictions, as written to the run's groups table. */
-const GROUP_PREDICTIONS = {
-  name: 'groups',
+/** A distinct (x, T)'s predictions if alive, as written to the run's table. */
+const IF_ALIVE_PREDICTIONS = {
+  name: 'if_alive',
   columns: {
     x: 'UInt32',
-    t_x: 'UInt32',
     T_c: 'UInt32',
-    p_alive: 'Float64',
-    expected_90d: 'Float64',
-    /** Σ_m (E[X(30m)] − E[X(30(m−1))]) · margin / (1+d)^m: clv_12m is this times E[value]. */
-    clv_factor: 'Float64',
-    /** The same sum for the customer known to be alive: clv_alive_12m is this times E[value]. */
+    /** E[X(90) | alive]: expected_purchases_90d is this times P(alive). */
+    expected_90d_alive: 'Float64',
+    /** Σ_m (E[X(30m) | alive] − E[X(30(m−1)) | alive]) · margin / (1+d)^m: clv_alive_12m is this times E[value], clv_12m that times P(alive). */
     clv_alive_factor: 'Float64',
   },
 } satisfies Table;
-export type GroupPrediction = Record<keyof typeof GROUP_PREDICTIONS.columns, number>;
+export type IfAlivePrediction = Record<keyof typeof IF_ALIVE_PREDICTIONS.columns, number>;
 
 /**
- * MBG/NBD predictions once per distinct (x, t_x, T). CLV discounting lives
- * only here (@crm/models): it is linear in E[value], so ClickHouse multiplies
- * the factor by each customer's Gamma-Gamma value.
+ * MBG/NBD predictions if alive, once per distinct (x, T) of the groups.
+ * CLV discounting lives only here (@crm/models): it is linear in E[value]
+ * and in P(alive), so ClickHouse multiplies the factor by both.
  */
-export function predictGroups(mbgnbd: TransactionParams, groups: readonly CustomerGroup[], params: ScoringParameters): GroupPrediction[] {
+export function predictIfAlive(mbgnbd: TransactionParams, groups: readonly CustomerGroup[], params: ScoringParameters): IfAlivePrediction[] {
   const discounting = { margin: params.clvMargin, annualDiscountRate: params.clvAnnualDiscountRate };
-  return groups.map((g): GroupPrediction => {
-    const summary = { x: g.x, t_x: g.t_x, T: g.T };
-    // E[X(t)] = P(alive) · E[X(t) | alive], and the CLV sum is linear in it: P(alive) once and the
-    // expectation if alive (a quadrature for some fits) once per horizon, not twice.
-    const pAlive = mbgnbdProbabilityAlive(mbgnbd, summary);
-    const ifAlive = (days: number) => mbgnbdExpectedPurchasesIfAlive(mbgnbd, summary, days);
-    const clvAlive = clv12mFromExpectedPurchases(ifAlive, 1, discounting);
-    return {
-      x: g.x,
-      t_x: g.t_x,
-      T_c: g.T,
-      p_alive: pAlive,
-      expected_90d: pAlive * ifAlive(90),
-      clv_factor: pAlive * clvAlive,
-      clv_alive_factor: clvAlive,
-    };
-  });
+  // Keyed by x, then T: small whole numbers, which a Map hashes fast (a combined key would not be).
+  const seen = new Map<number, Set<number>>();
+  const predictions: IfAlivePrediction[] = [];
+  for (const g of groups) {
+    let ts = seen.get(g.x);
+    if (!ts) seen.set(g.x, (ts = new Set()));
+    if (ts.has(g.T)) continue;
+    ts.add(g.T);
+    const ifAlive = (days: number) => mbgnbdExpectedPurchasesIfAlive(mbgnbd, g, days);
+    predictions.push({ x: g.x, T_c: g.T, expected_90d_alive: ifAlive(90), clv_alive_factor: clv12mFromExpectedPurchases(ifAlive, 1, discounting) });
+  }
+  return predictions;
+}
+
+/**
+ * MBG/NBD's P(alive | x, t_x, T) over columns, the SQL form of
+ * `mbgnbdProbabilityAlive` in @crm/models (test/formulas.test.ts evaluates
+ * both on the same inputs): 1 / (1 + e^k) with the log-odds of having
+ * dropped out k = ln(a / (b + x)) + (r + x) · ln(1 + (T − t_x) / (α + t_x)),
+ * written as the TypeScript writes it so neither overflows. Parameters: mbgnbdSqlParameters.
+ */
+export function mbgnbdProbabilityAliveSql(x: string, tx: string, T: string): string {
+  const k = `(log({mbg_a:Float64} / ({mbg_b:Float64} + ${x})) + ({mbg_r:Float64} + ${x}) * log1p((${T} - ${tx}) / ({mbg_alpha:Float64} + ${tx})))`;
+  return `if(${k} > 0, exp(-${k}) / (1 + exp(-${k})), 1 / (1 + exp(${k})))`;
+}
+
+/** The fit as parameters of mbgnbdProbabilityAliveSql; `mbg_ok` false (no predictions) without a fit. */
+export function mbgnbdSqlParameters(mbgnbd: TransactionParams | undefined): { mbg_ok: boolean; mbg_r: number; mbg_alpha: number; mbg_a: number; mbg_b: number } {
+  return mbgnbd ? { mbg_ok: true, mbg_r: mbgnbd.r, mbg_alpha: mbgnbd.alpha, mbg_a: mbgnbd.a, mbg_b: mbgnbd.b } : { mbg_ok: false, mbg_r: 1, mbg_alpha: 1, mbg_a: 1, mbg_b: 1 };
 }
 
 /**
@@ -78,31 +87,32 @@ export function gammaGammaSqlParameters(gg: GammaGammaParams | undefined): { gg_
 }
 
 /**
- * The per-customer scores table of a run: the statistics, the group's
- * predictions and the expected value per purchase day, with clv and
- * clv_alive. Without an MBG/NBD fit the predictions (and so clv) are NULL.
+ * The per-customer scores table of a run: the statistics, P(alive), the
+ * (x, T)'s predictions if alive and the expected value per purchase day,
+ * with clv and clv_alive. Without an MBG/NBD fit the predictions (and so clv) are NULL.
  */
 export async function customerScores(ctx: RunContext, stats: string, groups: readonly CustomerGroup[], models: ScoringModels, parameters: ScoringParameters): Promise<string> {
-  const groupsTable = ctx.table(GROUP_PREDICTIONS.name);
+  const ifAliveTable = ctx.table(IF_ALIVE_PREDICTIONS.name);
   const scores = ctx.table('scores');
-  await ctx.command(`CREATE TABLE ${groupsTable} (${columnDefinitions(GROUP_PREDICTIONS)}) ENGINE = ${ctx.engine('(x, t_x, T_c)')}`);
+  await ctx.command(`CREATE TABLE ${ifAliveTable} (${columnDefinitions(IF_ALIVE_PREDICTIONS)}) ENGINE = ${ctx.engine('(x, T_c)')}`);
   if (models.mbgnbd) {
-    const predictions = predictGroups(models.mbgnbd, groups, parameters);
+    const predictions = predictIfAlive(models.mbgnbd, groups, parameters);
     for (let i = 0; i < predictions.length; i += 100_000) {
-      await ctx.clickhouse.insert({ table: groupsTable, values: predictions.slice(i, i + 100_000), format: 'JSONEachRow' });
+      await ctx.clickhouse.insert({ table: ifAliveTable, values: predictions.slice(i, i + 100_000), format: 'JSONEachRow' });
     }
   }
   ctx.phase('predict and write groups');
   await ctx.command(
     `CREATE TABLE ${scores} ENGINE = ${ctx.engine('customer_id')} AS
-     SELECT s.*, g.p_alive AS p_alive, g.expected_90d AS expected_90d,
+     SELECT s.*, if({mbg_ok:Bool}, ${mbgnbdProbabilityAliveSql('s.x', 's.t_x', 's.T_c')}, NULL) AS p_alive,
+            p_alive * g.expected_90d_alive AS expected_90d,
             if({gg_ok:Bool}, ${gammaGammaExpectedValueSql('s.x', 's.m_bar')}, NULL) AS expected_value,
-            g.clv_factor * expected_value AS clv,
+            p_alive * g.clv_alive_factor * expected_value AS clv,
             g.clv_alive_factor * expected_value AS clv_alive
      FROM ${stats} AS s
-     LEFT JOIN ${groupsTable} AS g ON g.x = s.x AND g.t_x = s.t_x AND g.T_c = s.T_c
+     LEFT JOIN ${ifAliveTable} AS g ON g.x = s.x AND g.T_c = s.T_c
      SETTINGS join_use_nulls = 1`,
-    gammaGammaSqlParameters(models.gammaGamma),
+    { ...mbgnbdSqlParameters(models.mbgnbd), ...gammaGammaSqlParameters(models.gammaGamma) },
   );
   ctx.phase('per-customer scores');
   return scores;
