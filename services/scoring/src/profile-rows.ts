@@ -127,7 +127,7 @@ export async function profileRows(
   parameters: ScoringParameters,
 ): Promise<string> {
   const rows = ctx.table('rows');
-  await ctx.command(`CREATE TABLE ${rows} ENGINE = ${ctx.engine('tuple()')} AS ${profileRowsSql(tables.scores, tables.scopeTable)}`, {
+  await ctx.command(`CREATE TABLE ${rows} ENGINE = ${ctx.engine()} AS ${profileRowsSql(tables.scores, tables.scopeTable)}`, {
     as_of: dateParam(asOf),
     basis_as_of: dateParam(basisAsOf),
     window_days: parameters.windowDays,

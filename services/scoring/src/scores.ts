@@ -94,7 +94,7 @@ export function gammaGammaSqlParameters(gg: GammaGammaParams | undefined): { gg_
 export async function customerScores(ctx: RunContext, stats: string, groups: readonly CustomerGroup[], models: ScoringModels, parameters: ScoringParameters): Promise<string> {
   const ifAliveTable = ctx.table(IF_ALIVE_PREDICTIONS.name);
   const scores = ctx.table('scores');
-  await ctx.command(`CREATE TABLE ${ifAliveTable} (${columnDefinitions(IF_ALIVE_PREDICTIONS)}) ENGINE = ${ctx.engine('(x, T_c)')}`);
+  await ctx.command(`CREATE TABLE ${ifAliveTable} (${columnDefinitions(IF_ALIVE_PREDICTIONS)}) ENGINE = ${ctx.engine()}`);
   if (models.mbgnbd) {
     const predictions = predictIfAlive(models.mbgnbd, groups, parameters);
     for (let i = 0; i < predictions.length; i += 100_000) {
@@ -103,7 +103,7 @@ export async function customerScores(ctx: RunContext, stats: string, groups: rea
   }
   ctx.phase('predict and write groups');
   await ctx.command(
-    `CREATE TABLE ${scores} ENGINE = ${ctx.engine('customer_id')} AS
+    `CREATE TABLE ${scores} ENGINE = ${ctx.engine()} AS
      SELECT s.*, if({mbg_ok:Bool}, ${mbgnbdProbabilityAliveSql('s.x', 's.t_x', 's.T_c')}, NULL) AS p_alive,
             p_alive * g.expected_90d_alive AS expected_90d,
             if({gg_ok:Bool}, ${gammaGammaExpectedValueSql('s.x', 's.m_bar')}, NULL) AS expected_value,

@@ -31,12 +31,14 @@ function customerStatsSql(table: string, purchases: string, engine: string): str
       toUInt32(toRelativeDayNum(${T}) - days[-1]) AS recency_days,
       T_c AS days_since_first,
       toUInt32(arrayLast((d, before) -> d - before > {window_days:UInt32}, arrayPopFront(days), arrayPopBack(days))) AS return_after_gap_day,
-      -- A day's last purchase is the last of its run in the sorted purchases.
-      arrayMap(p -> p.2, arrayFilter((p, i) -> i = length(sorted) OR sorted[i + 1].1 != p.1, sorted, arrayEnumerate(sorted))) AS day_last_ats,
+      -- A day's last purchase is the last of its run in the sorted purchases: the one whose
+      -- next purchase is on another day (-1 after the last: no day). Lambdas over arrays
+      -- paired element by element, not indexing (sorted[i + 1]), which cost twice the time.
+      arrayMap(p -> p.2, arrayFilter((p, next) -> p.1 != next, sorted, arrayPushBack(arrayPopFront(arrayMap(p -> toInt64(p.1), sorted)), -1))) AS day_last_ats,
       frequency,
       monetary,
       -- m̄: the value of every purchase day but the first, over x (exact decimals until the division).
-      if(x = 0, 0, toFloat64(revenue - arraySum(arrayMap(p -> if(p.1 = days[1], p.3, toDecimal128(0, 4)), sorted))) / x) AS m_bar,
+      if(x = 0, 0, toFloat64(revenue - arraySum(p -> if(p.1 = days[1], p.3, toDecimal128(0, 4)), sorted)) / x) AS m_bar,
       purchases,
       revenue,
       first_purchase_at,
@@ -46,7 +48,8 @@ function customerStatsSql(table: string, purchases: string, engine: string): str
       SELECT
         customer_id,
         arraySort(groupArray((toRelativeDayNum(placed_at), placed_at, value))) AS sorted,
-        arrayFilter((d, i) -> i = 1 OR sorted[i - 1].1 != d, arrayMap(p -> p.1, sorted), arrayEnumerate(sorted)) AS days,
+        -- The purchase days: the sorted days without repeats (arrayCompact drops consecutive duplicates).
+        arrayCompact(arrayMap(p -> p.1, sorted)) AS days,
         toUInt32(countIf(${inWindow})) AS frequency,
         CAST(sumIf(value, ${inWindow}) AS Decimal(38, 4)) AS monetary,
         CAST(sum(value) AS Decimal(38, 4)) AS revenue,
@@ -61,7 +64,7 @@ function customerStatsSql(table: string, purchases: string, engine: string): str
 /** The statistics of every customer with a purchase in `purchases`, in a scratch table. */
 export async function customerStatistics(ctx: RunContext, purchases: string, asOf: Date, windowDays: number): Promise<string> {
   const stats = ctx.table('stats');
-  await ctx.command(customerStatsSql(stats, purchases, ctx.engine('customer_id')), { as_of: dateParam(asOf), window_days: windowDays });
+  await ctx.command(customerStatsSql(stats, purchases, ctx.engine()), { as_of: dateParam(asOf), window_days: windowDays });
   return stats;
 }
 
