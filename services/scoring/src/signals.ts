@@ -79,10 +79,12 @@ const aggregates = (signals: Record<string, string>) => Object.entries(signals).
 
 /**
  * Every customer with any event at or before T and their signals, each from
- * the point-in-time view that defines it (order_states_as_of,
- * attributed_clicks_as_of, ticket_states_as_of, survey_responses_as_of; the
- * purchase signals from the run's statistics of purchases_as_of, which
- * already aggregate each buyer's purchases). Each view is read once: its
+ * the point-in-time view that defines it (attributed_clicks_as_of,
+ * ticket_states_as_of, survey_responses_as_of; the purchase signals from the
+ * run's statistics of purchases_as_of, which already aggregate each buyer's
+ * purchases). Order events count as seen straight from the orders table:
+ * first and last seen are the first and last event, which needs no order's
+ * state (building every order's state again cost a sort of all order events). Each view is read once: its
  * rows are tagged by source in one union and every signal is one conditional
  * aggregate over it (a subquery per signal would evaluate the views again).
  */
@@ -101,7 +103,7 @@ export function signalsSql(statistics: string, only: string): string {
       ${aggregates(SUPPORT_SIGNALS).join(',\n      ')}
     FROM
     (
-      ${unionSource(`order_states_as_of(as_of = ${T})`, "first_event_at AS first_at, last_event_at AS last_at, 'o' AS src", {})}
+      ${unionSource(`orders WHERE occurred_at <= ${T}`, "occurred_at AS first_at, occurred_at AS last_at, 'o' AS src", {})}
       UNION ALL
       ${unionSource(`attributed_clicks_as_of(as_of = ${T})`, "occurred_at AS first_at, occurred_at AS last_at, 'c' AS src", { session_id: 'session_id' })}
       UNION ALL
