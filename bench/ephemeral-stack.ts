@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, provisionKafka, startBroker, stopBroker } from '@crm/kafka-local';
@@ -35,6 +35,14 @@ export async function startEphemeralStack(say: (line: string) => void): Promise<
 export function peakRssMiB(pid: number): number {
   const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return match ? Number(match[1]) / 1024 : Number.NaN;
+}
+
+/**
+ * Starts a new peak for peakRssMiB (Linux: writing 5 to clear_refs resets VmHWM), so a figure
+ * covers one step — the scoring run, not the generation of its load before it.
+ */
+export function resetPeakRss(pid: number): void {
+  writeFileSync(`/proc/${pid}/clear_refs`, '5');
 }
 
 /** CPU time (user + system) a live process has used so far, in seconds. */

@@ -17,7 +17,7 @@ import { REPO_ROOT } from '@crm/runtime';
 import { monthlyDiscountRate, simulateGammaGamma, simulateMbgnbd } from '@crm/models';
 import { customerSummaryTsv, DEFAULT_SCORING_PARAMETERS } from '@crm/scoring';
 import { migratedDatabase, startTestClickHouse } from '../test/support/clickhouse.js';
-import { peakRssMiB } from './ephemeral-stack.js';
+import { peakRssMiB, resetPeakRss } from './ephemeral-stack.js';
 
 const AS_OF = '2026-10-31T00:00:00Z';
 
@@ -135,6 +135,8 @@ export async function measureScoring(customers: number, orders: number, say: (li
     await clickhouse.close();
 
     say('scoring…');
+    // The host's peak of the scoring run alone, not of generating its load.
+    if (host.pid) resetPeakRss(host.pid);
     const scoringStarted = Date.now();
     const output = await new Promise<string>((resolve, reject) => {
       const child = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'bench/score-once.ts')], {
@@ -150,13 +152,13 @@ export async function measureScoring(customers: number, orders: number, say: (li
       child.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`scoring exited with ${code}`))));
     });
     const wall = (Date.now() - scoringStarted) / 1000;
+    const hostPeakMiB = host.pid ? peakRssMiB(host.pid) : Number.NaN;
     const result = JSON.parse(output.trim().split('\n').at(-1)!) as {
       ms: number; customers: number; buyers: number; maxRssMiB: number;
       fits: { model: string; params: Record<string, number>; ll: number; groups: number }[];
       failures: { model: string; error: string }[];
     };
     const peer = await measureLifetimes(config, say);
-    const hostPid = host.pid;
     const ours = result.ms / 1000;
     const rows = [
       ['machine', `${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(1)} GiB, Node ${process.version}`],
@@ -166,7 +168,7 @@ export async function measureScoring(customers: number, orders: number, say: (li
       ['scoring run (in process)', `${(result.ms / 1000).toFixed(1)} s`],
       ['scoring process wall (incl. start-up)', `${wall.toFixed(1)} s`],
       ['scoring process peak RSS', `${result.maxRssMiB.toFixed(0)} MiB`],
-      ...(hostPid ? [['ClickHouse host peak RSS', `${(peakRssMiB(hostPid)).toFixed(0)} MiB`]] : []),
+      ...(host.pid ? [['ClickHouse host peak RSS (the run)', `${hostPeakMiB.toFixed(0)} MiB`]] : []),
       ...result.fits.map((f) => [
         `fit ${f.model}`,
         `${Object.entries(f.params).map(([k, v]) => `${k}=${v.toPrecision(4)}`).join(' ')} LL=${f.ll.toFixed(0)} (${f.groups.toLocaleString()} groups)`,
@@ -192,7 +194,7 @@ export async function measureScoring(customers: number, orders: number, say: (li
       runSeconds: result.ms / 1000,
       processWallSeconds: wall,
       scoringPeakRssMiB: result.maxRssMiB,
-      clickhousePeakRssMiB: hostPid ? peakRssMiB(hostPid) : Number.NaN,
+      clickhousePeakRssMiB: hostPeakMiB,
       ...(!('skipped' in peer) && !peer.error && { lifetimesSeconds: peer.totalSeconds, versusLifetimes: peer.totalSeconds / ours }),
       rows: rows as string[][],
     };

@@ -4,27 +4,30 @@ import { CHURN_RETENTION_RUNS, COHORT_RETENTION_RUNS, columnList, columnNames, R
 /**
  * The dashboard's aggregates: each table holds snapshots of one analysts' view (the one home of
  * its definition, in the migrations), so a page reads a few hundred rows instead of a pass over
- * every purchase, score record, survey or profile. Full scoring runs refresh them.
+ * every purchase, score record, survey or profile. Full scoring runs refresh them: those `of`
+ * the events (purchases, survey answers) while the run computes, those of the scores after it
+ * has written them.
  */
-export const DASHBOARD_AGGREGATES: readonly { table: Table; view: string }[] = [
-  { table: COHORT_RETENTION_RUNS, view: 'cohort_retention' },
-  { table: CHURN_RETENTION_RUNS, view: 'churn_retention_monthly' },
-  { table: REVENUE_CONCENTRATION_RUNS, view: 'revenue_concentration' },
-  { table: SATISFACTION_RUNS, view: 'satisfaction_monthly' },
+export const DASHBOARD_AGGREGATES: readonly { table: Table; view: string; of: 'events' | 'scores' }[] = [
+  { table: COHORT_RETENTION_RUNS, view: 'cohort_retention', of: 'events' },
+  { table: CHURN_RETENTION_RUNS, view: 'churn_retention_monthly', of: 'scores' },
+  { table: REVENUE_CONCENTRATION_RUNS, view: 'revenue_concentration', of: 'scores' },
+  { table: SATISFACTION_RUNS, view: 'satisfaction_monthly', of: 'events' },
 ];
 
 /** How long a superseded snapshot is kept: long enough for a page that began reading it to finish. */
 const KEEP_SUPERSEDED = 'INTERVAL 1 HOUR';
 
 /**
- * Writes a snapshot of every aggregate under one computed_at (the server's now) and deletes
- * the ones superseded more than an hour ago. Returns computed_at as ClickHouse's text.
+ * Writes a snapshot of every aggregate (or only those `of` the events or the scores) under one
+ * computed_at (the server's now) and deletes the ones superseded more than an hour ago.
+ * Returns computed_at as ClickHouse's text.
  */
-export async function refreshDashboardAggregates(client: ClickHouseClient): Promise<string> {
+export async function refreshDashboardAggregates(client: ClickHouseClient, of?: 'events' | 'scores'): Promise<string> {
   const now = await client.query({ query: 'SELECT toString(now64(3)) AS t', format: 'JSONEachRow' });
   const [{ t: computedAt }] = (await now.json<{ t: string }>()) as [{ t: string }];
   const param = "{computed_at:DateTime64(3, 'UTC')}";
-  for (const { table, view } of DASHBOARD_AGGREGATES) {
+  for (const { table, view } of DASHBOARD_AGGREGATES.filter((a) => of === undefined || a.of === of)) {
     const fromView = columnList(table, columnNames(table).filter((c) => c !== 'computed_at'));
     await client.command({
       query: `INSERT INTO ${table.name} (${columnList(table)}) SELECT ${param}, ${fromView} FROM ${view}`,

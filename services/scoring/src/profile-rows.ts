@@ -3,7 +3,7 @@ import type { ScoringParameters } from './parameters.js';
 import { AS_OF, dateParam, WRITE_SETTINGS, type RunContext } from './run-context.js';
 import { onlyCustomers } from './scope.js';
 import { rfmSegmentSql, VALUE_TIERS } from './segments.js';
-import { SIGNAL_COLUMNS, signalsSql, type SignalColumn } from './signals.js';
+import { SIGNAL_COLUMNS, type SignalColumn } from './signals.js';
 
 /**
  * DESIGN.md's lifecycle stages, first match wins. "Reactivated": within the
@@ -60,7 +60,7 @@ const SCORED: Record<Exclude<ColumnOf<typeof CUSTOMER_PROFILES>, SignalColumn> |
 export const BASIS_RUN = "scoring_runs FINAL WHERE as_of = {basis_as_of:DateTime64(3, 'UTC')}";
 
 /**
- * The profile rows as of T: signals, the per-run scores table (statistics and
+ * The profile rows as of T: the signals table, the per-run scores table (statistics and
  * model predictions), RFM scores from the exact quintile cut points of the
  * scoring run `{basis_as_of}` (for a full run, its own, recorded by
  * recordRun over the customers with a purchase in the window), the
@@ -69,8 +69,7 @@ export const BASIS_RUN = "scoring_runs FINAL WHERE as_of = {basis_as_of:DateTime
  * lifecycle stage (which also looks at the stages each customer had in the
  * runs before T). `scopeTable` restricts everything to its customers.
  */
-function profileRowsSql(scoresTable: string, scopeTable?: string): string {
-  const only = onlyCustomers(scopeTable);
+function profileRowsSql(signalsTable: string, scoresTable: string, scopeTable?: string): string {
   // One scalar subquery for the cut-point arrays (each subquery is a query of its own).
   const cuts = `(SELECT (r_cuts, f_cuts, m_cuts, tier_cuts, keep_cuts) FROM ${BASIS_RUN})`;
   return `
@@ -104,7 +103,7 @@ function profileRowsSql(scoresTable: string, scopeTable?: string): string {
         if(ifNull(sc.frequency, 0) = 0, NULL, toUInt8(1 + arrayCount(c -> sc.frequency > c, f_cuts))) AS f_score,
         if(ifNull(sc.frequency, 0) = 0, NULL, toUInt8(1 + arrayCount(c -> sc.monetary > c, m_cuts))) AS m_score,
         prev.stage AS previous_stage
-      FROM (${signalsSql(scoresTable, only)}) AS base
+      FROM ${signalsTable} AS base
       LEFT JOIN ${scoresTable} AS sc ON sc.customer_id = base.customer_id
       LEFT JOIN
       (
@@ -121,22 +120,20 @@ function profileRowsSql(scoresTable: string, scopeTable?: string): string {
 /** The profile rows (signals, segments, tiers, stages) in a scratch table; cut points are those of the run `basisAsOf`. */
 export async function profileRows(
   ctx: RunContext,
-  tables: { scores: string; scopeTable?: string },
+  tables: { signals: string; scores: string; scopeTable?: string },
   asOf: Date,
   basisAsOf: Date,
   parameters: ScoringParameters,
 ): Promise<string> {
   const rows = ctx.table('rows');
-  await ctx.command(`CREATE TABLE ${rows} ENGINE = ${ctx.engine()} AS ${profileRowsSql(tables.scores, tables.scopeTable)}`, {
+  await ctx.command(`CREATE TABLE ${rows} ENGINE = ${ctx.engine()} AS ${profileRowsSql(tables.signals, tables.scores, tables.scopeTable)}`, {
     as_of: dateParam(asOf),
     basis_as_of: dateParam(basisAsOf),
-    window_days: parameters.windowDays,
     new_days: parameters.newCustomerDays,
     reactivation_days: parameters.reactivationDays,
     churn_threshold: parameters.churnThreshold,
     at_risk_threshold: parameters.atRiskThreshold,
     stage_hysteresis: parameters.stageHysteresis,
-    nps_window_days: parameters.npsWindowDays,
   });
   ctx.phase('profile rows (signals, segments, tiers, stages)');
   return rows;

@@ -66,6 +66,13 @@ export function runContext(clickhouse: ClickHouseClient, logger?: Logger) {
     async select<T>(query: string, query_params: Record<string, unknown> = {}): Promise<T[]> {
       return (await clickhouse.query({ query, query_params, format: 'JSONEachRow', clickhouse_settings: settings() })).json<T>();
     },
+    /** Logs how long `work`, which runs alongside the phases, took (its time is inside theirs). */
+    async alongside<T>(name: string, work: Promise<T>): Promise<T> {
+      const started = Date.now();
+      const result = await work;
+      logger?.debug({ phase: `${name} (alongside)`, ms: Date.now() - started }, 'scoring phase done');
+      return result;
+    },
     phase(name: string): void {
       logger?.debug({ phase: name, ms: Date.now() - phaseStarted }, 'scoring phase done');
       phaseStarted = Date.now();

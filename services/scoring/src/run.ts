@@ -9,6 +9,7 @@ import { runContext, type RunContext } from './run-context.js';
 import { earlierRunWithBuyers, newestRunMs, recordRun, updateBasis, type UpdateBasis } from './runs.js';
 import { customerScores } from './scores.js';
 import { scopeTo } from './scope.js';
+import { customerSignals } from './signals.js';
 import { customerGroups, customerStatistics, spendRows } from './statistics.js';
 import type { WriteLock } from './write-lock.js';
 
@@ -54,9 +55,31 @@ async function scoreTables(
   asOf: Date,
   parameters: ScoringParameters,
   options: { scopeTable?: string; models?: ScoringModels; logger?: Logger },
-): Promise<{ scores: string; buyers: number; fits?: ModelFits; chosen?: ChosenModels }> {
+): Promise<{ signals: string; scores: string; buyers: number; fits?: ModelFits; chosen?: ChosenModels }> {
   const stats = await customerStatistics(ctx, purchasesAsOf(options.scopeTable), asOf, parameters.windowDays);
   ctx.phase('purchases and customer statistics');
+  // The signals need no model: ClickHouse computes them while Node reads the fit inputs and
+  // fits; a full run then refreshes the dashboard's aggregates of the events (not of this run's scores).
+  const signalsThenEvents = async () => {
+    const signals = await customerSignals(ctx, stats, asOf, parameters.npsWindowDays, options.scopeTable);
+    if (!options.scopeTable) await refreshDashboardAggregates(ctx.clickhouse, 'events');
+    return signals;
+  };
+  const [signals, scored] = await both(
+    ctx.alongside(options.scopeTable ? 'signals' : 'signals, dashboard aggregates of the events', signalsThenEvents()),
+    modelScores(ctx, stats, asOf, parameters, options),
+  );
+  return { signals, ...scored };
+}
+
+/** The model part of scoreTables: fits (or the given models) and the per-customer scores table. */
+async function modelScores(
+  ctx: RunContext,
+  stats: string,
+  asOf: Date,
+  parameters: ScoringParameters,
+  options: { models?: ScoringModels; logger?: Logger },
+): Promise<{ scores: string; buyers: number; fits?: ModelFits; chosen?: ChosenModels }> {
   const groups = await customerGroups(ctx, stats);
   const buyers = groups.reduce((n, g) => n + (g.count ?? 1), 0);
   let models = options.models;
@@ -67,6 +90,17 @@ async function scoreTables(
   }
   const scores = await customerScores(ctx, stats, groups, models, parameters);
   return { scores, buyers, ...(fitted?.fits && { fits: fitted.fits }), ...(fitted && { chosen: fitted.chosen }) };
+}
+
+/**
+ * Both results once both have settled, or the first failure: a run never ends (and drops its
+ * scratch tables) while a statement of it is still creating one.
+ */
+async function both<A, B>(a: Promise<A>, b: Promise<B>): Promise<[A, B]> {
+  const [ra, rb] = await Promise.allSettled([a, b]);
+  if (ra.status === 'rejected') throw ra.reason;
+  if (rb.status === 'rejected') throw rb.reason;
+  return [ra.value, rb.value];
 }
 
 /**
@@ -127,9 +161,9 @@ export async function scoreCustomers(
     await recordRun(ctx, scored.scores, { asOf, fitsAsOf, baseline });
     const rows = await profileRows(ctx, scored, asOf, asOf, parameters);
     const profilesWritten = await writeResults(ctx, lock, rows, asOf, parameters, { profiles: 'if-newest', history: true, baseline });
-    // After the write: the aggregates are of what the tables now hold (history included).
-    await refreshDashboardAggregates(clickhouse);
-    ctx.phase('dashboard aggregates');
+    // After the write: the aggregates of the scores are of what the tables now hold (history included).
+    await refreshDashboardAggregates(clickhouse, 'scores');
+    ctx.phase('dashboard aggregates of the scores');
     return {
       asOf,
       ms: Date.now() - started,

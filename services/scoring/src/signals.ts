@@ -1,5 +1,6 @@
 import type { ColumnOf, CUSTOMER_PROFILES } from '@crm/clickhouse';
-import { AS_OF as T } from './run-context.js';
+import { AS_OF as T, dateParam, type RunContext } from './run-context.js';
+import { onlyCustomers } from './scope.js';
 
 /** Days between instants are differences of UTC day numbers (DESIGN.md). */
 const daysBefore = (column: string) => `(toRelativeDayNum(${T}) - toRelativeDayNum(${column}))`;
@@ -88,7 +89,7 @@ const aggregates = (signals: Record<string, string>) => Object.entries(signals).
  * rows are tagged by source in one union and every signal is one conditional
  * aggregate over it (a subquery per signal would evaluate the views again).
  */
-export function signalsSql(statistics: string, only: string): string {
+function signalsSql(statistics: string, only: string): string {
   return `
   SELECT ${Object.entries(SIGNALS).map(([column, expression]) => `${expression} AS ${column}`).join(',\n    ')}
   FROM
@@ -122,6 +123,21 @@ export function signalsSql(statistics: string, only: string): string {
     FROM ${statistics}
     ${only}
   ) AS bought ON bought.customer_id = seen.customer_id`;
+}
+
+/**
+ * Every customer's signals (or the scope table's customers') in a scratch
+ * table, the purchase figures from the run's statistics table. They do not
+ * depend on the models: a run computes them while it reads the fit inputs,
+ * fits and predicts.
+ */
+export async function customerSignals(ctx: RunContext, statistics: string, asOf: Date, npsWindowDays: number, scopeTable?: string): Promise<string> {
+  const signals = ctx.table('signals');
+  await ctx.command(`CREATE TABLE ${signals} ENGINE = ${ctx.engine()} AS ${signalsSql(statistics, onlyCustomers(scopeTable))} SETTINGS join_use_nulls = 1`, {
+    as_of: dateParam(asOf),
+    nps_window_days: npsWindowDays,
+  });
+  return signals;
 }
 
 /**
