@@ -119,3 +119,30 @@ describe('satisfaction_monthly', () => {
     await clickhouse.close();
   });
 });
+
+describe('order_states_as_of', () => {
+  it('breaks a tie of occurred_at by event_id as text, which is not the order of the UUIDs themselves', async () => {
+    const clickhouse = await database('views_order_ties');
+    // Pairs whose text order and whose order as UUIDs (halves compared as integers) disagree, and random pairs.
+    const pairs: [string, string][] = [
+      ['00000000-0000-0001-0000-000000000000', '00000000-0000-0000-8000-000000000000'],
+      ['80000000-0000-0000-0000-000000000001', '7fffffff-ffff-ffff-ffff-ffffffffffff'],
+      ['00000000-0000-0000-0000-000000000002', '00000000-0000-0000-0000-000000000010'],
+      ...Array.from({ length: 200 }, () => [randomUUID(), randomUUID()] as [string, string]),
+    ];
+    const placed = at('2026-03-01T10:00:00Z');
+    const values = pairs.flatMap(([a, b], i) => [
+      { ...rawOrderRow('tie', placed, 10, 'paid'), order_id: `o${i}`, event_id: a },
+      { ...rawOrderRow('tie', placed, 10, 'cancelled'), order_id: `o${i}`, event_id: b },
+    ]);
+    await clickhouse.insert({ table: 'orders', values, format: 'JSONEachRow' });
+    const states = await rows<{ order_id: string; status: string }>(
+      clickhouse,
+      "SELECT order_id, status FROM order_states_as_of(as_of = toDateTime64('2026-04-01 00:00:00', 3, 'UTC'))",
+    );
+    const byOrder = new Map(states.map((s) => [s.order_id, s.status]));
+    expect(byOrder.size).toBe(pairs.length);
+    pairs.forEach(([a, b], i) => expect(byOrder.get(`o${i}`), `${a} vs ${b}`).toBe(a > b ? 'paid' : 'cancelled'));
+    await clickhouse.close();
+  });
+});
