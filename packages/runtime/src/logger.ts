@@ -27,6 +27,11 @@ export function createLogger(name: string, level: string = process.env.LOG_LEVEL
       censor: '[redacted]',
     },
   };
-  // A command whose stdout is its result (crm demo's summary) logs to stderr.
-  return to === 'stdout' ? pino(options) : pino(options, to === 'stderr' ? pino.destination(2) : to);
+  // A command whose stdout is its result (crm demo's summary) logs to stderr. Written
+  // synchronously: pino's default asynchronous stdout is flushed at exit by a loop that retries
+  // a broken pipe forever, so a service whose log reader was gone never stopped on SIGTERM
+  // (runtime/test/log-pipe.test.ts); a synchronous write meets the broken pipe at once, and
+  // pino then stops writing to it.
+  const fd = to === 'stdout' ? 1 : to === 'stderr' ? 2 : undefined;
+  return pino(options, fd === undefined ? (to as DestinationStream) : pino.destination({ dest: fd, sync: true }));
 }
