@@ -68,18 +68,22 @@ export async function customerStatistics(ctx: RunContext, purchases: string, asO
   return stats;
 }
 
-/** The MBG/NBD inputs: customers grouped by (x, t_x, T) — far fewer groups than customers. */
+/**
+ * The MBG/NBD inputs: customers grouped by (x, t_x, T) — far fewer groups than customers —
+ * in a fixed order: a fit's sums depend on the order of their terms in the last bits, and the
+ * same data must give the same fit (a fit near the edge of converging did in some orders only).
+ */
 export async function customerGroups(ctx: RunContext, stats: string): Promise<CustomerGroup[]> {
   const rows = await ctx.select<{ x: number; t_x: number; T: number; count: string | number }>(
-    `SELECT x, t_x, T_c AS T, count() AS count FROM ${stats} GROUP BY x, t_x, T_c`,
+    `SELECT x, t_x, T_c AS T, count() AS count FROM ${stats} GROUP BY x, t_x, T_c ORDER BY x, t_x, T_c`,
   );
   return rows.map((g) => ({ x: g.x, t_x: g.t_x, T: g.T, count: Number(g.count) }));
 }
 
-/** The Gamma-Gamma inputs: repeat buyers grouped by (x, m̄). */
+/** The Gamma-Gamma inputs: repeat buyers grouped by (x, m̄), in a fixed order (as customerGroups). */
 export async function spendRows(ctx: RunContext, stats: string): Promise<SpendRow[]> {
   const rows = await ctx.select<{ x: number; mbar: number; count: string | number }>(
-    `SELECT x, m_bar AS mbar, count() AS count FROM ${stats} WHERE x >= 1 AND m_bar > 0 GROUP BY x, m_bar`,
+    `SELECT x, m_bar AS mbar, count() AS count FROM ${stats} WHERE x >= 1 AND m_bar > 0 GROUP BY x, m_bar ORDER BY x, m_bar`,
   );
   return rows.map((r) => ({ x: r.x, mbar: r.mbar, count: Number(r.count) }));
 }
