@@ -32,6 +32,5 @@ export function createLogger(name: string, level: string = process.env.LOG_LEVEL
   // a broken pipe forever, so a service whose log reader was gone never stopped on SIGTERM
   // (runtime/test/log-pipe.test.ts); a synchronous write meets the broken pipe at once, and
   // pino then stops writing to it.
-  const fd = to === 'stdout' ? 1 : to === 'stderr' ? 2 : undefined;
-  return pino(options, fd === undefined ? (to as DestinationStream) : pino.destination({ dest: fd, sync: true }));
+  return pino(options, typeof to === 'string' ? pino.destination({ dest: to === 'stdout' ? 1 : 2, sync: true }) : to);
 }

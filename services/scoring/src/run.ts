@@ -54,19 +54,18 @@ async function scoreTables(
   ctx: RunContext,
   asOf: Date,
   parameters: ScoringParameters,
-  options: { scopeTable?: string; models?: ScoringModels; logger?: Logger },
+  options: { scopeTable?: string; models?: ScoringModels; logger?: Logger; afterSignals?: { name: string; work: () => Promise<unknown> } },
 ): Promise<{ signals: string; scores: string; buyers: number; fits?: ModelFits; chosen?: ChosenModels }> {
   const stats = await customerStatistics(ctx, purchasesAsOf(options.scopeTable), asOf, parameters.windowDays);
   ctx.phase('purchases and customer statistics');
-  // The signals need no model: ClickHouse computes them while Node reads the fit inputs and
-  // fits; a full run then refreshes the dashboard's aggregates of the events (not of this run's scores).
-  const signalsThenEvents = async () => {
+  // The signals need no model: ClickHouse computes them (then `afterSignals`) while Node reads the fit inputs and fits.
+  const signalsThen = async () => {
     const signals = await customerSignals(ctx, stats, asOf, parameters.npsWindowDays, options.scopeTable);
-    if (!options.scopeTable) await refreshDashboardAggregates(ctx.clickhouse, 'events');
+    await options.afterSignals?.work();
     return signals;
   };
   const [signals, scored] = await both(
-    ctx.alongside(options.scopeTable ? 'signals' : 'signals, dashboard aggregates of the events', signalsThenEvents()),
+    ctx.alongside(['signals', options.afterSignals?.name].filter(Boolean).join(', '), signalsThen()),
     modelScores(ctx, stats, asOf, parameters, options),
   );
   return { signals, ...scored };
@@ -154,7 +153,11 @@ export async function scoreCustomers(
   const started = Date.now();
   const ctx = runContext(clickhouse, logger);
   try {
-    const scored = await scoreTables(ctx, asOf, parameters, { ...(logger && { logger }) });
+    const scored = await scoreTables(ctx, asOf, parameters, {
+      ...(logger && { logger }),
+      // Those of the events need none of this run's results: beside the fits, after the signals.
+      afterSignals: { name: 'dashboard aggregates of the events', work: () => refreshDashboardAggregates(clickhouse, 'events') },
+    });
     // The first run with buyers on an installation is its baseline (an earlier empty start-up run does not count).
     const baseline = scored.buyers > 0 && !(await earlierRunWithBuyers(ctx, asOf));
     const fitsAsOf = { mbgnbd: scored.chosen?.mbgnbdAsOf, gammaGamma: scored.chosen?.gammaGammaAsOf };

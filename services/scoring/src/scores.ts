@@ -101,7 +101,7 @@ export async function customerScores(ctx: RunContext, stats: string, groups: rea
       await ctx.clickhouse.insert({ table: ifAliveTable, values: predictions.slice(i, i + 100_000), format: 'JSONEachRow' });
     }
   }
-  ctx.phase('predict and write groups');
+  ctx.phase('predictions if alive per (x, T)');
   await ctx.command(
     `CREATE TABLE ${scores} ENGINE = ${ctx.engine()} AS
      SELECT s.*, if({mbg_ok:Bool}, ${mbgnbdProbabilityAliveSql('s.x', 's.t_x', 's.T_c')}, NULL) AS p_alive,
