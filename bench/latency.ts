@@ -110,7 +110,7 @@ export async function measureLatency(options: LatencyOptions): Promise<LatencyRe
     while ((await scalar('SELECT uniqExact(event_id) AS n FROM orders').catch(() => 0)) < distinctHistory) await sleep(500);
     say(`history ingested: ${distinctHistory.toLocaleString()} order events`);
     services.scoring = spawnService('services/scoring/src/main.ts', { ...env, LOG_LEVEL: process.env.BENCH_PHASES === 'trace' ? 'trace' : process.env.BENCH_PHASES ? 'debug' : 'info' });
-    services.publisher = spawnService('services/publisher/src/main.ts', env);
+    services.publisher = spawnService('services/publisher/src/main.ts', { ...env, ...(process.env.BENCH_PHASES && { LOG_LEVEL: 'debug' }) });
     // The commit mark is the last write of a run: its profiles are in place.
     while ((await scalar('SELECT count() AS n FROM outbox_commits').catch(() => 0)) === 0) await sleep(500);
     say('first full scoring run done; starting the steady load');

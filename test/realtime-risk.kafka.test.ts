@@ -24,7 +24,8 @@ describe('real-time path: incremental re-scoring and at-risk events without a sc
   it('turns a complaint for a platinum customer into one at-risk event without a scoring run, and an order of a churned customer into a segment change', { timeout: 420_000 }, async () => {
     const env = infra.env({
       PUBLISHER_HEALTH_PORT: '0',
-      PUBLISHER_POLL_MS: '100',
+      // Only scoring's commit notices can wake the publisher in time: its poll would come after every wait below.
+      PUBLISHER_POLL_MS: '600000',
       SCORING_HEALTH_PORT: '0',
       // One full run at start-up; everything after it is the incremental path.
       SCORING_INTERVAL_SECONDS: '3600',

@@ -9,6 +9,11 @@ export const TOPIC_BASE_NAMES = {
   customerAtRisk: 'crm.customer-at-risk.v1',
   customerErased: 'crm.customer-erased.v1',
   erasureRequests: 'crm.erasure-requests.v1',
+  /**
+   * Internal: scoring's notice that a commit mark was written (its changed_at, nothing about any
+   * customer), so the publisher wakes at once instead of at its next poll (docs/SCORING.md).
+   */
+  outboxCommits: 'crm.outbox-commits.v1',
 } as const;
 
 export type TopicKey = keyof typeof TOPIC_BASE_NAMES;

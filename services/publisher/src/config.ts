@@ -8,7 +8,10 @@ export const publisherConfigSchema = z.object({
   ...clickhouseSettings,
   /** Encoding of published events: json, or avro (single-object encoding). */
   PUBLISHER_ENCODING: z.enum(['json', 'avro']).default('json'),
-  /** How often the outbox is polled: the floor of the latency from a scoring result to its event. */
+  /**
+   * How often the outbox is polled. Scoring's commit notices wake the publisher at once; the poll
+   * bounds the wait when none comes (`crm score` from the CLI sends none, or the broker lost it).
+   */
   PUBLISHER_POLL_MS: setting.positiveInt(200),
   PUBLISHER_BATCH_SIZE: setting.positiveInt(5000),
   /** Upper bound of one produce request's messages, in bytes; below the broker's message.max.bytes (1 MiB by default). */

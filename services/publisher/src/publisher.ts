@@ -4,6 +4,7 @@ import { connectProducer, createKafka, createProducer, topicNames, type TopicNam
 import { classifyClickHouseError, createClickHouse, migrateOnStart, type ClickHouseClient } from '@crm/clickhouse';
 import { Readiness, sleep, startHealthServer, type Logger } from '@crm/runtime';
 import type { PublisherConfig } from './config.js';
+import { createAlarm, followCommitNotices } from './commit-notices.js';
 import {
   commitMarks,
   CUSTOMER_AT_RISK,
@@ -73,6 +74,9 @@ export async function startPublisher(
     logger,
   };
 
+  // Scoring's notice of a commit mark ends the wait at once; the poll is what remains when notices do not come.
+  const alarm = createAlarm();
+  const notices = followCommitNotices(kafka, { namespace: config.CRM_TOPIC_NAMESPACE, topic: topics.outboxCommits, logger, onNotice: () => alarm.wake() });
   let seen: string | undefined;
   const loop = (async () => {
     // The outbox is read only when the number of commit marks changed: polling stays one tiny query.
@@ -104,7 +108,7 @@ export async function startPublisher(
         progress.clear();
         logger.error({ err: classifyClickHouseError(error, 'publish the outbox') }, 'publishing failed; retrying');
       }
-      await sleep(config.PUBLISHER_POLL_MS, stopping.signal);
+      await alarm.sleep(config.PUBLISHER_POLL_MS, stopping.signal);
     }
   })();
   logger.info({ healthPort: health.port, topics: STREAMS.map((s) => topics[s.topic]) }, 'publisher running');
@@ -115,6 +119,7 @@ export async function startPublisher(
       stopping.abort();
       readiness.forget('loop');
       await loop;
+      await notices.stop();
       await producer.disconnect();
       await clickhouse.close();
       await health.close();
@@ -140,6 +145,7 @@ const minusMs = (text: string, ms: number) => new Date(Date.parse(`${text.replac
 async function publishPending(stream: OutboxStream, from: Progress, target: Target, graceMs: number): Promise<Progress> {
   let progress = from;
   for (;;) {
+    const started = Date.now();
     const marks = await pendingMarks(target.clickhouse, stream, progress, MARKS_PER_PASS);
     if (marks.length === 0) return progress;
     let cursor = START;
@@ -155,6 +161,7 @@ async function publishPending(stream: OutboxStream, from: Progress, target: Targ
     const newest = marks.reduce((m, mark) => maxText(m, mark.committedAt), progress.low);
     progress = { ...progress, low: maxText(progress.low, minusMs(newest, graceMs)) };
     if (sent > 0) target.logger.info({ stream: stream.name, published: sent, marks: marks.length }, 'events published');
+    target.logger.debug({ stream: stream.name, marks: marks.length, sent, ms: Date.now() - started, newest }, 'publisher pass');
     if (marks.length < MARKS_PER_PASS) return progress;
   }
 }

@@ -1,5 +1,6 @@
 import { Readiness, sleep, startHealthServer, waitForDependency, type Logger } from '@crm/runtime';
 import { classifyClickHouseError, createClickHouse, migrateOnStart, type ClickHouseClient } from '@crm/clickhouse';
+import { createKafka, topicNames } from '@crm/kafka';
 import { loadScoringConfig, writeLeaseOptions, type ScoringConfig } from './config.js';
 import { DEFAULT_SCORING_PARAMETERS, scoringParameters, type ScoringParameters } from './parameters.js';
 import { startIncrementalUpdates } from './incremental.js';
@@ -7,6 +8,7 @@ import { rescoreCustomers, scoreCustomers, type ScoringRun } from './run.js';
 import { dueCustomers, scheduledWork } from './time-pass.js';
 import { dropStaleRunTables } from './run-context.js';
 import { createWriteLease, type WriteLock } from './write-lock.js';
+import { createCommitNotices } from './commit-notices.js';
 
 /**
  * One scoring run as of `asOf` (default: now). Used by the schedule and by
@@ -57,7 +59,8 @@ export async function startScoring(config: ScoringConfig, logger: Logger, option
   }
   readiness.ready('clickhouse');
   const parameters = scoringParameters(config);
-  const lock = createWriteLease(clickhouse, writeLeaseOptions(config, logger));
+  const notices = createCommitNotices(createKafka(config, { clientId: 'crm-scoring', logger }), topicNames(config.CRM_TOPIC_NAMESPACE).outboxCommits, logger);
+  const lock = createWriteLease(clickhouse, { ...writeLeaseOptions(config, logger), onCommit: (changedAt) => notices.notify(changedAt) });
   const incremental = config.SCORING_INCREMENTAL
     ? startIncrementalUpdates({ config, clickhouse, lock, parameters, logger, readiness, signal: stopping.signal })
     : undefined;
@@ -109,6 +112,7 @@ export async function startScoring(config: ScoringConfig, logger: Logger, option
       await incremental?.stop();
       await loop;
       await lock.close();
+      await notices.close();
       await clickhouse.close();
       await health.close();
     },

@@ -32,6 +32,8 @@ export interface WriteLeaseOptions {
    * incremental updates claims it once, not once per update (within maxHoldMs). 0: at once.
    */
   lingerMs?: number;
+  /** Told as soon as a commit mark is written (the publisher is woken by it: commit-notices.ts). */
+  onCommit?: (changedAt: Date) => void;
 }
 
 interface Held {
@@ -179,6 +181,8 @@ export function createWriteLease(clickhouse: ClickHouseClient, options: WriteLea
       query_params: params,
       clickhouse_settings: { wait_end_of_query: 1 },
     });
+    // Before the check below: a notice for a mark that was fenced out finds nothing to publish.
+    options.onCommit?.(new Date(changedAt));
     const [mark] = await select<{ n: string }>(
       "SELECT count() AS n FROM outbox_commits WHERE changed_at = {changed_at:DateTime64(3, 'UTC')} AND epoch = {epoch:UInt64}",
       params,
