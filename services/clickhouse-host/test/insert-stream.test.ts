@@ -6,7 +6,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startClickHouseHost, type ClickHouseHost } from '../src/index.js';
-import { insertPlan } from '../src/insert-stream.js';
+import { BodySpool, insertPlan, receiveBody } from '../src/insert-stream.js';
 import { rawRequest } from './support/raw-http.js';
 
 // One host per test file: chDB binds one data directory per process.
@@ -119,5 +119,34 @@ describe('inserts read as a stream', () => {
     // data read through a SELECT (input()) cannot come from a file this way; it is taken in memory
     expect(plan("INSERT INTO t SELECT * FROM input('a UInt8') FORMAT CSV")).toBeUndefined();
     expect(plan('SELECT 1')).toBeUndefined();
+  });
+
+  it('keeps a small text-format insert in memory, exact, and spools binary or large ones', async () => {
+    const spool = await BodySpool.open(mkdtempSync(join(tmpdir(), 'ch-host-spool-')));
+    const received = (url: string, body: Buffer) => receiveBody(pieces(body), { method: 'POST', url, contentType: undefined }, spool);
+    const rows = (n: number) => Buffer.from(Array.from({ length: n }, (_, i) => `{"id":${i},"name":"é😀\\u0000${i}","amount":${i / 4}}\n`).join(''));
+    const small = await received(`/?query=${encodeURIComponent('INSERT INTO t FORMAT JSONEachRow')}`, rows(50));
+    expect(small.spooled).toBeUndefined();
+    expect(small.body.equals(rows(50))).toBe(true);
+    expect((await received('/', Buffer.concat([Buffer.from('INSERT INTO t FORMAT JSONEachRow\n'), rows(50)]))).spooled).toBeUndefined();
+    const large = await received(`/?query=${encodeURIComponent('INSERT INTO t FORMAT JSONEachRow')}`, rows(20_000));
+    expect(large.spooled?.bytes).toBe(rows(20_000).length);
+    await spool.remove(large.spooled);
+    const native = await received(`/?query=${encodeURIComponent('INSERT INTO t FORMAT Native')}`, await sql(`${SOURCE} LIMIT 10 FORMAT Native`));
+    expect(native.spooled).toBeDefined();
+    await spool.remove(native.spooled);
+
+    // Through the host, in each in-memory format, with data in the query too: every row, exactly.
+    const expected = await totals('(SELECT * FROM s.expected LIMIT 1000)');
+    for (const format of ['JSONEachRow', 'JSONCompactEachRow', 'TabSeparated', 'TSV', 'CSV']) {
+      const body = await sql(`SELECT * FROM s.expected ORDER BY id LIMIT 1000 FORMAT ${format}`);
+      const lines = body.toString().split('\n');
+      const table = `s.small_${format.toLowerCase()}`;
+      await sql(`CREATE TABLE ${table} (${COLUMNS}) ENGINE = MergeTree ORDER BY id`);
+      const res = await raw(`/?query=${encodeURIComponent(`INSERT INTO ${table} FORMAT ${format} ${lines[0]}`)}`, { body: pieces(Buffer.from(lines.slice(1).join('\n'))) });
+      expect(res.status, res.body.toString()).toBe(200);
+      expect(JSON.parse(String(res.headers['x-clickhouse-summary']))).toMatchObject({ written_rows: '1000' });
+      expect(await totals(table)).toBe(expected);
+    }
   });
 });
