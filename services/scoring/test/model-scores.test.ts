@@ -345,7 +345,8 @@ describe('the real-time risk path', () => {
       format: 'JSONEachRow',
     });
     await clickhouse.insert({ table: 'surveys', values: [answer('vip-nps', T + HOUR, 3), answer('vip-happy', T + HOUR, 9)], format: 'JSONEachRow' });
-    const customers = ['vip', 'vip-closed', 'vip-nps', 'vip-happy', 'small', 'nobody'];
+    // 'nobody…': no data, and an id that the scope's parameter must carry intact (quotes, backslash, emoji).
+    const customers = ['vip', 'vip-closed', 'vip-nps', 'vip-happy', 'small', "nobody 'o\\'brien' \\ é😀"];
     const judged = await realtimeRisk(clickhouse, customers, new Date(T + 3 * HOUR), DEFAULT_SCORING_PARAMETERS, lock, updateBasis);
     expect(judged.basisAsOf).toEqual(new Date(T));
     const alerts = (await riskRows(clickhouse)).filter((r) => customers.includes(r.customer_id));
