@@ -2,9 +2,10 @@
  * Ingest against its limits, on one topic set holding the same load:
  * - the load: `generateLoad` (heavy-tailed customers, daily and weekly
  *   seasonality, all four kinds, JSON and Avro, ~0.5 % malformed), produced first;
- * - ingest end to end: an ingest process from start until it has committed
- *   every message — it commits only after the rows are written, so that is
- *   when they are queryable — then the rows are checked exactly;
+ * - ingest end to end: an ingest process from start (its database migrated
+ *   before) until it has committed every message — it commits only after the
+ *   rows are written, so that is when they are queryable — then the rows are
+ *   checked exactly;
  * - the bare consumer: the same topics read by a kafkajs consumer that does
  *   nothing with the messages (the Kafka side of the limit);
  * - direct insert: the same rows inserted straight into ClickHouse in
@@ -104,6 +105,10 @@ export async function measureIngest(
   checkout = REPO_ROOT,
 ): Promise<IngestMeasurement> {
   const inputTopics = INPUT_KINDS.map((k) => topics[k]);
+  // The database is created before the clock starts, as for the direct insert and the peer: a
+  // new installation's migrations are set-up, not ingesting (ingest then finds them applied).
+  const admin = createClickHouse({ CLICKHOUSE_URL: env.clickhouseUrl, CLICKHOUSE_USER: 'default', CLICKHOUSE_PASSWORD: '', CLICKHOUSE_DATABASE: env.database }, { database: false });
+  await migrate(admin, env.database).finally(() => admin.close());
   const started = Date.now();
   const ingest = spawnService(join(relative(REPO_ROOT, checkout), 'services/ingest/src/main.ts'), {
     KAFKA_BROKERS: env.brokers,
@@ -119,6 +124,9 @@ export async function measureIngest(
   let lastSaid = 0;
   let ingestCpu = 0;
   const hostCpuBefore = env.hostPid === undefined ? 0 : cpuSeconds(env.hostPid);
+  let hostCpu: number | undefined;
+  // Ends when the last message is committed (its rows queryable), not when the process has exited.
+  let seconds = Number.NaN;
   try {
     for (let committed = 0; committed < load.messages; ) {
       // A quarter second: the end of a 10-second run is not overstated by up to a second.
@@ -127,16 +135,15 @@ export async function measureIngest(
       peak = Math.max(peak, peakRssMiB(ingest.child.pid!));
       ingestCpu = cpuSeconds(ingest.child.pid!);
       committed = await committedMessages(kafka, groupId(env.namespace, env.group ?? 'crm-ingest'), inputTopics);
-      const seconds = (Date.now() - started) / 1000;
+      seconds = (Date.now() - started) / 1000;
       if (committed < load.messages && Date.now() - lastSaid < 1000) continue;
       lastSaid = Date.now();
       say(`  ingested ${committed.toLocaleString()}/${load.messages.toLocaleString()} (${Math.round(committed / seconds).toLocaleString()} messages/s)`);
     }
+    hostCpu = env.hostPid === undefined ? undefined : cpuSeconds(env.hostPid) - hostCpuBefore;
   } finally {
     await ingest.kill('SIGTERM');
   }
-  const seconds = (Date.now() - started) / 1000;
-  const hostCpu = env.hostPid === undefined ? undefined : cpuSeconds(env.hostPid) - hostCpuBefore;
   const clickhouse = createClickHouse({ CLICKHOUSE_URL: env.clickhouseUrl, CLICKHOUSE_USER: 'default', CLICKHOUSE_PASSWORD: '', CLICKHOUSE_DATABASE: env.database });
   const counts = {} as Record<Kind, number>;
   for (const kind of INPUT_KINDS) counts[kind] = await scalar(clickhouse, `SELECT uniqExact(event_id) AS n FROM ${kind}`);
