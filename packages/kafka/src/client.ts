@@ -98,6 +98,17 @@ function errorChain(error: unknown): KafkaJsError[] {
   return chain;
 }
 
+/** The group coordinator's answers to a commit from a member whose partitions are being (or were) reassigned. */
+const MEMBERSHIP_CHANGED = new Set(['REBALANCE_IN_PROGRESS', 'ILLEGAL_GENERATION', 'UNKNOWN_MEMBER_ID', 'FENCED_INSTANCE_ID']);
+
+/**
+ * Whether a commit failed because the group is rebalancing or moved on without this member:
+ * the partition's next owner reads from the committed offset, so the data is not lost.
+ */
+export function isGroupMembershipChange(error: unknown): boolean {
+  return errorChain(error).some((e) => typeof e.type === 'string' && MEMBERSHIP_CHANGED.has(e.type));
+}
+
 /**
  * Wraps a Kafka failure in a CrmError that says whether waiting for the broker can help. Refused
  * credentials and a broker certificate that does not verify are configuration, not an outage:

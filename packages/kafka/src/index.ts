@@ -6,3 +6,4 @@ export * from './admin.js';
 export * from './codecs.js';
 export * from './bounded-send.js';
 export * from './supervised-consumer.js';
+export * from './partition-lanes.js';

@@ -1,11 +1,14 @@
-import type { Producer } from 'kafkajs';
+import type { Batch, Producer } from 'kafkajs';
 import { Readiness, retry, sleep, startHealthServer, type HealthServer, type Logger } from '@crm/runtime';
 import {
   connectProducer,
   createKafka,
   createProducer,
   groupId,
+  isGroupMembershipChange,
+  partitionLanes,
   superviseConsumer,
+  type PartitionLanes,
   topicMaxMessageBytes,
   topicNames,
   type SupervisedConsumer,
@@ -55,10 +58,13 @@ export async function startIngest(config: IngestConfig, logger: Logger, options:
   );
   let consumer: SupervisedConsumer | undefined;
   let requests: SupervisedConsumer | undefined;
+  let lanes: PartitionLanes | undefined;
   const stop = async () => {
     stopping.abort();
     suppression.stop();
     await requests?.stop();
+    // Batches being written commit before the consumer goes (none starts once stopping).
+    await lanes?.drain();
     await consumer?.stop();
     await producer.disconnect().catch(() => undefined);
     await clickhouse.close();
@@ -99,60 +105,79 @@ export async function startIngest(config: IngestConfig, logger: Logger, options:
         heartbeatInterval: heartbeatIntervalMs,
       }),
     start: async (current) => {
+      const run = partitionLanes({
+        seek: (topic, partition, offset) => current.seek({ topic, partition, offset }),
+        isHandover: isGroupMembershipChange,
+        onFailure: (error, { topic, partition }, handover) => {
+          // A rebalance moved the partition while its batch was written: the rows are stored, the
+          // next owner reads them again from the committed offset and de-duplication absorbs them.
+          if (handover) logger.info({ topic, partition }, 'partition reassigned before its batch committed; its next owner reads it again');
+          else logger.error({ err: error, topic, partition }, 'batch failed; reading it again');
+        },
+      });
+      current.on(current.events.GROUP_JOIN, () => run.reset());
+      const ingestBatch = async (batch: Batch, heartbeat: () => Promise<void>, turn: () => Promise<boolean>): Promise<void> => {
+        metrics.batchSize.observe({ topic: batch.topic }, batch.messages.length);
+        const stream = streamByTopic.get(batch.topic)!;
+        // A write may wait out a ClickHouse outage: the group must not drop us meanwhile.
+        const beating = setInterval(() => void heartbeat().catch(() => undefined), heartbeatIntervalMs);
+        let result: Awaited<ReturnType<typeof processBatch>>;
+        try {
+          result = await processBatch(
+            stream,
+            batch,
+            {
+              now: Date.now(),
+              maxFutureSkewMs: config.INGEST_MAX_FUTURE_SKEW_SECONDS * 1000,
+              maxMessageBytes: config.INGEST_MAX_MESSAGE_BYTES,
+              reportingCurrency: config.CRM_REPORTING_CURRENCY,
+              fxRates: config.CRM_FX_RATES,
+              maxDeadLetterSendBytes,
+              suppression: suppression.current(),
+            },
+            {
+              beforeWrite: async () => {
+                logger.info({ topic: batch.topic, partition: batch.partition, size: batch.messages.length }, 'batch decoded');
+                if (config.INGEST_TEST_DELAY_BEFORE_WRITE_MS > 0) await sleep(config.INGEST_TEST_DELAY_BEFORE_WRITE_MS);
+              },
+              writeRows: write,
+              sendDeadLetters: async (messages) => {
+                await producer.send({ topic: topics.deadLetter, acks: -1, messages });
+              },
+              commit: async (offset) => {
+                // After every earlier batch of the partition: a commit covers only stored data.
+                if (!(await turn())) throw new Error('an earlier batch of the partition failed; this one is read again');
+                await current.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset }]);
+              },
+            },
+          );
+        } finally {
+          clearInterval(beating);
+        }
+        metrics.events.inc({ topic: batch.topic, outcome: 'accepted', reason: '' }, result.accepted);
+        if (result.suppressed > 0) metrics.events.inc({ topic: batch.topic, outcome: 'suppressed', reason: 'erased' }, result.suppressed);
+        for (const { code } of result.deadLettered) metrics.events.inc({ topic: batch.topic, outcome: 'dead_lettered', reason: code });
+        const refused = result.deadLettered.filter((d) => d.code === 'storage_rejected').length;
+        if (refused > 0) logger.warn({ topic: batch.topic, partition: batch.partition, refused }, 'ClickHouse refused rows that passed validation; dead-lettered as storage_rejected');
+        metrics.lag.set({ topic: batch.topic, partition: String(batch.partition) }, Number(batch.offsetLag()));
+        logger.info(
+          { topic: batch.topic, partition: batch.partition, accepted: result.accepted, suppressed: result.suppressed, deadLettered: result.deadLettered.length },
+          'batch committed',
+        );
+      };
+      lanes = run;
       await current.subscribe({ topics: [...streamByTopic.keys()], fromBeginning: true });
       await current.run({
         autoCommit: false,
         eachBatchAutoResolve: false,
         partitionsConsumedConcurrently: config.INGEST_PARTITIONS_CONCURRENTLY,
         eachBatch: async ({ batch, heartbeat, isRunning, isStale, resolveOffset }) => {
-          if (!isRunning() || isStale() || batch.messages.length === 0) return;
-          metrics.batchSize.observe({ topic: batch.topic }, batch.messages.length);
-          const stream = streamByTopic.get(batch.topic)!;
-          // A write may wait out a ClickHouse outage: the group must not drop us meanwhile.
-          const beating = setInterval(() => void heartbeat().catch(() => undefined), heartbeatIntervalMs);
-          let result: Awaited<ReturnType<typeof processBatch>>;
-          try {
-            result = await processBatch(
-              stream,
-              batch,
-              {
-                now: Date.now(),
-                maxFutureSkewMs: config.INGEST_MAX_FUTURE_SKEW_SECONDS * 1000,
-                maxMessageBytes: config.INGEST_MAX_MESSAGE_BYTES,
-                reportingCurrency: config.CRM_REPORTING_CURRENCY,
-                fxRates: config.CRM_FX_RATES,
-                maxDeadLetterSendBytes,
-                suppression: suppression.current(),
-              },
-              {
-                beforeWrite: async () => {
-                  logger.info({ topic: batch.topic, partition: batch.partition, size: batch.messages.length }, 'batch decoded');
-                  if (config.INGEST_TEST_DELAY_BEFORE_WRITE_MS > 0) await sleep(config.INGEST_TEST_DELAY_BEFORE_WRITE_MS);
-                },
-                writeRows: write,
-                sendDeadLetters: async (messages) => {
-                  await producer.send({ topic: topics.deadLetter, acks: -1, messages });
-                },
-                commit: async (offset) => {
-                  await current.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset }]);
-                  // Moves the fetch position too; without it the consumer would fetch the same batch again.
-                  resolveOffset(batch.lastOffset());
-                },
-              },
-            );
-          } finally {
-            clearInterval(beating);
-          }
-          metrics.events.inc({ topic: batch.topic, outcome: 'accepted', reason: '' }, result.accepted);
-          if (result.suppressed > 0) metrics.events.inc({ topic: batch.topic, outcome: 'suppressed', reason: 'erased' }, result.suppressed);
-          for (const { code } of result.deadLettered) metrics.events.inc({ topic: batch.topic, outcome: 'dead_lettered', reason: code });
-          const refused = result.deadLettered.filter((d) => d.code === 'storage_rejected').length;
-          if (refused > 0) logger.warn({ topic: batch.topic, partition: batch.partition, refused }, 'ClickHouse refused rows that passed validation; dead-lettered as storage_rejected');
-          metrics.lag.set({ topic: batch.topic, partition: String(batch.partition) }, Number(batch.offsetLag()));
-          logger.info(
-            { topic: batch.topic, partition: batch.partition, accepted: result.accepted, suppressed: result.suppressed, deadLettered: result.deadLettered.length },
-            'batch committed',
-          );
+          if (!isRunning() || isStale() || stopping.signal.aborted || batch.messages.length === 0) return;
+          const { started, room } = run.admit({ topic: batch.topic, partition: batch.partition, first: batch.firstOffset()! }, (turn) => ingestBatch(batch, heartbeat, turn));
+          if (!started) return;
+          // The next fetch goes on while this batch is written; its commit still waits for its rows (lanes).
+          resolveOffset(batch.lastOffset());
+          await room;
           await heartbeat();
         },
       });
@@ -217,7 +242,7 @@ async function writeRows(
 ): Promise<void> {
   const timer = metrics.writeSeconds.startTimer({ table });
   // A write that still fails is thrown with nothing committed: the data stays safe in Kafka,
-  // and the consumer's crash handling restarts or stops the process.
+  // and the partition is read again from the failed batch (partitionLanes).
   await retry(
     async () => {
       try {

@@ -1,0 +1,98 @@
+/** A fetched batch of one partition: where it starts, for reading it again. */
+export interface LaneBatch {
+  topic: string;
+  partition: number;
+  /** The batch's first offset. */
+  first: string;
+}
+
+export interface PartitionLanes {
+  /**
+   * Starts `work` for a batch without waiting for the partition's batch
+   * before it. `work` must call `turn()` before it commits: it resolves once
+   * every earlier batch of the partition is done, true when they all
+   * succeeded, false when one failed (then this batch must not commit: the
+   * partition is read again from the failed batch). `room` resolves once the
+   * batch before this one is done, so a partition has at most two batches in
+   * flight. `started` is false for a batch fetched from beyond a failed one
+   * before the partition was sent back to it: it is not worked on and its
+   * offset must not be resolved.
+   */
+  admit(batch: LaneBatch, work: (turn: () => Promise<boolean>) => Promise<void>): { started: boolean; room: Promise<void> };
+  /**
+   * A new group generation (the consumer joined): fetching restarts from the committed offsets,
+   * so lanes start afresh. Batches still in flight finish on their own; none of them can commit
+   * past data the new generation has not read again.
+   */
+  reset(): void;
+  /** Settles once every batch admitted so far is done (before the consumer disconnects). */
+  drain(): Promise<void>;
+}
+
+interface Lane {
+  tail: Promise<void>;
+  generation: number;
+  /** After a failure: the offset the partition was sent back to, until a batch from there (or before) arrives. */
+  rewindTo?: bigint;
+}
+
+/**
+ * Lets a consumer fetch and process a partition's next batch while the
+ * previous one is still being written, keeping the order of its commits:
+ * a batch commits only after every earlier batch of its partition committed,
+ * so an offset is never committed before the data it covers is stored. When
+ * a batch fails, the batches behind it do not commit, `seek` sends the
+ * partition back to the failed batch's first offset, and it is read again.
+ * A failure that `isHandover` recognises (the partition was reassigned while
+ * the batch was written) needs no seek: the partition's next owner, perhaps
+ * this consumer after it rejoins, reads it from the committed offset.
+ */
+export function partitionLanes(options: {
+  seek(topic: string, partition: number, offset: string): void;
+  onFailure(error: unknown, batch: LaneBatch, handover: boolean): void;
+  isHandover?(error: unknown): boolean;
+}): PartitionLanes {
+  let lanes = new Map<string, Lane>();
+  const inFlight = new Set<Promise<void>>();
+  return {
+    admit(batch, work) {
+      const key = `${batch.topic}:${batch.partition}`;
+      const lane = lanes.get(key) ?? { tail: Promise.resolve(), generation: 0 };
+      lanes.set(key, lane);
+      // Offsets may skip (transaction markers, compaction), so only a rewind tells a stale batch.
+      if (lane.rewindTo !== undefined && BigInt(batch.first) > lane.rewindTo) return { started: false, room: Promise.resolve() };
+      delete lane.rewindTo;
+      const generation = lane.generation;
+      const previous = lane.tail;
+      const turn = async () => {
+        await previous;
+        return lane.generation === generation;
+      };
+      const tail = work(turn).catch((error: unknown) => {
+        // A batch behind a failed one fails or stops too; the partition is already being read again.
+        if (lane.generation !== generation) return;
+        lane.generation++;
+        const handover = options.isHandover?.(error) ?? false;
+        options.onFailure(error, batch, handover);
+        if (handover) return;
+        lane.rewindTo = BigInt(batch.first);
+        try {
+          options.seek(batch.topic, batch.partition, batch.first);
+        } catch (seekError) {
+          // Stopping or rebalancing: whoever owns the partition next starts from its committed offset.
+          options.onFailure(seekError, batch, true);
+        }
+      });
+      lane.tail = tail;
+      inFlight.add(tail);
+      void tail.finally(() => inFlight.delete(tail));
+      return { started: true, room: previous };
+    },
+    reset() {
+      lanes = new Map();
+    },
+    drain: async () => {
+      await Promise.all([...inFlight]);
+    },
+  };
+}
