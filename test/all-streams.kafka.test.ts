@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import type { KafkaMessage } from 'kafkajs';
-import { encodeEvent, type ClickEvent, type EventsByName } from '@crm/events';
+import type { ClickEvent, EventsByName } from '@crm/events';
 import { createClickHouse, type ClickHouseClient } from '@crm/clickhouse';
 import { createLogger } from '@crm/runtime';
 import { generateCustomerEvents } from '@crm/sample-data';
 import { runScoring } from '@crm/scoring';
 import { loadIngestConfig, startIngest } from '@crm/ingest';
 import { useTestInfrastructure } from './support/harness.js';
-import { createTestTopics, header, produce, readTopic, type Outgoing } from './support/kafka.js';
+import { createTestTopics, encodeInputEvents, header, produce, readTopic, type Outgoing } from './support/kafka.js';
 import { malformedVariants, type InputName, type Malformed } from './support/malformed.js';
 import { uniqueName } from './support/namespace.js';
 import { waitUntil } from './support/wait.js';
@@ -26,19 +26,6 @@ function envFor(namespace: string, database: string, extra: Record<string, strin
     INGEST_MAX_MESSAGE_BYTES: String(MAX_BYTES),
     CRM_FX_RATES: '{"EUR":1.08,"JPY":0.0067,"GBP":1.27}',
     ...extra,
-  });
-}
-
-/** Alternating encodings, so both paths carry every kind of event. */
-function encodeAll<N extends InputName>(name: N, events: EventsByName[N][]): Outgoing[] {
-  return events.map((event, i) => {
-    const encoding = i % 2 === 0 ? 'json' : 'avro';
-    const e = event as EventsByName[N] & { customer_id: string | null; anonymous_id?: string };
-    return {
-      key: e.customer_id ?? e.anonymous_id!,
-      value: encodeEvent(name, event, encoding),
-      headers: { 'content-type': encoding === 'json' ? 'application/json' : 'application/avro' },
-    };
   });
 }
 
@@ -95,7 +82,7 @@ describe('all four streams, both encodings, with malformed events interleaved', 
       // Interleave: each topic gets its good events with bad ones spread among them.
       await Promise.all(
         names.map((name) => {
-          const good = encodeAll(name, sample[name] as never);
+          const good = encodeInputEvents(name, sample[name] as never);
           const bad = malformed.filter((m) => m.key.startsWith(`${name}-`));
           const mixed: Outgoing[] = [];
           const step = Math.max(1, Math.floor(good.length / Math.max(1, bad.length)));

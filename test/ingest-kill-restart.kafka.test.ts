@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { encodeEvent, type EventsByName, type OrderEvent } from '@crm/events';
+import type { OrderEvent } from '@crm/events';
 import { createClickHouse } from '@crm/clickhouse';
 import { generateCustomerEvents, seededRandom } from '@crm/sample-data';
 import { runScoring } from '@crm/scoring';
 import { loadIngestConfig } from '@crm/ingest';
 import { sleep } from '@crm/runtime';
 import { useTestInfrastructure } from './support/harness.js';
-import { createTestTopics, produce } from './support/kafka.js';
+import { createTestTopics, produceSample } from './support/kafka.js';
 import { uniqueName } from './support/namespace.js';
 import { spawnService } from './support/processes.js';
 import { profilesByCustomer } from './support/queries.js';
@@ -35,26 +35,7 @@ describe('ingest under repeated SIGKILL', () => {
     for (let chunk = 0; produced < 100_000; chunk++) {
       const sample = generateCustomerEvents({ seed: 77 + chunk, customers: 1000, end: AS_OF, idPrefix: `k${chunk}`, duplicateShare: 0.02 });
       orders.push(...sample.orders);
-      await Promise.all(
-        NAMES.map((name) => {
-          const events = sample[name] as EventsByName[typeof name][];
-          for (const e of events) expected[name].add(e.event_id);
-          produced += events.length;
-          return produce(
-            infra.kafka,
-            topics[name],
-            events.map((event, i) => {
-              const e = event as { customer_id: string | null; anonymous_id?: string };
-              const encoding = i % 2 === 0 ? 'json' : 'avro';
-              return {
-                key: e.customer_id ?? e.anonymous_id!,
-                value: encodeEvent(name, event, encoding),
-                headers: { 'content-type': `application/${encoding}` },
-              };
-            }),
-          );
-        }),
-      );
+      produced += await produceSample(infra.kafka, topics, sample, expected);
     }
     expect(produced).toBeGreaterThanOrEqual(100_000);
 

@@ -1,12 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { encodeEvent, type EventsByName } from '@crm/events';
 import { createClickHouse } from '@crm/clickhouse';
 import { generateCustomerEvents } from '@crm/sample-data';
 import { loadIngestConfig } from '@crm/ingest';
 import { groupId } from '@crm/kafka';
 import { sleep } from '@crm/runtime';
 import { useTestInfrastructure } from './support/harness.js';
-import { committedMessages, createTestTopics, produce } from './support/kafka.js';
+import { committedMessages, createTestTopics, produceSample } from './support/kafka.js';
 import { uniqueName } from './support/namespace.js';
 import { spawnService, type ServiceProcess } from './support/processes.js';
 
@@ -26,21 +25,7 @@ describe('a second ingest instance', () => {
     let produced = 0;
     const produceChunk = async (chunk: number) => {
       const sample = generateCustomerEvents({ seed: 500 + chunk, customers: 500, end: new Date('2026-10-31T00:00:00Z'), idPrefix: `s${chunk}` });
-      await Promise.all(
-        NAMES.map((name) => {
-          const events = sample[name] as EventsByName[typeof name][];
-          for (const e of events) expected[name].add(e.event_id);
-          produced += events.length;
-          return produce(
-            infra.kafka,
-            topics[name],
-            events.map((event) => {
-              const e = event as { customer_id: string | null; anonymous_id?: string };
-              return { key: e.customer_id ?? e.anonymous_id!, value: encodeEvent(name, event, 'json'), headers: { 'content-type': 'application/json' } };
-            }),
-          );
-        }),
-      );
+      produced += await produceSample(infra.kafka, topics, sample, expected, 'json');
     };
     const count = async (table: string) => {
       const r = await clickhouse.query({ query: `SELECT uniqExact(event_id) AS n FROM ${table}`, format: 'JSONEachRow' });

@@ -2,6 +2,7 @@ import { inject } from 'vitest';
 import type { Kafka, KafkaMessage } from 'kafkajs';
 import { createKafka, createProducer, ensureTopics, topicNames, type TopicNames } from '@crm/kafka';
 import { createLogger } from '@crm/runtime';
+import { encodeEvent, type EventsByName } from '@crm/events';
 
 export function testKafka(): Kafka {
   return createKafka({ KAFKA_BROKERS: inject('kafkaBrokers') }, { clientId: 'crm-test', logger: createLogger('test', 'error') });
@@ -83,4 +84,34 @@ export async function committedMessages(kafka: Kafka, groupId: string, topics: s
   } finally {
     await admin.disconnect();
   }
+}
+
+type InputKind = 'orders' | 'clicks' | 'tickets' | 'surveys';
+
+/** Input events as messages keyed by customer (or anonymous id); 'alternate': JSON and Avro by turns, so both paths carry every kind. */
+export function encodeInputEvents<N extends InputKind>(name: N, events: readonly EventsByName[N][], encoding: 'json' | 'alternate' = 'alternate'): Outgoing[] {
+  return events.map((event, i) => {
+    const as = encoding === 'json' || i % 2 === 0 ? 'json' : 'avro';
+    const e = event as { customer_id: string | null; anonymous_id?: string };
+    return { key: e.customer_id ?? e.anonymous_id!, value: encodeEvent(name, event, as), headers: { 'content-type': `application/${as}` } };
+  });
+}
+
+/** Produces a sample's four kinds to their topics, adding each event id to `expected`; returns how many were produced. */
+export async function produceSample(
+  kafka: Kafka,
+  topics: TopicNames,
+  sample: { [N in InputKind]: EventsByName[N][] },
+  expected: Record<InputKind, Set<string>>,
+  encoding: 'json' | 'alternate' = 'alternate',
+): Promise<number> {
+  const kinds = ['orders', 'clicks', 'tickets', 'surveys'] as const;
+  await Promise.all(
+    kinds.map((name) => {
+      const events = sample[name] as EventsByName[typeof name][];
+      for (const e of events) expected[name].add(e.event_id);
+      return produce(kafka, topics[name], encodeInputEvents(name, events, encoding));
+    }),
+  );
+  return kinds.reduce((n, name) => n + sample[name].length, 0);
 }
