@@ -49,7 +49,8 @@ describe('folding crm.segment-changes.v1', () => {
     await produce(infra.kafka, topics.orders, asMessages(history));
     await waitUntil(ingested, (n) => n === unique(history));
 
-    const scoring = spawnService('services/scoring/src/main.ts', env);
+    // At debug: each batch's wait for ingest and each real-time judgement, for the log a failure prints.
+    const scoring = spawnService('services/scoring/src/main.ts', { ...env, LOG_LEVEL: 'debug' });
     const publisher = spawnService('services/publisher/src/main.ts', env);
     try {
       await scoring.waitForLog((l) => l.msg === 'scoring run done', 120_000);
@@ -112,6 +113,10 @@ describe('folding crm.segment-changes.v1', () => {
       expect(state.get('vip')?.risk).toBe('recovered');
       const vipRisk = new Map(events.filter((e) => e.customer_id === 'vip' && e.segment_type === 'risk').map((e) => [e.event_id, `${e.from}→${e.to}`]));
       expect([...vipRisk.values()]).toEqual(['null→at_risk', 'at_risk→recovered']);
+    } catch (error) {
+      // Seen once in CI only (2026-12-03: the complaint's at_risk not recorded within 90 s): what scoring did is the evidence.
+      console.error(`scoring's log, last lines:\n${scoring.lines.slice(-80).map((l) => JSON.stringify(l).slice(0, 500)).join('\n')}`);
+      throw error;
     } finally {
       await scoring.kill('SIGTERM');
       await publisher.kill('SIGTERM');
