@@ -95,6 +95,12 @@ export interface IngestMeasurement {
   counts: Record<Kind, number>;
 }
 
+/** A fresh database on the bench's host, migrated as `crm init` does. */
+async function migrateDatabase(clickhouseUrl: string, database: string): Promise<void> {
+  const admin = createClickHouse({ CLICKHOUSE_URL: clickhouseUrl, CLICKHOUSE_USER: 'default', CLICKHOUSE_PASSWORD: '', CLICKHOUSE_DATABASE: database }, { database: false });
+  await migrate(admin, database).finally(() => admin.close());
+}
+
 export async function measureIngest(
   kafka: Kafka,
   env: { brokers: string; clickhouseUrl: string; namespace: string; database: string; group?: string; hostPid?: number },
@@ -107,8 +113,7 @@ export async function measureIngest(
   const inputTopics = INPUT_KINDS.map((k) => topics[k]);
   // The database is created before the clock starts, as for the direct insert and the peer: a
   // new installation's migrations are set-up, not ingesting (ingest then finds them applied).
-  const admin = createClickHouse({ CLICKHOUSE_URL: env.clickhouseUrl, CLICKHOUSE_USER: 'default', CLICKHOUSE_PASSWORD: '', CLICKHOUSE_DATABASE: env.database }, { database: false });
-  await migrate(admin, env.database).finally(() => admin.close());
+  await migrateDatabase(env.clickhouseUrl, env.database);
   const started = Date.now();
   const ingest = spawnService(join(relative(REPO_ROOT, checkout), 'services/ingest/src/main.ts'), {
     KAFKA_BROKERS: env.brokers,
@@ -228,9 +233,7 @@ async function insertInBatches(
 /** The same rows straight into ClickHouse (a fresh database) through the client and our host, in ingest's format. */
 export async function measureDirectInsert(clickhouseUrl: string, load: ProducedLoad, batchSize: number, say: (line: string) => void): Promise<InsertMeasurement> {
   const database = `bench_direct_${Date.now()}`;
-  const admin = createClickHouse({ CLICKHOUSE_URL: clickhouseUrl, CLICKHOUSE_USER: 'default', CLICKHOUSE_PASSWORD: '', CLICKHOUSE_DATABASE: database }, { database: false });
-  await migrate(admin, database);
-  await admin.close();
+  await migrateDatabase(clickhouseUrl, database);
   const clickhouse = createClickHouse({ CLICKHOUSE_URL: clickhouseUrl, CLICKHOUSE_USER: 'default', CLICKHOUSE_PASSWORD: '', CLICKHOUSE_DATABASE: database });
   try {
     return await insertInBatches(load, batchSize, async (table, rows) => void (await clickhouse.insert({ table, ...compactRows(rows), format: 'JSONCompactEachRow' })), say, 'directly');

@@ -3,6 +3,7 @@ import type { Kafka, KafkaMessage } from 'kafkajs';
 import { createKafka, createProducer, ensureTopics, topicNames, type TopicNames } from '@crm/kafka';
 import { createLogger } from '@crm/runtime';
 import { encodeEvent, type EventsByName } from '@crm/events';
+import { INPUT_NAMES, type InputName } from '@crm/sample-data';
 
 export function testKafka(): Kafka {
   return createKafka({ KAFKA_BROKERS: inject('kafkaBrokers') }, { clientId: 'crm-test', logger: createLogger('test', 'error') });
@@ -86,10 +87,8 @@ export async function committedMessages(kafka: Kafka, groupId: string, topics: s
   }
 }
 
-type InputKind = 'orders' | 'clicks' | 'tickets' | 'surveys';
-
 /** Input events as messages keyed by customer (or anonymous id); 'alternate': JSON and Avro by turns, so both paths carry every kind. */
-export function encodeInputEvents<N extends InputKind>(name: N, events: readonly EventsByName[N][], encoding: 'json' | 'alternate' = 'alternate'): Outgoing[] {
+export function encodeInputEvents<N extends InputName>(name: N, events: readonly EventsByName[N][], encoding: 'json' | 'alternate' = 'alternate'): Outgoing[] {
   return events.map((event, i) => {
     const as = encoding === 'json' || i % 2 === 0 ? 'json' : 'avro';
     const e = event as { customer_id: string | null; anonymous_id?: string };
@@ -101,17 +100,16 @@ export function encodeInputEvents<N extends InputKind>(name: N, events: readonly
 export async function produceSample(
   kafka: Kafka,
   topics: TopicNames,
-  sample: { [N in InputKind]: EventsByName[N][] },
-  expected: Record<InputKind, Set<string>>,
+  sample: { [N in InputName]: EventsByName[N][] },
+  expected: Record<InputName, Set<string>>,
   encoding: 'json' | 'alternate' = 'alternate',
 ): Promise<number> {
-  const kinds = ['orders', 'clicks', 'tickets', 'surveys'] as const;
   await Promise.all(
-    kinds.map((name) => {
+    INPUT_NAMES.map((name) => {
       const events = sample[name] as EventsByName[typeof name][];
       for (const e of events) expected[name].add(e.event_id);
       return produce(kafka, topics[name], encodeInputEvents(name, events, encoding));
     }),
   );
-  return kinds.reduce((n, name) => n + sample[name].length, 0);
+  return INPUT_NAMES.reduce((n, name) => n + sample[name].length, 0);
 }

@@ -20,9 +20,9 @@ export interface PartitionLanes {
    */
   admit(batch: LaneBatch, work: (turn: () => Promise<boolean>) => Promise<void>): { started: boolean; room: Promise<void> };
   /**
-   * A new group generation (the consumer joined): fetching restarts from the committed offsets,
-   * so lanes start afresh. Batches still in flight finish on their own; none of them can commit
-   * past data the new generation has not read again.
+   * A new group generation (a consumer joined): fetching restarts from the committed offsets,
+   * so lanes start afresh. Batches still in flight finish on their own; one that fails then needs
+   * no seek (it is a handover), and none can commit past data the new generation has not read again.
    */
   reset(): void;
   /** Settles once every batch admitted so far is done (before the consumer disconnects). */
@@ -45,7 +45,8 @@ interface Lane {
  * partition back to the failed batch's first offset, and it is read again.
  * A failure that `isHandover` recognises (the partition was reassigned while
  * the batch was written) needs no seek: the partition's next owner, perhaps
- * this consumer after it rejoins, reads it from the committed offset.
+ * this consumer after it rejoins, reads it from the committed offset. One
+ * for the life of a service, reset on each group join.
  */
 export function partitionLanes(options: {
   seek(topic: string, partition: number, offset: string): void;
@@ -53,6 +54,8 @@ export function partitionLanes(options: {
   isHandover?(error: unknown): boolean;
 }): PartitionLanes {
   let lanes = new Map<string, Lane>();
+  /** Bumped by reset: a batch admitted before it belongs to an earlier generation. */
+  let epoch = 0;
   const inFlight = new Set<Promise<void>>();
   return {
     admit(batch, work) {
@@ -63,6 +66,7 @@ export function partitionLanes(options: {
       if (lane.rewindTo !== undefined && BigInt(batch.first) > lane.rewindTo) return { started: false, room: Promise.resolve() };
       delete lane.rewindTo;
       const generation = lane.generation;
+      const admittedIn = epoch;
       const previous = lane.tail;
       const turn = async () => {
         await previous;
@@ -72,7 +76,8 @@ export function partitionLanes(options: {
         // A batch behind a failed one fails or stops too; the partition is already being read again.
         if (lane.generation !== generation) return;
         lane.generation++;
-        const handover = options.isHandover?.(error) ?? false;
+        // Once a new generation began, fetching restarted from the committed offsets: no seek.
+        const handover = admittedIn !== epoch || (options.isHandover?.(error) ?? false);
         options.onFailure(error, batch, handover);
         if (handover) return;
         lane.rewindTo = BigInt(batch.first);
@@ -90,6 +95,7 @@ export function partitionLanes(options: {
     },
     reset() {
       lanes = new Map();
+      epoch++;
     },
     drain: async () => {
       await Promise.all([...inFlight]);

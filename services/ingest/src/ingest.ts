@@ -8,7 +8,6 @@ import {
   isGroupMembershipChange,
   partitionLanes,
   superviseConsumer,
-  type PartitionLanes,
   topicMaxMessageBytes,
   topicNames,
   type SupervisedConsumer,
@@ -58,13 +57,22 @@ export async function startIngest(config: IngestConfig, logger: Logger, options:
   );
   let consumer: SupervisedConsumer | undefined;
   let requests: SupervisedConsumer | undefined;
-  let lanes: PartitionLanes | undefined;
+  const lanes = partitionLanes({
+    seek: (topic, partition, offset) => consumer?.current()?.seek({ topic, partition, offset }),
+    isHandover: isGroupMembershipChange,
+    onFailure: (error, { topic, partition }, handover) => {
+      // A rebalance moved the partition while its batch was written: the rows are stored, the
+      // next owner reads them again from the committed offset and de-duplication absorbs them.
+      if (handover) logger.info({ topic, partition }, 'partition reassigned before its batch committed; its next owner reads it again');
+      else logger.error({ err: error, topic, partition }, 'batch failed; reading it again');
+    },
+  });
   const stop = async () => {
     stopping.abort();
     suppression.stop();
     await requests?.stop();
     // Batches being written commit before the consumer goes (none starts once stopping).
-    await lanes?.drain();
+    await lanes.drain();
     await consumer?.stop();
     await producer.disconnect().catch(() => undefined);
     await clickhouse.close();
@@ -105,17 +113,7 @@ export async function startIngest(config: IngestConfig, logger: Logger, options:
         heartbeatInterval: heartbeatIntervalMs,
       }),
     start: async (current) => {
-      const run = partitionLanes({
-        seek: (topic, partition, offset) => current.seek({ topic, partition, offset }),
-        isHandover: isGroupMembershipChange,
-        onFailure: (error, { topic, partition }, handover) => {
-          // A rebalance moved the partition while its batch was written: the rows are stored, the
-          // next owner reads them again from the committed offset and de-duplication absorbs them.
-          if (handover) logger.info({ topic, partition }, 'partition reassigned before its batch committed; its next owner reads it again');
-          else logger.error({ err: error, topic, partition }, 'batch failed; reading it again');
-        },
-      });
-      current.on(current.events.GROUP_JOIN, () => run.reset());
+      current.on(current.events.GROUP_JOIN, () => lanes.reset());
       const ingestBatch = async (batch: Batch, heartbeat: () => Promise<void>, turn: () => Promise<boolean>): Promise<void> => {
         metrics.batchSize.observe({ topic: batch.topic }, batch.messages.length);
         const stream = streamByTopic.get(batch.topic)!;
@@ -165,7 +163,6 @@ export async function startIngest(config: IngestConfig, logger: Logger, options:
           'batch committed',
         );
       };
-      lanes = run;
       await current.subscribe({ topics: [...streamByTopic.keys()], fromBeginning: true });
       await current.run({
         autoCommit: false,
@@ -173,7 +170,7 @@ export async function startIngest(config: IngestConfig, logger: Logger, options:
         partitionsConsumedConcurrently: config.INGEST_PARTITIONS_CONCURRENTLY,
         eachBatch: async ({ batch, heartbeat, isRunning, isStale, resolveOffset }) => {
           if (!isRunning() || isStale() || stopping.signal.aborted || batch.messages.length === 0) return;
-          const { started, room } = run.admit({ topic: batch.topic, partition: batch.partition, first: batch.firstOffset()! }, (turn) => ingestBatch(batch, heartbeat, turn));
+          const { started, room } = lanes.admit({ topic: batch.topic, partition: batch.partition, first: batch.firstOffset()! }, (turn) => ingestBatch(batch, heartbeat, turn));
           if (!started) return;
           // The next fetch goes on while this batch is written; its commit still waits for its rows (lanes).
           resolveOffset(batch.lastOffset());
