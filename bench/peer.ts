@@ -13,7 +13,7 @@ import { createKafka, ensureTopics, topicNames } from '@crm/kafka';
 import { createClickHouse, migrate } from '@crm/clickhouse';
 import { createLogger } from '@crm/runtime';
 import { cpuSeconds, startEphemeralStack } from './ephemeral-stack.js';
-import { measureIngest, produceLoad } from './measure-ingest.js';
+import { measureIngest, produceLoad, readOnceBeforeTiming } from './measure-ingest.js';
 import { measureKafkaEnginePeer } from './kafka-engine-peer.js';
 
 const { values } = parseArgs({ options: { events: { type: 'string', default: '300000' }, repeat: { type: 'string', default: '1' }, baseline: { type: 'string' } } });
@@ -30,6 +30,7 @@ try {
     const topics = topicNames(namespace);
     await ensureTopics(kafka, Object.values(topics), 6);
     const load = await produceLoad(kafka, topics, { seed: 77 + i, events: Number(values.events), avroShare: 0, malformedShare: 0, end: new Date(Date.now() - 86_400_000) }, say, ['clicks']);
+    await readOnceBeforeTiming(kafka, topics, load);
     const runOurs = () => measureIngest(kafka, { brokers: stack.brokers, clickhouseUrl: stack.clickhouse.url, namespace, database: `peer_ours${i}`, hostPid: stack.clickhouse.pid }, topics, load, say);
     const runBaseline = (checkout: string) =>
       measureIngest(kafka, { brokers: stack.brokers, clickhouseUrl: stack.clickhouse.url, namespace, database: `peer_base${i}`, group: 'crm-ingest-baseline', hostPid: stack.clickhouse.pid }, topics, load, say, checkout);

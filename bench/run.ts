@@ -24,7 +24,7 @@ import { createKafka, ensureTopics, topicNames } from '@crm/kafka';
 import { createClickHouse, migrate } from '@crm/clickhouse';
 import { createLogger, REPO_ROOT } from '@crm/runtime';
 import { cpuSeconds, peakRssMiB, startEphemeralStack } from './ephemeral-stack.js';
-import { measureBareConsumer, measureChdbInProcess, measureDirectInsert, measureIngest, produceLoad } from './measure-ingest.js';
+import { measureBareConsumer, measureChdbInProcess, measureDirectInsert, measureIngest, produceLoad, readOnceBeforeTiming } from './measure-ingest.js';
 import { measureKafkaEnginePeer } from './kafka-engine-peer.js';
 import { measureScoring } from './scoring.js';
 import { measureLatency } from './latency.js';
@@ -110,6 +110,7 @@ try {
     const events = Number(values['peer-events']);
     say(`producing ${int(events)} JSON click messages for the peer comparison…`);
     const load = await produceLoad(kafka, topics, { seed: 77, events, avroShare: 0, malformedShare: 0, end: new Date(Date.now() - 86_400_000) }, say, ['clicks']);
+    await readOnceBeforeTiming(kafka, topics, load);
     const ours = await measureIngest(kafka, { brokers: stack.brokers, clickhouseUrl: stack.clickhouse.url, namespace, database: 'peer_ours', hostPid: stack.clickhouse.pid! }, topics, load, say);
     const database = 'peer_theirs';
     const admin = createClickHouse({ CLICKHOUSE_URL: stack.clickhouse.url, CLICKHOUSE_USER: 'default', CLICKHOUSE_PASSWORD: '', CLICKHOUSE_DATABASE: database }, { database: false });

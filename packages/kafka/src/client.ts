@@ -40,6 +40,15 @@ export function createKafka(config: KafkaConnectionConfig, options: { clientId: 
 }
 
 /**
+ * The longest a consumer's fetch waits on the broker for data. kafkajs's `stop()` waits for the
+ * fetch in flight, and on a quiet topic a fetch lasts this long, so its default of 5 s made
+ * stopping a service (SIGTERM, a rebalance's hand-over) take up to 5 s per consumer. Data that
+ * arrives still answers a fetch at once; an idle consumer asks once a second, which a broker
+ * does not notice.
+ */
+export const FETCH_MAX_WAIT_MS = 1000;
+
+/**
  * The one way the project produces: idempotent, acks from all replicas, the
  * murmur2 partitioner (Java-compatible, so keys land where other clients put
  * them). An idempotent producer retries without limit: giving up could reorder

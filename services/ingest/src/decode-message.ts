@@ -38,8 +38,14 @@ export function decodeMessage(stream: AnyStream, message: RawMessage, ctx: Decod
 /** What a message weighs as the limit counts it: key, value, and every header's name and value(s). */
 export function messageBytes(message: Pick<RawMessage, 'key' | 'value' | 'headers'>): number {
   let size = (message.key?.length ?? 0) + (message.value?.length ?? 0);
-  for (const [name, value] of Object.entries(message.headers ?? {})) {
-    for (const v of Array.isArray(value) ? value : [value]) size += Buffer.byteLength(name) + (v === undefined ? 0 : Buffer.byteLength(v));
+  // Called for every message: a plain loop, without the arrays Object.entries and wrapping would allocate.
+  const headers = message.headers;
+  for (const name in headers) {
+    const value = headers[name];
+    if (!Array.isArray(value)) size += Buffer.byteLength(name) + (value === undefined ? 0 : byteLength(value));
+    else for (const v of value) size += Buffer.byteLength(name) + byteLength(v);
   }
   return size;
 }
+
+const byteLength = (v: Buffer | string): number => (typeof v === 'string' ? Buffer.byteLength(v) : v.length);

@@ -4,6 +4,7 @@ import {
   connectProducer,
   createKafka,
   createProducer,
+  FETCH_MAX_WAIT_MS,
   groupId,
   isGroupMembershipChange,
   partitionLanes,
@@ -70,10 +71,12 @@ export async function startIngest(config: IngestConfig, logger: Logger, options:
   const stop = async () => {
     stopping.abort();
     suppression.stop();
-    await requests?.stop();
-    // Batches being written commit before the consumer goes (none starts once stopping).
-    await lanes.drain();
-    await consumer?.stop();
+    // The two consumers stop side by side: each may wait out a fetch in flight.
+    await Promise.all([
+      requests?.stop(),
+      // Batches being written commit before the consumer goes (none starts once stopping).
+      lanes.drain().then(() => consumer?.stop()),
+    ]);
     await producer.disconnect().catch(() => undefined);
     await clickhouse.close();
     await health.close();
@@ -111,6 +114,7 @@ export async function startIngest(config: IngestConfig, logger: Logger, options:
         // kafkajs waits 60 s by default for members to rejoin: a replaced consumer would idle that long.
         rebalanceTimeout: 2 * config.INGEST_SESSION_TIMEOUT_MS,
         heartbeatInterval: heartbeatIntervalMs,
+        maxWaitTimeInMs: FETCH_MAX_WAIT_MS,
       }),
     start: async (current) => {
       current.on(current.events.GROUP_JOIN, () => lanes.reset());
@@ -188,7 +192,7 @@ export async function startIngest(config: IngestConfig, logger: Logger, options:
       logger,
       signal: stopping.signal,
       progressDeadlineMs: config.INGEST_PROGRESS_DEADLINE_SECONDS * 1000,
-      create: () => kafka.consumer({ groupId: groupId(config.CRM_TOPIC_NAMESPACE, 'crm-erasure-requests'), sessionTimeout: config.INGEST_SESSION_TIMEOUT_MS }),
+      create: () => kafka.consumer({ groupId: groupId(config.CRM_TOPIC_NAMESPACE, 'crm-erasure-requests'), sessionTimeout: config.INGEST_SESSION_TIMEOUT_MS, maxWaitTimeInMs: FETCH_MAX_WAIT_MS }),
       start: async (current) => {
         await current.subscribe({ topics: [topics.erasureRequests], fromBeginning: true });
         await current.run({

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { encodeEvent, type OrderEvent } from '@crm/events';
-import { decodeMessage, type DecodeContext } from '../src/decode-message.js';
+import { decodeMessage, messageBytes, type DecodeContext } from '../src/decode-message.js';
 import { STREAMS } from '../src/streams.js';
 
 const orders = STREAMS.find((s) => s.schema === 'orders')!;
@@ -109,5 +109,15 @@ describe('decodeMessage (orders)', () => {
 
   it('accepts occurred_at within the skew', () => {
     expect(decodeOrder(message({ ...event, occurred_at: '2026-05-01T00:04:59Z' }), ctx).ok).toBe(true);
+  });
+});
+
+describe('messageBytes', () => {
+  it('counts key, value and each header name and value in UTF-8 bytes, a name once per value', () => {
+    expect(messageBytes({ key: Buffer.from('k1'), value: Buffer.from('{}'), headers: {} })).toBe(4);
+    expect(messageBytes({ key: null, value: null })).toBe(0);
+    // 'é' is 2 bytes, '€' 3; a Buffer counts its length; a value that is undefined counts its name only.
+    const headers = { 'é': '€', trace: Buffer.from([1, 2, 3]), multi: ['ab', Buffer.from('c')], gone: undefined };
+    expect(messageBytes({ value: Buffer.alloc(10), headers })).toBe(10 + (2 + 3) + (5 + 3) + (5 + 2) + (5 + 1) + 4);
   });
 });

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Kafka } from 'kafkajs';
-import { groupId, superviseConsumer } from '@crm/kafka';
+import { FETCH_MAX_WAIT_MS, groupId, superviseConsumer } from '@crm/kafka';
 import { Readiness, type Logger } from '@crm/runtime';
 
 /**
@@ -19,7 +19,7 @@ export function followCommitNotices(kafka: Kafka, options: { namespace: string; 
     progressDeadlineMs: 60_000,
     logger: options.logger,
     create: () => {
-      const c = kafka.consumer({ groupId: group, allowAutoTopicCreation: false, maxWaitTimeInMs: 1000 });
+      const c = kafka.consumer({ groupId: group, allowAutoTopicCreation: false, maxWaitTimeInMs: FETCH_MAX_WAIT_MS });
       c.on(c.events.GROUP_JOIN, () => options.onNotice());
       return c;
     },

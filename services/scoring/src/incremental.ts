@@ -1,4 +1,4 @@
-import { createKafka, groupId, superviseConsumer, topicNames } from '@crm/kafka';
+import { createKafka, FETCH_MAX_WAIT_MS, groupId, superviseConsumer, topicNames } from '@crm/kafka';
 import { classifyClickHouseError, type ClickHouseClient } from '@crm/clickhouse';
 import { sleep, type Logger, type Readiness } from '@crm/runtime';
 import { changedCustomers, RESCORING_STREAMS, type RescoringStream } from './changed-customers.js';
@@ -84,6 +84,7 @@ export function startIncrementalUpdates(deps: {
         groupId: groupId(config.CRM_TOPIC_NAMESPACE, 'crm-scoring-incremental'),
         sessionTimeout: config.SCORING_SESSION_TIMEOUT_MS,
         heartbeatInterval: Math.floor(config.SCORING_SESSION_TIMEOUT_MS / 10),
+        maxWaitTimeInMs: FETCH_MAX_WAIT_MS,
       }),
     start: async (current) => {
       await admin.connect();

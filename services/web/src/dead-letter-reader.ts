@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Kafka } from 'kafkajs';
-import { groupId, superviseConsumer } from '@crm/kafka';
+import { FETCH_MAX_WAIT_MS, groupId, superviseConsumer } from '@crm/kafka';
 import { Readiness, type Logger } from '@crm/runtime';
 import { deadLetterFacts, DeadLetterTally, type DeadLetterSummary } from './dead-letters.js';
 
@@ -25,7 +25,7 @@ export function readDeadLetters(kafka: Kafka, options: { namespace: string; topi
     readiness: new Readiness(),
     progressDeadlineMs: 60_000,
     logger: options.logger,
-    create: () => kafka.consumer({ groupId: group }),
+    create: () => kafka.consumer({ groupId: group, maxWaitTimeInMs: FETCH_MAX_WAIT_MS }),
     start: async (current) => {
       await current.subscribe({ topics: [options.topic], fromBeginning: true });
       await current.run({
