@@ -28,7 +28,7 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['packages/*/test/**/*.test.ts', 'services/*/test/**/*.test.ts'],
-          exclude: ['**/*.kafka.test.ts', '**/node_modules/**'],
+          exclude: ['**/*.kafka.test.ts', '**/node_modules/**', '.local/**'],
         },
       },
       {
@@ -36,7 +36,7 @@ export default defineConfig({
         test: {
           name: 'kafka',
           include: ['**/*.kafka.test.ts'],
-          exclude: ['**/node_modules/**'],
+          exclude: ['**/node_modules/**', '.local/**'],
           globalSetup: ['test/kafka-global-setup.ts'],
         },
       },
@@ -47,7 +47,7 @@ export default defineConfig({
               test: {
                 name: 'faults',
                 include: ['test/faults/**/*.faults.test.ts'],
-                exclude: ['**/node_modules/**'],
+                exclude: ['**/node_modules/**', '.local/**'],
                 testTimeout: 40 * 60_000,
               },
             },

@@ -5,7 +5,7 @@ import { createClickHouse, migrateOnStart } from '@crm/clickhouse';
 import { createLogger } from '@crm/runtime';
 import { runScoring } from '@crm/scoring';
 import { rawOrderRow } from '@crm/sample-data';
-import { loadPublisherConfig, commitMarks, startPublisher } from '@crm/publisher';
+import { loadPublisherConfig, commitMarks, CUSTOMER_AT_RISK, publisherBacklog, SEGMENT_CHANGES, startPublisher } from '@crm/publisher';
 import { readToEnd } from './faults/stack.js';
 import { waitUntil } from './support/wait.js';
 import { useTestInfrastructure } from './support/harness.js';
@@ -81,6 +81,38 @@ describe('publisher: segment_changes outbox → crm.segment-changes.v1', () => {
       expect(shown.every((m) => m.encoding === 'application/avro' && m.key === m.event.customer_id)).toBe(true);
     } finally {
       await publisher.stop();
+      await clickhouse.close();
+    }
+  });
+
+  it('sends a mark only to the streams that still owe it: one already recorded by one stream goes to no topic twice', { timeout: 120_000 }, async () => {
+    const env = infra.env({ PUBLISHER_POLL_MS: '200', PUBLISHER_HEALTH_PORT: '0' });
+    const topics = await createTestTopics(infra.kafka, env.CRM_TOPIC_NAMESPACE);
+    const config = loadPublisherConfig(env);
+    await migrateOnStart(config, createLogger('test', 'warn'));
+    const clickhouse = createClickHouse(config);
+    try {
+      await clickhouse.insert({ table: 'orders', values: [order('a', T - 3 * DAY), order('b', T - 400 * DAY)], format: 'JSONEachRow' });
+      await runScoring(clickhouse, new Date(T));
+      const marks = await (
+        await clickhouse.query({ query: 'SELECT toString(changed_at) AS changed_at, toString(min(committed_at)) AS committed_at FROM outbox_commits GROUP BY changed_at', format: 'JSONEachRow' })
+      ).json<{ changed_at: string; committed_at: string }>();
+      expect(marks).toHaveLength(1);
+      // As after a crash of an older publisher, whose streams recorded their marks one at a time.
+      await clickhouse.insert({ table: 'publisher_marks', values: [{ stream: SEGMENT_CHANGES.name, ...marks[0] }], format: 'JSONEachRow' });
+      expect(await publisherBacklog(clickhouse, CUSTOMER_AT_RISK)).toEqual({ marks: 1, pending: 1 });
+
+      const publisher = await startPublisher(config, createLogger('publisher', 'warn'));
+      try {
+        // Positive signal first: the publisher handled the mark; then the bookkeeping and the topic.
+        await waitUntil(async () => publisher.handledCommits(), (handled) => handled >= 1, 30_000);
+        expect(await publisherBacklog(clickhouse, CUSTOMER_AT_RISK)).toEqual({ marks: 1, pending: 0 });
+        expect(await publisherBacklog(clickhouse, SEGMENT_CHANGES)).toEqual({ marks: 1, pending: 0 });
+        expect(await readToEnd(infra.kafka, topics.segmentChanges)).toHaveLength(0);
+      } finally {
+        await publisher.stop();
+      }
+    } finally {
       await clickhouse.close();
     }
   });

@@ -133,29 +133,53 @@ export async function readLowWater(clickhouse: ClickHouseClient, stream: OutboxS
   return (await result.json<{ low: string }>())[0]?.low ?? START.changedAt;
 }
 
+/** Where one stream stands: marks before `low` are all published; marks from before leases up to `legacy`. */
+export interface Progress {
+  low: string;
+  legacy: Cursor;
+}
+
+/** A commit mark not yet published by at least one stream: `streams`, the indexes of those that still owe it. */
+export interface PendingMark extends Mark {
+  streams: number[];
+}
+
 /**
- * Commit marks this stream has not published yet, oldest change first —
- * read by id, so a mark that became visible after a later one is still found.
+ * Commit marks some of `streams` have not published yet, oldest change first,
+ * each with the streams that owe it — one statement for all streams. Read by
+ * id, so a mark that became visible after a later one is still found.
  */
 export async function pendingMarks(
   clickhouse: ClickHouseClient,
-  stream: OutboxStream,
-  progress: { low: string; legacy: Cursor },
+  streams: readonly { stream: OutboxStream; progress: Progress }[],
   limit: number,
-): Promise<Mark[]> {
+): Promise<PendingMark[]> {
+  const params: Record<string, string | number> = { limit };
+  const owes = streams.map(({ stream, progress }, i) => {
+    Object.assign(params, { [`low_${i}`]: progress.low, [`legacy_${i}`]: progress.legacy.changedAt, [`stream_${i}`]: stream.name });
+    const low = `{low_${i}:DateTime64(3, 'UTC')}`;
+    // As if grouped over the rows from this stream's low only: such a row exists when the newest does.
+    return `(max(committed_at) >= ${low} AND changed_at >= {legacy_${i}:DateTime64(3, 'UTC')}
+             AND changed_at NOT IN (SELECT changed_at FROM publisher_marks WHERE stream = {stream_${i}:String} AND committed_at >= ${low}))`;
+  });
+  const least = (name: string) => `least(${streams.map((_, i) => `{${name}_${i}:DateTime64(3, 'UTC')}`).join(', ')})`;
   const result = await clickhouse.query({
     // Text aliases differ from the column names: an alias would shadow the column in WHERE.
-    query: `SELECT toString(changed_at) AS changed_text, toString(min(committed_at)) AS committed_text
+    query: `SELECT toString(changed_at) AS changed_text, toString(min(committed_at)) AS committed_text, [${owes.join(', ')}] AS owed_by
             FROM outbox_commits
-            WHERE committed_at >= {low:DateTime64(3, 'UTC')} AND changed_at >= {legacy:DateTime64(3, 'UTC')}
+            WHERE committed_at >= ${least('low')} AND changed_at >= ${least('legacy')}
             GROUP BY changed_at
-            HAVING changed_at NOT IN (SELECT changed_at FROM publisher_marks WHERE stream = {stream:String} AND committed_at >= {low:DateTime64(3, 'UTC')})
+            HAVING has(owed_by, 1)
             ORDER BY changed_at
             LIMIT {limit:UInt32}`,
-    query_params: { low: progress.low, legacy: progress.legacy.changedAt, stream: stream.name, limit },
+    query_params: params,
     format: 'JSONEachRow',
   });
-  return (await result.json<{ changed_text: string; committed_text: string }>()).map((r) => ({ changedAt: r.changed_text, committedAt: r.committed_text }));
+  return (await result.json<{ changed_text: string; committed_text: string; owed_by: number[] }>()).map((r) => ({
+    changedAt: r.changed_text,
+    committedAt: r.committed_text,
+    streams: r.owed_by.flatMap((owed, i) => (owed ? [i] : [])),
+  }));
 }
 
 /**
@@ -178,60 +202,75 @@ export async function publisherBacklog(clickhouse: ClickHouseClient, stream: Out
 }
 
 /** Recorded only after Kafka acknowledged every row of the marks: a crash before it resends them, never loses them. */
-export async function recordPublished(clickhouse: ClickHouseClient, stream: OutboxStream, marks: readonly Mark[]): Promise<void> {
-  if (marks.length === 0) return;
-  await clickhouse.insert({
-    table: 'publisher_marks',
-    values: marks.map((m) => ({ stream: stream.name, changed_at: m.changedAt, committed_at: m.committedAt })),
-    format: 'JSONEachRow',
-  });
+export async function recordPublished(clickhouse: ClickHouseClient, published: readonly { stream: OutboxStream; marks: readonly Mark[] }[]): Promise<void> {
+  const values = published.flatMap(({ stream, marks }) => marks.map((m) => ({ stream: stream.name, changed_at: m.changedAt, committed_at: m.committedAt })));
+  if (values.length === 0) return;
+  await clickhouse.insert({ table: 'publisher_marks', values, format: 'JSONEachRow' });
 }
 
-/** An outbox row that could not be encoded: kept in publisher_skipped with the reason, and passed over. */
-export async function recordSkipped(clickhouse: ClickHouseClient, stream: OutboxStream, skipped: readonly { eventId: string; changedAt: string; reason: string }[]): Promise<void> {
+/** Outbox rows that could not be encoded: kept in publisher_skipped with the reason, and passed over. */
+export async function recordSkipped(clickhouse: ClickHouseClient, skipped: readonly { stream: OutboxStream; eventId: string; changedAt: string; reason: string }[]): Promise<void> {
   if (skipped.length === 0) return;
   await clickhouse.insert({
     table: 'publisher_skipped',
-    values: skipped.map((s) => ({ stream: stream.name, event_id: s.eventId, changed_at: s.changedAt, reason: s.reason })),
+    values: skipped.map((s) => ({ stream: s.stream.name, event_id: s.eventId, changed_at: s.changedAt, reason: s.reason })),
     format: 'JSONEachRow',
   });
 }
 
+/** One outbox row as a stream's event, or why it cannot be one. */
+export interface StreamRow {
+  stream: number;
+  event: SegmentChangeEvent | CustomerAtRiskEvent | undefined;
+  id: string;
+  changedAt: string;
+  error?: string;
+}
+
 /**
- * The rows of some marks after `after`, by (changed_at, event_id) — so each
- * customer's changes stay in order. No FINAL: a row is recorded once (a
- * change is recorded only when newer than the last one), and were one ever
- * stored twice it would go out twice with one event_id, which subscribers
- * discard — while FINAL would merge the whole outbox on every poll.
+ * The rows after `after`, by (changed_at, event_id), of the marks each stream
+ * owes, read once for all streams: one row becomes an event of each stream
+ * that selects it and owes its mark. Ordered so each customer's changes stay
+ * in order. No FINAL: a row is recorded once (a change is recorded only when
+ * newer than the last one), and were one ever stored twice it would go out
+ * twice with one event_id, which subscribers discard — while FINAL would merge
+ * the whole outbox on every poll.
  */
-export async function markEvents<N extends 'segment-changes' | 'customer-at-risk'>(
+export async function markEvents(
   clickhouse: ClickHouseClient,
-  stream: OutboxStream<N>,
-  marks: readonly Mark[],
+  streams: readonly OutboxStream[],
+  marks: readonly PendingMark[],
   after: Cursor,
   limit: number,
-): Promise<{ rows: { event: ReturnType<OutboxStream<N>['toEvent']> | undefined; id: string; changedAt: string; error?: string }[]; cursor: Cursor }> {
+): Promise<{ rows: StreamRow[]; cursor: Cursor }> {
+  const params: Record<string, unknown> = { changed_at: after.changedAt, event_id: after.eventId, limit };
+  const selects = streams.map((stream, i) => {
+    params[`marks_${i}`] = marks.filter((m) => m.streams.includes(i)).map((m) => m.changedAt);
+    return `(${stream.where} AND changed_at IN {marks_${i}:Array(DateTime64(3, 'UTC'))})`;
+  });
   const result = await clickhouse.query({
-    query: `SELECT ${OUTBOX_SELECT}
+    query: `SELECT ${OUTBOX_SELECT}, [${selects.join(', ')}] AS for_streams
             FROM segment_changes
-            WHERE ${stream.where} AND publish
-              AND changed_at IN {marks:Array(DateTime64(3, 'UTC'))}
+            WHERE publish AND (${selects.join(' OR ')})
               AND (changed_at, toString(event_id)) > ({changed_at:DateTime64(3, 'UTC')}, {event_id:String})
             ORDER BY changed_at, toString(event_id)
             LIMIT {limit:UInt32}`,
-    query_params: { marks: marks.map((m) => m.changedAt), changed_at: after.changedAt, event_id: after.eventId, limit },
+    query_params: params,
     format: 'JSONEachRow',
   });
-  const rows = await result.json<OutboxRow>();
+  const rows = await result.json<OutboxRow & { for_streams: number[] }>();
   const last = rows.at(-1);
   return {
-    rows: rows.map((row) => {
-      try {
-        return { event: stream.toEvent(row) as ReturnType<OutboxStream<N>['toEvent']>, id: row.id, changedAt: row.changed_at_text };
-      } catch (error) {
-        return { event: undefined, id: row.id, changedAt: row.changed_at_text, error: (error as Error).message };
-      }
-    }),
+    rows: rows.flatMap((row) =>
+      row.for_streams.flatMap((selected, i): StreamRow[] => {
+        if (!selected) return [];
+        try {
+          return [{ stream: i, event: streams[i]!.toEvent(row), id: row.id, changedAt: row.changed_at_text }];
+        } catch (error) {
+          return [{ stream: i, event: undefined, id: row.id, changedAt: row.changed_at_text, error: (error as Error).message }];
+        }
+      }),
+    ),
     cursor: last ? { changedAt: last.changed_at_text, eventId: last.id } : after,
   };
 }

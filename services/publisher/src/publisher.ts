@@ -16,17 +16,12 @@ import {
   recordSkipped,
   SEGMENT_CHANGES,
   START,
-  type Cursor,
   type OutboxStream,
+  type Progress,
+  type StreamRow,
 } from './outbox.js';
 
 const STREAMS: readonly OutboxStream[] = [SEGMENT_CHANGES, CUSTOMER_AT_RISK];
-
-/** Where one stream stands: marks before `low` are all published; marks from before leases up to `legacy`. */
-interface Progress {
-  low: string;
-  legacy: Cursor;
-}
 
 /** How many commit marks one pass takes at most: many small incremental writes go out together. */
 const MARKS_PER_PASS = 500;
@@ -82,30 +77,24 @@ export async function startPublisher(
     // The outbox is read only when the number of commit marks changed: polling stays one tiny query.
     // Progress is read once and then kept: this publisher is the only one that moves it.
     // `seen` (outside): how many commit marks were fully published, for tests' positive signal.
-    const progress = new Map<OutboxStream, Progress>();
+    let progress: Progress[] | undefined;
     while (!stopping.signal.aborted) {
       try {
         const marks = await commitMarks(clickhouse);
         if (marks !== seen) {
-          // The streams are independent (own topic, own progress): an alert does not wait for the segment changes' pass.
-          // Both passes end before the loop goes on (settled, not raced), so a stream never has two passes at once.
-          const passes = await Promise.allSettled(
-            STREAMS.map(async (stream) => {
-              const from = progress.get(stream) ?? {
-                low: await readLowWater(clickhouse, stream, config.PUBLISHER_LATE_MARK_GRACE_MS),
-                legacy: await readLegacyCursor(clickhouse, stream),
-              };
-              progress.set(stream, await publishPending(stream, from, target, config.PUBLISHER_LATE_MARK_GRACE_MS));
-            }),
+          progress ??= await Promise.all(
+            STREAMS.map(async (stream) => ({
+              low: await readLowWater(clickhouse, stream, config.PUBLISHER_LATE_MARK_GRACE_MS),
+              legacy: await readLegacyCursor(clickhouse, stream),
+            })),
           );
-          const failed = passes.find((p) => p.status === 'rejected');
-          if (failed) throw failed.reason;
+          progress = await publishPending(progress, target, config.PUBLISHER_LATE_MARK_GRACE_MS);
           seen = marks;
         }
         readiness.progressed('loop');
       } catch (error) {
         // After a failure progress is read again: what was recorded is what stands.
-        progress.clear();
+        progress = undefined;
         logger.error({ err: classifyClickHouseError(error, 'publish the outbox') }, 'publishing failed; retrying');
       }
       await alarm.sleep(config.PUBLISHER_POLL_MS, stopping.signal);
@@ -141,68 +130,81 @@ interface Target {
 const maxText = (a: string, b: string) => (a > b ? a : b);
 const minusMs = (text: string, ms: number) => new Date(Date.parse(`${text.replace(' ', 'T')}Z`) - ms).toISOString().replace('T', ' ').replace('Z', '');
 
-/** Every commit mark of one stream not yet published, a pass of marks at a time; returns the new progress. */
-async function publishPending(stream: OutboxStream, from: Progress, target: Target, graceMs: number): Promise<Progress> {
-  let progress = from;
+/**
+ * Every commit mark not yet published, a pass of marks at a time, for both
+ * streams at once: the marks and their rows are read once, and a mark is
+ * recorded for each stream that owed it only after Kafka acknowledged all of
+ * that pass's sends. Returns the new progress of each stream.
+ */
+async function publishPending(from: readonly Progress[], target: Target, graceMs: number): Promise<Progress[]> {
+  let progress = [...from];
   for (;;) {
     const started = Date.now();
-    const marks = await pendingMarks(target.clickhouse, stream, progress, MARKS_PER_PASS);
+    const marks = await pendingMarks(target.clickhouse, STREAMS.map((stream, i) => ({ stream, progress: progress[i]! })), MARKS_PER_PASS);
     if (marks.length === 0) return progress;
     let cursor = START;
-    let sent = 0;
+    const sent = STREAMS.map(() => 0);
     for (;;) {
-      const page = await markEvents(target.clickhouse, stream, marks, cursor, target.batchSize);
-      sent += await send(stream, page.rows, target);
+      const page = await markEvents(target.clickhouse, STREAMS, marks, cursor, target.batchSize);
+      const counts = await send(page.rows, target);
+      counts.forEach((n, i) => (sent[i]! += n));
       cursor = page.cursor;
       if (page.rows.length < target.batchSize) break;
     }
     if (target.delayAfterSendMs > 0) await sleep(target.delayAfterSendMs);
-    await recordPublished(target.clickhouse, stream, marks);
-    const newest = marks.reduce((m, mark) => maxText(m, mark.committedAt), progress.low);
-    progress = { ...progress, low: maxText(progress.low, minusMs(newest, graceMs)) };
-    if (sent > 0) target.logger.info({ stream: stream.name, published: sent, marks: marks.length }, 'events published');
-    target.logger.debug({ stream: stream.name, marks: marks.length, sent, ms: Date.now() - started, newest }, 'publisher pass');
+    const owed = STREAMS.map((stream, i) => ({ stream, marks: marks.filter((m) => m.streams.includes(i)) }));
+    await recordPublished(target.clickhouse, owed);
+    progress = progress.map((p, i) => {
+      const newest = owed[i]!.marks.reduce((m, mark) => maxText(m, mark.committedAt), p.low);
+      return { ...p, low: maxText(p.low, minusMs(newest, graceMs)) };
+    });
+    STREAMS.forEach((stream, i) => {
+      if (sent[i]! > 0) target.logger.info({ stream: stream.name, published: sent[i], marks: owed[i]!.marks.length }, 'events published');
+    });
+    target.logger.debug({ marks: marks.length, sent, ms: Date.now() - started }, 'publisher pass');
     if (marks.length < MARKS_PER_PASS) return progress;
   }
 }
 
 /**
- * Sends one page in requests of at most maxRequestBytes (the broker refuses
- * oversized ones, which would stop the stream). A row that does not encode
- * against its schema is logged with its id, recorded in publisher_skipped and
- * passed over. Returns how many events were sent.
+ * Sends one page, each stream's rows to its topic in requests of at most
+ * maxRequestBytes (the broker refuses oversized ones, which would stop the
+ * stream). A row that does not encode against its schema is logged with its
+ * id, recorded in publisher_skipped and passed over. Returns how many events
+ * each stream sent.
  */
-async function send(
-  stream: OutboxStream,
-  rows: readonly { event: unknown; id: string; changedAt: string; error?: string }[],
-  target: Target,
-): Promise<number> {
-  const schema = SCHEMAS[stream.schema];
-  const skipped: { eventId: string; changedAt: string; reason: string }[] = [];
-  const messages: Message[] = [];
+async function send(rows: readonly StreamRow[], target: Target): Promise<number[]> {
+  const skipped: { stream: OutboxStream; eventId: string; changedAt: string; reason: string }[] = [];
+  const messages: Message[][] = STREAMS.map(() => []);
   for (const row of rows) {
-    const reason = row.error ?? encodingProblem(schema.json, row.event);
+    const stream = STREAMS[row.stream]!;
+    const reason = row.error ?? encodingProblem(SCHEMAS[stream.schema].json, row.event);
     if (reason !== undefined) {
-      skipped.push({ eventId: row.id, changedAt: row.changedAt, reason });
+      skipped.push({ stream, eventId: row.id, changedAt: row.changedAt, reason });
       continue;
     }
     const event = row.event as { customer_id: string; event_id: string };
     try {
-      messages.push({
+      messages[row.stream]!.push({
         key: event.customer_id,
         value: encodeEvent(stream.schema, event as never, target.encoding),
         headers: { 'content-type': contentTypeOf(target.encoding), 'event-id': event.event_id },
       });
     } catch (error) {
-      skipped.push({ eventId: row.id, changedAt: row.changedAt, reason: (error as Error).message });
+      skipped.push({ stream, eventId: row.id, changedAt: row.changedAt, reason: (error as Error).message });
     }
   }
-  for (const s of skipped) target.logger.error({ stream: stream.name, eventId: s.eventId, reason: s.reason }, 'outbox row cannot be encoded; skipped (see publisher_skipped)');
-  await recordSkipped(target.clickhouse, stream, skipped);
-  for (const request of byteBoundedRequests(messages, target.maxRequestBytes)) {
-    await target.producer.send({ topic: target.topics[stream.topic], acks: -1, messages: request });
-  }
-  return messages.length;
+  for (const s of skipped) target.logger.error({ stream: s.stream.name, eventId: s.eventId, reason: s.reason }, 'outbox row cannot be encoded; skipped (see publisher_skipped)');
+  await recordSkipped(target.clickhouse, skipped);
+  // The topics are independent: their sends go out side by side, each in order.
+  await Promise.all(
+    STREAMS.map(async (stream, i) => {
+      for (const request of byteBoundedRequests(messages[i]!, target.maxRequestBytes)) {
+        await target.producer.send({ topic: target.topics[stream.topic], acks: -1, messages: request });
+      }
+    }),
+  );
+  return messages.map((m) => m.length);
 }
 
 function encodingProblem(validator: { safeParse(value: unknown): { success: boolean; error?: { issues: { path: PropertyKey[]; message: string }[] } } }, event: unknown): string | undefined {
