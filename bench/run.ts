@@ -1,7 +1,7 @@
 /**
  * The benchmark suite, one command, one run on the local infrastructure:
  *
- *   pnpm bench [--events 1000000] [--peer-events 300000] [--scoring 100000,1000000] [--latency-seconds 60]
+ *   pnpm bench [--events 1000000] [--peer-events 300000] [--peer-rounds 2] [--scoring 100000,1000000] [--latency-seconds 60]
  *              [--idle-customers 1000000] [--idle-seconds 600]
  *
  * 1. the realistic load (`generateLoad`) produced to a fresh broker;
@@ -9,7 +9,7 @@
  *    same data (the limit), ingest as a fraction of the smaller, and the same
  *    rows inserted by chDB in-process (what the host itself costs);
  * 3. the peer — ClickHouse's Kafka engine with materialized views — and our
- *    ingest on one JSON click topic, as a ratio;
+ *    ingest on one JSON click topic, as a ratio, in rounds that alternate which goes first;
  * 4. scoring of 100 000 and 1 000 000 customers (time, memory);
  * 5. latency of at-risk and segment-change events under a steady load;
  * 6. the scoring service's share of a core in an idle shop (defaults, no new events);
@@ -21,11 +21,11 @@ import { cpus, totalmem, release } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createKafka, ensureTopics, topicNames } from '@crm/kafka';
-import { createClickHouse, migrate } from '@crm/clickhouse';
+import { createClickHouse } from '@crm/clickhouse';
 import { createLogger, REPO_ROOT } from '@crm/runtime';
-import { cpuSeconds, peakRssMiB, startEphemeralStack } from './ephemeral-stack.js';
-import { measureBareConsumer, measureChdbInProcess, measureDirectInsert, measureIngest, produceLoad, readOnceBeforeTiming } from './measure-ingest.js';
-import { measureKafkaEnginePeer } from './kafka-engine-peer.js';
+import { peakRssMiB, startEphemeralStack } from './ephemeral-stack.js';
+import { measureBareConsumer, measureChdbInProcess, measureDirectInsert, measureIngest, produceLoad } from './measure-ingest.js';
+import { combinedRates, peerRound, type PeerRound } from './peer-round.js';
 import { measureScoring } from './scoring.js';
 import { measureLatency } from './latency.js';
 import { idleRow, measureIdle } from './idle.js';
@@ -34,6 +34,7 @@ const { values } = parseArgs({
   options: {
     events: { type: 'string', default: '1000000' },
     'peer-events': { type: 'string', default: '300000' },
+    'peer-rounds': { type: 'string', default: '2' },
     scoring: { type: 'string', default: '100000,1000000' },
     'latency-seconds': { type: 'string', default: '60' },
     'idle-customers': { type: 'string', default: '1000000' },
@@ -104,27 +105,18 @@ try {
 
   // 3. The peer, on one JSON click topic, against our ingest on the same topic.
   {
-    const namespace = 'peer';
-    const topics = topicNames(namespace);
-    await ensureTopics(kafka, Object.values(topics), 6);
-    const events = Number(values['peer-events']);
-    say(`producing ${int(events)} JSON click messages for the peer comparison…`);
-    const load = await produceLoad(kafka, topics, { seed: 77, events, avroShare: 0, malformedShare: 0, end: new Date(Date.now() - 86_400_000) }, say, ['clicks']);
-    await readOnceBeforeTiming(kafka, topics, load);
-    const ours = await measureIngest(kafka, { brokers: stack.brokers, clickhouseUrl: stack.clickhouse.url, namespace, database: 'peer_ours', hostPid: stack.clickhouse.pid! }, topics, load, say);
-    const database = 'peer_theirs';
-    const admin = createClickHouse({ CLICKHOUSE_URL: stack.clickhouse.url, CLICKHOUSE_USER: 'default', CLICKHOUSE_PASSWORD: '', CLICKHOUSE_DATABASE: database }, { database: false });
-    await migrate(admin, database);
-    say('peer: ClickHouse Kafka engine + materialized views…');
-    const hostCpuBefore = cpuSeconds(stack.clickhouse.pid!);
-    const peer = await measureKafkaEnginePeer({ clickhouse: admin, brokers: stack.brokers, topic: topics.clicks, database, expectedRows: load.valid.clicks.size, say });
-    const peerCpuUs = (1e6 * (cpuSeconds(stack.clickhouse.pid!) - hostCpuBefore)) / load.messages;
-    await admin.close();
-    row('ours on the click topic', `${int(ours.messagesPerSecond)} messages/s, rows ${ours.exact ? 'exact' : 'MISMATCH'}`);
-    row('peer: Kafka engine + MV, same topic, same table', `${int(peer.rowsPerSecond)} rows/s (${peer.rows === load.valid.clicks.size ? 'exact' : `${int(peer.rows)} of ${int(load.valid.clicks.size)}`}; ${int(peer.insertedRows - peer.rows)} re-read)`);
-    row('CPU per click message: ours, peer', `ingest ${int(ours.cpuUsPerMessage.ingest)} µs + host ${int(ours.cpuUsPerMessage.host ?? NaN)} µs; peer (host) ${int(peerCpuUs)} µs`);
-    row('ours / peer', `${(ours.messagesPerSecond / peer.rowsPerSecond).toFixed(2)}×`);
-    results.peer = { messages: load.messages, ours, peer, peerCpuUsPerMessage: peerCpuUs };
+    const rounds: PeerRound[] = [];
+    for (let i = 0; i < Number(values['peer-rounds']); i++) rounds.push(await peerRound(kafka, stack, { index: i, events: Number(values['peer-events']), say }));
+    const rates = combinedRates(rounds);
+    const each = (f: (r: PeerRound, i: number) => string) => (rounds.length > 1 ? ` (rounds: ${rounds.map(f).join(', ')})` : '');
+    const allExact = rounds.every((r) => r.ours.exact);
+    const peerExact = rounds.every((r) => r.peer.rows === r.validClicks);
+    const mean = (f: (r: PeerRound) => number) => rounds.reduce((a, r) => a + f(r), 0) / rounds.length;
+    row('ours on the click topic', `${int(rates.ours)} messages/s, rows ${allExact ? 'exact' : 'MISMATCH'}${each((r) => int(r.ours.messagesPerSecond))}`);
+    row('peer: Kafka engine + MV, same topic, same table', `${int(rates.peer)} rows/s (${peerExact ? 'exact' : 'MISMATCH'}; ${int(rounds.reduce((a, r) => a + r.peer.insertedRows - r.peer.rows, 0))} re-read)${each((r) => int(r.peer.rowsPerSecond))}`);
+    row('CPU per click message: ours, peer', `ingest ${int(mean((r) => r.ours.cpuUsPerMessage.ingest))} µs + host ${int(mean((r) => r.ours.cpuUsPerMessage.host ?? NaN))} µs; peer (host) ${int(mean((r) => r.peerCpuUsPerMessage))} µs`);
+    row('ours / peer', `${rates.ratio.toFixed(2)}×${each((r, i) => `${(r.ours.messagesPerSecond / r.peer.rowsPerSecond).toFixed(2)}× ${i % 2 === 0 ? 'ours first' : 'peer first'}`)}`);
+    results.peer = { rounds, combined: rates };
   }
 
   // 5 before 4: latency needs the shared stack, scoring brings its own hosts.
