@@ -14,6 +14,8 @@ export interface PeerRound {
   peer: KafkaEnginePeerResult;
   /** CPU microseconds of the ClickHouse host per message while the peer ran. */
   peerCpuUsPerMessage: number;
+  /** Who ran when, e.g. 'peer, ours'. */
+  order: string;
 }
 
 /**
@@ -40,25 +42,41 @@ export async function peerRound(
   let ours: IngestMeasurement | undefined;
   let baseline: IngestMeasurement | undefined;
   let peer: { result: KafkaEnginePeerResult; cpuUs: number } | undefined;
-  const steps = [
-    ...(options.baseline ? [async () => void (baseline = await measureIngest(kafka, { ...env, database: `peer_base${i}`, group: 'crm-ingest-baseline' }, topics, load, say, options.baseline))] : []),
-    async () => void (ours = await measureIngest(kafka, { ...env, database: `peer_ours${i}` }, topics, load, say)),
-    async () => {
-      const database = `peer_theirs${i}`;
-      const admin = createClickHouse({ CLICKHOUSE_URL: stack.clickhouse.url, CLICKHOUSE_USER: 'default', CLICKHOUSE_PASSWORD: '', CLICKHOUSE_DATABASE: database }, { database: false });
-      try {
-        await migrate(admin, database);
-        say('peer: ClickHouse Kafka engine + materialized views…');
-        const before = hostPid === undefined ? 0 : cpuSeconds(hostPid);
-        const result = await measureKafkaEnginePeer({ clickhouse: admin, brokers: stack.brokers, topic: topics.clicks, database, expectedRows: load.valid.clicks.size, say });
-        peer = { result, cpuUs: hostPid === undefined ? Number.NaN : (1e6 * (cpuSeconds(hostPid) - before)) / load.messages };
-      } finally {
-        await admin.close();
-      }
-    },
+  const runPeer = async () => {
+    const database = `peer_theirs${i}`;
+    const admin = createClickHouse({ CLICKHOUSE_URL: stack.clickhouse.url, CLICKHOUSE_USER: 'default', CLICKHOUSE_PASSWORD: '', CLICKHOUSE_DATABASE: database }, { database: false });
+    try {
+      await migrate(admin, database);
+      say('peer: ClickHouse Kafka engine + materialized views…');
+      const before = hostPid === undefined ? 0 : cpuSeconds(hostPid);
+      const result = await measureKafkaEnginePeer({ clickhouse: admin, brokers: stack.brokers, topic: topics.clicks, database, expectedRows: load.valid.clicks.size, say });
+      peer = { result, cpuUs: hostPid === undefined ? Number.NaN : (1e6 * (cpuSeconds(hostPid) - before)) / load.messages };
+    } finally {
+      await admin.close();
+    }
+  };
+  const runBaseline = async (checkout: string) => {
+    baseline = await measureIngest(kafka, { ...env, database: `peer_base${i}`, group: 'crm-ingest-baseline' }, topics, load, say, checkout);
+  };
+  const runOurs = async () => {
+    ours = await measureIngest(kafka, { ...env, database: `peer_ours${i}` }, topics, load, say);
+  };
+  const steps: { name: string; run: () => Promise<void> }[] = [
+    ...(options.baseline ? [{ name: 'baseline', run: () => runBaseline(options.baseline!) }] : []),
+    { name: 'ours', run: runOurs },
+    { name: 'peer', run: runPeer },
   ];
-  for (const step of i % 2 === 0 ? steps : [...steps].reverse()) await step();
-  return { messages: load.messages, validClicks: load.valid.clicks.size, ours: ours!, ...(baseline && { baseline }), peer: peer!.result, peerCpuUsPerMessage: peer!.cpuUs };
+  const ordered = i % 2 === 0 ? steps : [...steps].reverse();
+  for (const step of ordered) await step.run();
+  return {
+    messages: load.messages,
+    validClicks: load.valid.clicks.size,
+    ours: ours!,
+    ...(baseline && { baseline }),
+    peer: peer!.result,
+    peerCpuUsPerMessage: peer!.cpuUs,
+    order: ordered.map((s) => s.name).join(', '),
+  };
 }
 
 /** Ours and the peer over several rounds: the rates of all their messages over all their seconds, so a slow round weighs as its time. */

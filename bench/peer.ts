@@ -32,7 +32,7 @@ try {
     lines.push(
       (baseline ? `run ${i + 1}: baseline ${int(baseline.messagesPerSecond)} messages/s (${baseline.seconds.toFixed(1)} s, rows ${baseline.exact ? 'exact' : 'MISMATCH'}; ${cpu(baseline)}), ${(baseline.messagesPerSecond / peer.rowsPerSecond).toFixed(2)}× the peer\n` : '') +
       `run ${i + 1}: ours ${int(ours.messagesPerSecond)} messages/s (${ours.seconds.toFixed(1)} s, rows ${ours.exact ? 'exact' : 'MISMATCH'}; ${cpu(ours)}), ` +
-        `peer ${int(peer.rowsPerSecond)} rows/s (${peer.seconds.toFixed(1)} s, ${peer.rows === round.validClicks ? 'exact' : 'MISMATCH'}; host CPU µs/message ${round.peerCpuUsPerMessage.toFixed(0)}), ours / peer ${(ours.messagesPerSecond / peer.rowsPerSecond).toFixed(2)}× (${i % 2 === 0 ? 'ours first' : 'peer first'})`,
+        `peer ${int(peer.rowsPerSecond)} rows/s (${peer.seconds.toFixed(1)} s, ${peer.rows === round.validClicks ? 'exact' : 'MISMATCH'}; host CPU µs/message ${round.peerCpuUsPerMessage.toFixed(0)}), ours / peer ${(ours.messagesPerSecond / peer.rowsPerSecond).toFixed(2)}× (${round.order})`,
     );
     say(lines.at(-1)!);
   }

@@ -108,14 +108,14 @@ try {
     const rounds: PeerRound[] = [];
     for (let i = 0; i < Number(values['peer-rounds']); i++) rounds.push(await peerRound(kafka, stack, { index: i, events: Number(values['peer-events']), say }));
     const rates = combinedRates(rounds);
-    const each = (f: (r: PeerRound, i: number) => string) => (rounds.length > 1 ? ` (rounds: ${rounds.map(f).join(', ')})` : '');
+    const each = (f: (r: PeerRound) => string) => (rounds.length > 1 ? ` (rounds: ${rounds.map(f).join(', ')})` : '');
     const allExact = rounds.every((r) => r.ours.exact);
     const peerExact = rounds.every((r) => r.peer.rows === r.validClicks);
     const mean = (f: (r: PeerRound) => number) => rounds.reduce((a, r) => a + f(r), 0) / rounds.length;
     row('ours on the click topic', `${int(rates.ours)} messages/s, rows ${allExact ? 'exact' : 'MISMATCH'}${each((r) => int(r.ours.messagesPerSecond))}`);
     row('peer: Kafka engine + MV, same topic, same table', `${int(rates.peer)} rows/s (${peerExact ? 'exact' : 'MISMATCH'}; ${int(rounds.reduce((a, r) => a + r.peer.insertedRows - r.peer.rows, 0))} re-read)${each((r) => int(r.peer.rowsPerSecond))}`);
     row('CPU per click message: ours, peer', `ingest ${int(mean((r) => r.ours.cpuUsPerMessage.ingest))} µs + host ${int(mean((r) => r.ours.cpuUsPerMessage.host ?? NaN))} µs; peer (host) ${int(mean((r) => r.peerCpuUsPerMessage))} µs`);
-    row('ours / peer', `${rates.ratio.toFixed(2)}×${each((r, i) => `${(r.ours.messagesPerSecond / r.peer.rowsPerSecond).toFixed(2)}× ${i % 2 === 0 ? 'ours first' : 'peer first'}`)}`);
+    row('ours / peer', `${rates.ratio.toFixed(2)}×${each((r) => `${(r.ours.messagesPerSecond / r.peer.rowsPerSecond).toFixed(2)}× ${r.order}`)}`);
     results.peer = { rounds, combined: rates };
   }
 
