@@ -55,3 +55,31 @@ export function cpuSeconds(pid: number): number {
 
 /** USER_HZ: 100 on every Linux that Node supports. */
 const CLOCK_TICKS = 100;
+
+/** Busy and total CPU ticks of the whole machine (/proc/stat's first line; iowait counts as idle). */
+function machineTicks(): { busy: number; total: number } {
+  const fields = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!.trim().split(/\s+/).slice(1, 9).map(Number);
+  const total = fields.reduce((a, b) => a + b, 0);
+  return { busy: total - fields[3]! - fields[4]!, total };
+}
+
+/**
+ * Waits until the machine is quiet (under `busyShare` of all cores busy over a second), at most
+ * `maxSeconds`: what a section leaves running (the host merging the parts it inserted) would
+ * otherwise land on whichever measurement comes next. Returns the seconds waited.
+ */
+export async function waitForQuietMachine(say: (line: string) => void, options: { busyShare?: number; maxSeconds?: number } = {}): Promise<number> {
+  const { busyShare = 0.15, maxSeconds = 60 } = options;
+  const started = Date.now();
+  for (;;) {
+    const before = machineTicks();
+    await new Promise((r) => setTimeout(r, 1000));
+    const after = machineTicks();
+    const share = (after.busy - before.busy) / Math.max(1, after.total - before.total);
+    const waited = (Date.now() - started) / 1000;
+    if (share < busyShare || waited >= maxSeconds) {
+      say(`machine ${share < busyShare ? 'quiet' : 'still busy'} after ${waited.toFixed(0)} s (${(100 * share).toFixed(0)} % of the cores busy)`);
+      return waited;
+    }
+  }
+}

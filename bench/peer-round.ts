@@ -1,7 +1,7 @@
 import type { Kafka } from 'kafkajs';
 import { ensureTopics, topicNames } from '@crm/kafka';
 import { createClickHouse, migrate } from '@crm/clickhouse';
-import { cpuSeconds } from './ephemeral-stack.js';
+import { cpuSeconds, waitForQuietMachine } from './ephemeral-stack.js';
 import { measureIngest, produceLoad, readOnceBeforeTiming, type IngestMeasurement } from './measure-ingest.js';
 import { measureKafkaEnginePeer, type KafkaEnginePeerResult } from './kafka-engine-peer.js';
 
@@ -23,7 +23,8 @@ export interface PeerRound {
  * alternate the order (even: baseline, ours, peer; odd: the reverse): what
  * runs first meets the machine as the previous section left it (the host
  * still merging, the page cache cold), and what runs later meets the merges
- * of the runs before it, so neither side always pays for its place.
+ * of the runs before it, so neither side always pays for its place. A
+ * round starts on a quiet machine; its sides then run back to back.
  */
 export async function peerRound(
   kafka: Kafka,
@@ -34,6 +35,8 @@ export async function peerRound(
   const namespace = `peer${i}`;
   const topics = topicNames(namespace);
   await ensureTopics(kafka, Object.values(topics), 6);
+  // What the previous section left running (the host merging its parts) is not any side's to pay.
+  await waitForQuietMachine(say);
   say(`round ${i + 1}: producing ${options.events.toLocaleString('en-US')} JSON click messages…`);
   const load = await produceLoad(kafka, topics, { seed: 77 + i, events: options.events, avroShare: 0, malformedShare: 0, end: new Date(Date.now() - 86_400_000) }, say, ['clicks']);
   await readOnceBeforeTiming(kafka, topics, load);
