@@ -139,21 +139,22 @@ export interface Progress {
   legacy: Cursor;
 }
 
-/** A commit mark not yet published by at least one stream: `streams`, the indexes of those that still owe it. */
-export interface PendingMark extends Mark {
-  streams: number[];
+/** The commit marks a stream still owes (has not published). */
+export interface Owed {
+  stream: OutboxStream;
+  marks: Mark[];
 }
 
 /**
- * Commit marks some of `streams` have not published yet, oldest change first,
- * each with the streams that owe it — one statement for all streams. Read by
+ * The oldest `limit` commit marks some of `streams` have not published, and
+ * which of them each stream owes — one statement for all streams. Read by
  * id, so a mark that became visible after a later one is still found.
  */
 export async function pendingMarks(
   clickhouse: ClickHouseClient,
   streams: readonly { stream: OutboxStream; progress: Progress }[],
   limit: number,
-): Promise<PendingMark[]> {
+): Promise<{ count: number; owed: Owed[] }> {
   const params: Record<string, string | number> = { limit };
   const owes = streams.map(({ stream, progress }, i) => {
     Object.assign(params, { [`low_${i}`]: progress.low, [`legacy_${i}`]: progress.legacy.changedAt, [`stream_${i}`]: stream.name });
@@ -175,11 +176,14 @@ export async function pendingMarks(
     query_params: params,
     format: 'JSONEachRow',
   });
-  return (await result.json<{ changed_text: string; committed_text: string; owed_by: number[] }>()).map((r) => ({
-    changedAt: r.changed_text,
-    committedAt: r.committed_text,
-    streams: r.owed_by.flatMap((owed, i) => (owed ? [i] : [])),
-  }));
+  const rows = await result.json<{ changed_text: string; committed_text: string; owed_by: number[] }>();
+  return {
+    count: rows.length,
+    owed: streams.map(({ stream }, i) => ({
+      stream,
+      marks: rows.filter((r) => r.owed_by[i]).map((r) => ({ changedAt: r.changed_text, committedAt: r.committed_text })),
+    })),
+  };
 }
 
 /**
@@ -202,7 +206,7 @@ export async function publisherBacklog(clickhouse: ClickHouseClient, stream: Out
 }
 
 /** Recorded only after Kafka acknowledged every row of the marks: a crash before it resends them, never loses them. */
-export async function recordPublished(clickhouse: ClickHouseClient, published: readonly { stream: OutboxStream; marks: readonly Mark[] }[]): Promise<void> {
+export async function recordPublished(clickhouse: ClickHouseClient, published: readonly Owed[]): Promise<void> {
   const values = published.flatMap(({ stream, marks }) => marks.map((m) => ({ stream: stream.name, changed_at: m.changedAt, committed_at: m.committedAt })));
   if (values.length === 0) return;
   await clickhouse.insert({ table: 'publisher_marks', values, format: 'JSONEachRow' });
@@ -220,7 +224,7 @@ export async function recordSkipped(clickhouse: ClickHouseClient, skipped: reado
 
 /** One outbox row as a stream's event, or why it cannot be one. */
 export interface StreamRow {
-  stream: number;
+  stream: OutboxStream;
   event: SegmentChangeEvent | CustomerAtRiskEvent | undefined;
   id: string;
   changedAt: string;
@@ -236,16 +240,10 @@ export interface StreamRow {
  * twice with one event_id, which subscribers discard — while FINAL would merge
  * the whole outbox on every poll.
  */
-export async function markEvents(
-  clickhouse: ClickHouseClient,
-  streams: readonly OutboxStream[],
-  marks: readonly PendingMark[],
-  after: Cursor,
-  limit: number,
-): Promise<{ rows: StreamRow[]; cursor: Cursor }> {
+export async function markEvents(clickhouse: ClickHouseClient, owed: readonly Owed[], after: Cursor, limit: number): Promise<{ rows: StreamRow[]; cursor: Cursor }> {
   const params: Record<string, unknown> = { changed_at: after.changedAt, event_id: after.eventId, limit };
-  const selects = streams.map((stream, i) => {
-    params[`marks_${i}`] = marks.filter((m) => m.streams.includes(i)).map((m) => m.changedAt);
+  const selects = owed.map(({ stream, marks }, i) => {
+    params[`marks_${i}`] = marks.map((m) => m.changedAt);
     return `(${stream.where} AND changed_at IN {marks_${i}:Array(DateTime64(3, 'UTC'))})`;
   });
   const result = await clickhouse.query({
@@ -262,12 +260,12 @@ export async function markEvents(
   const last = rows.at(-1);
   return {
     rows: rows.flatMap((row) =>
-      row.for_streams.flatMap((selected, i): StreamRow[] => {
-        if (!selected) return [];
+      owed.flatMap(({ stream }, i): StreamRow[] => {
+        if (!row.for_streams[i]) return [];
         try {
-          return [{ stream: i, event: streams[i]!.toEvent(row), id: row.id, changedAt: row.changed_at_text }];
+          return [{ stream, event: stream.toEvent(row), id: row.id, changedAt: row.changed_at_text }];
         } catch (error) {
-          return [{ stream: i, event: undefined, id: row.id, changedAt: row.changed_at_text, error: (error as Error).message }];
+          return [{ stream, event: undefined, id: row.id, changedAt: row.changed_at_text, error: (error as Error).message }];
         }
       }),
     ),

@@ -140,29 +140,28 @@ async function publishPending(from: readonly Progress[], target: Target, graceMs
   let progress = [...from];
   for (;;) {
     const started = Date.now();
-    const marks = await pendingMarks(target.clickhouse, STREAMS.map((stream, i) => ({ stream, progress: progress[i]! })), MARKS_PER_PASS);
-    if (marks.length === 0) return progress;
+    const { count, owed } = await pendingMarks(target.clickhouse, STREAMS.map((stream, i) => ({ stream, progress: progress[i]! })), MARKS_PER_PASS);
+    if (count === 0) return progress;
     let cursor = START;
-    const sent = STREAMS.map(() => 0);
+    const sent = new Map<OutboxStream, number>();
     for (;;) {
-      const page = await markEvents(target.clickhouse, STREAMS, marks, cursor, target.batchSize);
-      const counts = await send(page.rows, target);
-      counts.forEach((n, i) => (sent[i]! += n));
+      const page = await markEvents(target.clickhouse, owed, cursor, target.batchSize);
+      for (const [stream, n] of await send(page.rows, target)) sent.set(stream, (sent.get(stream) ?? 0) + n);
       cursor = page.cursor;
       if (page.rows.length < target.batchSize) break;
     }
     if (target.delayAfterSendMs > 0) await sleep(target.delayAfterSendMs);
-    const owed = STREAMS.map((stream, i) => ({ stream, marks: marks.filter((m) => m.streams.includes(i)) }));
     await recordPublished(target.clickhouse, owed);
     progress = progress.map((p, i) => {
       const newest = owed[i]!.marks.reduce((m, mark) => maxText(m, mark.committedAt), p.low);
       return { ...p, low: maxText(p.low, minusMs(newest, graceMs)) };
     });
-    STREAMS.forEach((stream, i) => {
-      if (sent[i]! > 0) target.logger.info({ stream: stream.name, published: sent[i], marks: owed[i]!.marks.length }, 'events published');
-    });
-    target.logger.debug({ marks: marks.length, sent, ms: Date.now() - started }, 'publisher pass');
-    if (marks.length < MARKS_PER_PASS) return progress;
+    for (const { stream, marks } of owed) {
+      const published = sent.get(stream) ?? 0;
+      if (published > 0) target.logger.info({ stream: stream.name, published, marks: marks.length }, 'events published');
+    }
+    target.logger.debug({ marks: count, sent: Object.fromEntries([...sent].map(([s, n]) => [s.name, n])), ms: Date.now() - started }, 'publisher pass');
+    if (count < MARKS_PER_PASS) return progress;
   }
 }
 
@@ -173,38 +172,37 @@ async function publishPending(from: readonly Progress[], target: Target, graceMs
  * id, recorded in publisher_skipped and passed over. Returns how many events
  * each stream sent.
  */
-async function send(rows: readonly StreamRow[], target: Target): Promise<number[]> {
+async function send(rows: readonly StreamRow[], target: Target): Promise<Map<OutboxStream, number>> {
   const skipped: { stream: OutboxStream; eventId: string; changedAt: string; reason: string }[] = [];
-  const messages: Message[][] = STREAMS.map(() => []);
-  for (const row of rows) {
-    const stream = STREAMS[row.stream]!;
-    const reason = row.error ?? encodingProblem(SCHEMAS[stream.schema].json, row.event);
+  const messages = new Map<OutboxStream, Message[]>(STREAMS.map((stream) => [stream, []]));
+  for (const { stream, event, id, changedAt, error } of rows) {
+    const reason = error ?? encodingProblem(SCHEMAS[stream.schema].json, event);
     if (reason !== undefined) {
-      skipped.push({ stream, eventId: row.id, changedAt: row.changedAt, reason });
+      skipped.push({ stream, eventId: id, changedAt, reason });
       continue;
     }
-    const event = row.event as { customer_id: string; event_id: string };
+    const { customer_id, event_id } = event as { customer_id: string; event_id: string };
     try {
-      messages[row.stream]!.push({
-        key: event.customer_id,
+      messages.get(stream)!.push({
+        key: customer_id,
         value: encodeEvent(stream.schema, event as never, target.encoding),
-        headers: { 'content-type': contentTypeOf(target.encoding), 'event-id': event.event_id },
+        headers: { 'content-type': contentTypeOf(target.encoding), 'event-id': event_id },
       });
-    } catch (error) {
-      skipped.push({ stream, eventId: row.id, changedAt: row.changedAt, reason: (error as Error).message });
+    } catch (encodeError) {
+      skipped.push({ stream, eventId: id, changedAt, reason: (encodeError as Error).message });
     }
   }
   for (const s of skipped) target.logger.error({ stream: s.stream.name, eventId: s.eventId, reason: s.reason }, 'outbox row cannot be encoded; skipped (see publisher_skipped)');
   await recordSkipped(target.clickhouse, skipped);
   // The topics are independent: their sends go out side by side, each in order.
   await Promise.all(
-    STREAMS.map(async (stream, i) => {
-      for (const request of byteBoundedRequests(messages[i]!, target.maxRequestBytes)) {
+    [...messages].map(async ([stream, list]) => {
+      for (const request of byteBoundedRequests(list, target.maxRequestBytes)) {
         await target.producer.send({ topic: target.topics[stream.topic], acks: -1, messages: request });
       }
     }),
   );
-  return messages.map((m) => m.length);
+  return new Map([...messages].map(([stream, list]) => [stream, list.length]));
 }
 
 function encodingProblem(validator: { safeParse(value: unknown): { success: boolean; error?: { issues: { path: PropertyKey[]; message: string }[] } } }, event: unknown): string | undefined {
