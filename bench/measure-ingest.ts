@@ -19,7 +19,7 @@ import { join, relative } from 'node:path';
 import type { Kafka } from 'kafkajs';
 import { createProducer, groupId, type TopicNames } from '@crm/kafka';
 import { createClickHouse, loadMigrations, migrate, type ClickHouseClient } from '@crm/clickhouse';
-import { compactRows, decodeMessage, DEFAULT_PARTITIONS_CONCURRENTLY, STREAMS, type Row } from '@crm/ingest';
+import { decodeMessage, DEFAULT_PARTITIONS_CONCURRENTLY, encodeRows, insertEncodedRows, STREAMS, type Row } from '@crm/ingest';
 import { REPO_ROOT } from '@crm/runtime';
 import { ChdbEngine } from '../services/clickhouse-host/src/chdb-engine.js';
 import { generateLoad, type LoadOptions } from '@crm/sample-data';
@@ -246,7 +246,7 @@ export async function measureDirectInsert(clickhouseUrl: string, load: ProducedL
   await migrateDatabase(clickhouseUrl, database);
   const clickhouse = createClickHouse({ CLICKHOUSE_URL: clickhouseUrl, CLICKHOUSE_USER: 'default', CLICKHOUSE_PASSWORD: '', CLICKHOUSE_DATABASE: database });
   try {
-    return await insertInBatches(load, batchSize, async (table, rows) => void (await clickhouse.insert({ table, ...compactRows(rows), format: 'JSONCompactEachRow' })), say, 'directly');
+    return await insertInBatches(load, batchSize, (table, rows) => insertEncodedRows(clickhouse, table, encodeRows(rows)), say, 'directly');
   } finally {
     await clickhouse.command({ query: `DROP DATABASE IF EXISTS ${database}` }).catch(() => undefined);
     await clickhouse.close();
@@ -273,9 +273,8 @@ export async function measureChdbInProcess(load: ProducedLoad, batchSize: number
       load,
       batchSize,
       async (table, rows) => {
-        const compact = compactRows(rows);
-        const body = Buffer.from(compact.values.map((v) => JSON.stringify(v)).join('\n'));
-        await native.InsertRawAsyncConnection(connection, `INSERT INTO ${table} (${compact.columns.join(', ')}) FORMAT JSONCompactEachRow`, body, false);
+        const encoded = encodeRows(rows);
+        await native.InsertRawAsyncConnection(connection, `INSERT INTO ${table} (${encoded.columns.join(', ')}) FORMAT JSONCompactEachRow`, Buffer.from(`${encoded.text}\n`), false);
       },
       say,
       'into chDB in-process',

@@ -13,8 +13,8 @@ export interface PartitionLanes {
    * every earlier batch of the partition is done, true when they all
    * succeeded, false when one failed (then this batch must not commit: the
    * partition is read again from the failed batch). `room` resolves once the
-   * batch before this one is done, so a partition has at most two batches in
-   * flight. `started` is false for a batch fetched from beyond a failed one
+   * batch `depth - 1` before this one is done (at depth 1, this one), so a
+   * partition has at most `depth` batches in flight. `started` is false for a batch fetched from beyond a failed one
    * before the partition was sent back to it: it is not worked on and its
    * offset must not be resolved.
    */
@@ -31,6 +31,8 @@ export interface PartitionLanes {
 
 interface Lane {
   tail: Promise<void>;
+  /** The last batches admitted, oldest first, for `room`. */
+  recent: Promise<void>[];
   generation: number;
   /** After a failure: the offset the partition was sent back to, until a batch from there (or before) arrives. */
   rewindTo?: bigint;
@@ -52,7 +54,11 @@ export function partitionLanes(options: {
   seek(topic: string, partition: number, offset: string): void;
   onFailure(error: unknown, batch: LaneBatch, handover: boolean): void;
   isHandover?(error: unknown): boolean;
+  /** Batches of one partition in flight at most (default 2): `room` waits for the one this many back. */
+  depth?: number;
 }): PartitionLanes {
+  const depth = options.depth ?? 2;
+  if (!Number.isInteger(depth) || depth < 1) throw new RangeError(`depth must be a positive integer, not ${depth}`);
   let lanes = new Map<string, Lane>();
   /** Bumped by reset: a batch admitted before it belongs to an earlier generation. */
   let epoch = 0;
@@ -60,7 +66,7 @@ export function partitionLanes(options: {
   return {
     admit(batch, work) {
       const key = `${batch.topic}:${batch.partition}`;
-      const lane = lanes.get(key) ?? { tail: Promise.resolve(), generation: 0 };
+      const lane = lanes.get(key) ?? { tail: Promise.resolve(), recent: [], generation: 0 };
       lanes.set(key, lane);
       // Offsets may skip (transaction markers, compaction), so only a rewind tells a stale batch.
       if (lane.rewindTo !== undefined && BigInt(batch.first) > lane.rewindTo) return { started: false, room: Promise.resolve() };
@@ -89,9 +95,12 @@ export function partitionLanes(options: {
         }
       });
       lane.tail = tail;
+      lane.recent.push(tail);
+      const room = lane.recent.length >= depth ? lane.recent[lane.recent.length - depth]! : Promise.resolve();
+      while (lane.recent.length > depth - 1) lane.recent.shift();
       inFlight.add(tail);
       void tail.finally(() => inFlight.delete(tail));
-      return { started: true, room: previous };
+      return { started: true, room };
     },
     reset() {
       lanes = new Map();

@@ -60,4 +60,45 @@ describe('partition lanes', () => {
     await lanes.drain();
     expect(committed).toEqual(['0', '10']);
   });
+
+  it('keeps at most `depth` batches of a partition in flight: the room of each waits for the one depth - 1 before it', async () => {
+    const lanes = partitionLanes({ seek: () => expect.fail('no seek'), onFailure: () => expect.fail('no failure'), depth: 3 });
+    const releases: (() => void)[] = [];
+    const done: number[] = [];
+    const admit = (first: number) =>
+      admitted(
+        lanes.admit({ topic: 't', partition: 0, first: String(first) }, async (turn) => {
+          await new Promise<void>((r) => releases.push(r));
+          expect(await turn()).toBe(true);
+          done.push(first);
+        }),
+      );
+    const rooms = [admit(0), admit(1), admit(2), admit(3)].map((room) => {
+      let settled = false;
+      void room.then(() => (settled = true));
+      return () => settled;
+    });
+    await later(5);
+    // Three in flight: the first two left room for a third at once; the third waits for the first.
+    expect(rooms.map((settled) => settled())).toEqual([true, true, false, false]);
+    // The second is written but commits only after the first: still no room.
+    releases[1]!();
+    await later(5);
+    expect(rooms.map((settled) => settled())).toEqual([true, true, false, false]);
+    releases[0]!();
+    await later(5);
+    expect(rooms.map((settled) => settled())).toEqual([true, true, true, true]);
+    releases[2]!();
+    releases[3]!();
+    await lanes.drain();
+    expect(done).toEqual([0, 1, 2, 3]);
+  });
+
+  it('at depth 1 a batch has room only once it is done itself', async () => {
+    const lanes = partitionLanes({ seek: () => expect.fail('no seek'), onFailure: () => expect.fail('no failure'), depth: 1 });
+    let finished = false;
+    await admitted(lanes.admit({ topic: 't', partition: 0, first: '0' }, async () => void (await later(20), (finished = true))));
+    expect(finished).toBe(true);
+    expect(() => partitionLanes({ seek: () => undefined, onFailure: () => undefined, depth: 0 })).toThrow('positive integer');
+  });
 });

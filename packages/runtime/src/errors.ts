@@ -16,6 +16,7 @@ export const ERROR_CODES = {
   PREREQUISITE_MISSING: 'a tool the project needs is not installed',
   TIMEOUT: 'an operation did not finish in time',
   PORT_IN_USE: 'the port a service is configured to listen on is taken by another program',
+  WORKER_FAILED: 'a worker thread stopped before it finished its task',
   WRITE_LEASE_LOST: 'the scoring write lease expired or passed to another writer before the write committed',
 } as const;
 

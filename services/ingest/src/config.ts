@@ -33,6 +33,16 @@ export const ingestConfigSchema = z.object({
    * waited for each other in fours, with four times the inserts (docs/BENCHMARKS.md).
    */
   INGEST_PARTITIONS_CONCURRENTLY: setting.positiveInt(DEFAULT_PARTITIONS_CONCURRENTLY),
+  /**
+   * Worker threads that decode, validate and encode batches while the main thread fetches, writes
+   * and commits; 0 does it all on the main thread (a machine with one core gains nothing from one).
+   */
+  INGEST_DECODE_WORKERS: z.coerce.number().int().min(0).max(16).default(1),
+  /**
+   * Batches of one partition fetched, decoded and written at once, committed in order: more keeps
+   * the worker, the inserts and the fetches overlapping; each is up to 2 MiB of messages held in memory.
+   */
+  INGEST_BATCHES_IN_FLIGHT: setting.positiveInt(4),
   /** /readyz says not ready when the consumer has not fetched for this long (e.g. a write stuck on ClickHouse). */
   INGEST_PROGRESS_DEADLINE_SECONDS: setting.positiveInt(60),
   /** How often the suppression list of erased ids is re-read: an erasure takes effect in ingest within this time. */

@@ -18,19 +18,37 @@ export interface RawMessage {
 
 const reject = (code: Rejection['code'], path: string, message: string): Mapped => ({ ok: false, rejection: { code, path, message } });
 
+/**
+ * What decoding needs of a Kafka message, taken on the consumer's thread: the value, its
+ * content type and its weight (key and headers stay behind with the original, for a dead letter).
+ */
+export interface PreparedMessage {
+  value: Buffer | null;
+  contentType: string;
+  /** Key, value and headers in bytes, as the size limit counts them. */
+  size: number;
+  offset: string;
+}
+
+export function prepareMessage(message: Pick<RawMessage, 'key' | 'value' | 'headers' | 'offset'>): PreparedMessage {
+  return { value: message.value, contentType: contentTypeHeader(message.headers), size: messageBytes(message), offset: message.offset };
+}
+
 /** One Kafka message to the rows it becomes, or the reason it must be dead-lettered. */
 export function decodeMessage(stream: AnyStream, message: RawMessage, ctx: DecodeContext): Mapped {
-  const bytes = message.value ?? Buffer.alloc(0);
-  const size = messageBytes(message);
-  if (size > ctx.maxMessageBytes) {
-    return reject('message_too_large', '', `${size} bytes (key, value and headers) exceeds the limit of ${ctx.maxMessageBytes}`);
+  return decodePrepared(stream, prepareMessage(message), message.partition, ctx);
+}
+
+export function decodePrepared(stream: AnyStream, message: PreparedMessage, partition: number, ctx: DecodeContext): Mapped {
+  if (message.size > ctx.maxMessageBytes) {
+    return reject('message_too_large', '', `${message.size} bytes (key, value and headers) exceeds the limit of ${ctx.maxMessageBytes}`);
   }
-  const decoded = decodeEvent(stream.schema, bytes, contentTypeHeader(message.headers));
+  const decoded = decodeEvent(stream.schema, message.value ?? Buffer.alloc(0), message.contentType);
   if (!decoded.ok) return { ok: false, rejection: decoded.rejection };
   if (Date.parse(decoded.event.occurred_at) > ctx.now + ctx.maxFutureSkewMs) {
     return reject('timestamp_out_of_range', 'occurred_at', `more than ${ctx.maxFutureSkewMs / 1000} s in the future`);
   }
-  const source = { partition: message.partition, offset: message.offset };
+  const source = { partition, offset: message.offset };
   // The union of streams is narrowed by the schema name at run time; TypeScript cannot follow it.
   return (stream.toRows as (e: unknown, s: typeof source, c: StreamContext) => Mapped)(decoded.event, source, ctx);
 }

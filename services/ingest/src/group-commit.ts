@@ -1,11 +1,10 @@
 import { CrmError } from '@crm/runtime';
-import type { Row } from './rows.js';
 
 /** Writes rows to one table and resolves once ClickHouse acknowledged them (with its own retries). */
-export type InsertRows = (table: string, rows: Row[]) => Promise<void>;
+export type InsertRows<R> = (table: string, rows: R) => Promise<void>;
 
-interface Waiting {
-  rows: Row[];
+interface Waiting<R> {
+  rows: R;
   resolve(): void;
   reject(error: unknown): void;
 }
@@ -20,8 +19,8 @@ interface Waiting {
  * is retried alone, so one partition's bad row is isolated by that partition's own
  * splitting (process-batch) and never fails another's batch.
  */
-export function groupCommit(insert: InsertRows): InsertRows {
-  const pending = new Map<string, Waiting[]>();
+export function groupCommit<R>(insert: InsertRows<R>, join: (parts: R[]) => R): InsertRows<R> {
+  const pending = new Map<string, Waiting<R>[]>();
   const busy = new Set<string>();
 
   const flush = (table: string): void => {
@@ -35,9 +34,9 @@ export function groupCommit(insert: InsertRows): InsertRows {
     });
   };
 
-  const run = async (table: string, group: Waiting[]): Promise<void> => {
+  const run = async (table: string, group: Waiting<R>[]): Promise<void> => {
     try {
-      await insert(table, group.length === 1 ? group[0]!.rows : group.flatMap((w) => w.rows));
+      await insert(table, group.length === 1 ? group[0]!.rows : join(group.map((w) => w.rows)));
       for (const w of group) w.resolve();
     } catch (error) {
       if (group.length === 1 || !(error instanceof CrmError) || error.code !== 'CLICKHOUSE_DATA_REJECTED') {

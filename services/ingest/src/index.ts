@@ -5,5 +5,7 @@ export * from './decode-message.js';
 export * from './streams.js';
 export { STREAMS, type AnyStream } from './streams.js';
 export * from './erase-customer.js';
-export { compactRows, orderRow, surveyRow, type Row } from './rows.js';
+export { encodeRows, orderRow, surveyRow, type EncodedRows, type Row } from './rows.js';
+export * from './decode-batch.js';
+export { insertEncodedRows } from './insert-rows.js';
 export * from './group-commit.js';

@@ -17,12 +17,16 @@ import { classifyClickHouseError, createClickHouse, migrateOnStart, suppressedId
 import type { IngestConfig } from './config.js';
 import { createIngestMetrics } from './metrics.js';
 import { processBatch } from './process-batch.js';
-import { compactRows, type Row } from './rows.js';
+import { joinRows, type EncodedRows } from './rows.js';
 import { groupCommit } from './group-commit.js';
+import { decodeWorkers, type DecodeWorkers } from './decode-workers.js';
+import { insertEncodedRows } from './insert-rows.js';
 import { STREAMS, type AnyStream } from './streams.js';
 import { suppressionCache } from './suppression.js';
 import { eraseCustomer } from './erase-customer.js';
 import { handleErasureRequests } from './erasure-requests.js';
+
+const FETCH_BYTES_PER_PARTITION = 2 * 1024 * 1024;
 
 export interface IngestService {
   readonly healthPort: number;
@@ -56,9 +60,12 @@ export async function startIngest(config: IngestConfig, logger: Logger, options:
     },
     { refreshMs: config.INGEST_SUPPRESSION_REFRESH_SECONDS * 1000, logger, signal: stopping.signal },
   );
+  // Started first: the workers load their modules while ClickHouse and the broker are waited for.
+  const decoders: DecodeWorkers | undefined = config.INGEST_DECODE_WORKERS > 0 ? decodeWorkers(config.INGEST_DECODE_WORKERS, logger) : undefined;
   let consumer: SupervisedConsumer | undefined;
   let requests: SupervisedConsumer | undefined;
   const lanes = partitionLanes({
+    depth: config.INGEST_BATCHES_IN_FLIGHT,
     seek: (topic, partition, offset) => consumer?.current()?.seek({ topic, partition, offset }),
     isHandover: isGroupMembershipChange,
     onFailure: (error, { topic, partition }, handover) => {
@@ -78,6 +85,7 @@ export async function startIngest(config: IngestConfig, logger: Logger, options:
       lanes.drain().then(() => consumer?.stop()),
     ]);
     await producer.disconnect().catch(() => undefined);
+    await decoders?.close();
     await clickhouse.close();
     await health.close();
   };
@@ -99,7 +107,7 @@ export async function startIngest(config: IngestConfig, logger: Logger, options:
   const maxDeadLetterSendBytes = Math.min(config.INGEST_DEAD_LETTER_MAX_SEND_BYTES, topicLimit === undefined ? Infinity : Math.floor(topicLimit * 0.95));
   const streamByTopic = new Map<string, AnyStream>(STREAMS.map((stream) => [topics[stream.topic], stream]));
   const heartbeatIntervalMs = Math.floor(config.INGEST_SESSION_TIMEOUT_MS / 10);
-  const write = groupCommit((table, rows) => writeRows(clickhouse, table, rows, logger, stopping.signal, metrics));
+  const write = groupCommit<EncodedRows>((table, rows) => writeRows(clickhouse, table, rows, logger, stopping.signal, metrics), joinRows);
   consumer = superviseConsumer({
     name: 'consumer',
     readiness,
@@ -115,6 +123,10 @@ export async function startIngest(config: IngestConfig, logger: Logger, options:
         rebalanceTimeout: 2 * config.INGEST_SESSION_TIMEOUT_MS,
         heartbeatInterval: heartbeatIntervalMs,
         maxWaitTimeInMs: FETCH_MAX_WAIT_MS,
+        // Twice kafkajs's default per partition, for the six of a default topic: each fetch brings
+        // twice the messages for one round trip and one wait for room (docs/BENCHMARKS.md).
+        maxBytesPerPartition: FETCH_BYTES_PER_PARTITION,
+        maxBytes: 6 * FETCH_BYTES_PER_PARTITION,
       }),
     start: async (current) => {
       current.on(current.events.GROUP_JOIN, () => lanes.reset());
@@ -138,6 +150,7 @@ export async function startIngest(config: IngestConfig, logger: Logger, options:
               suppression: suppression.current(),
             },
             {
+              ...(decoders && { decode: decoders.decode }),
               beforeWrite: async () => {
                 logger.info({ topic: batch.topic, partition: batch.partition, size: batch.messages.length }, 'batch decoded');
                 if (config.INGEST_TEST_DELAY_BEFORE_WRITE_MS > 0) await sleep(config.INGEST_TEST_DELAY_BEFORE_WRITE_MS);
@@ -236,7 +249,7 @@ export async function startIngest(config: IngestConfig, logger: Logger, options:
 async function writeRows(
   clickhouse: ClickHouseClient,
   table: string,
-  rows: Row[],
+  rows: EncodedRows,
   logger: Logger,
   signal: AbortSignal,
   metrics: ReturnType<typeof createIngestMetrics>,
@@ -247,9 +260,9 @@ async function writeRows(
   await retry(
     async () => {
       try {
-        await clickhouse.insert({ table, ...compactRows(rows), format: 'JSONCompactEachRow' });
+        await insertEncodedRows(clickhouse, table, rows);
       } catch (error) {
-        throw classifyClickHouseError(error, `insert ${rows.length} rows into ${table}`);
+        throw classifyClickHouseError(error, `insert ${rows.count} rows into ${table}`);
       }
     },
     {

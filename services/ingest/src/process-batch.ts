@@ -2,11 +2,11 @@ import type { Message } from 'kafkajs';
 import type { Rejection } from '@crm/events';
 import { chunkBySize } from '@crm/kafka';
 import { CrmError, errorMessage } from '@crm/runtime';
-import { decodeMessage, type DecodeContext } from './decode-message.js';
+import { prepareMessage } from './decode-message.js';
+import { decodeBatch, type BatchDecodeContext, type DecodedBatch } from './decode-batch.js';
 import { deadLetterMessage, type DeadLetterSource } from './dead-letter.js';
-import type { Row } from './rows.js';
+import { linesOf, rowsOfLines, type EncodedRows } from './rows.js';
 import type { AnyStream } from './streams.js';
-import { isSuppressed, type SuppressionList } from './suppression.js';
 
 export interface BatchInput {
   topic: string;
@@ -14,20 +14,23 @@ export interface BatchInput {
   messages: readonly Omit<DeadLetterSource, 'topic' | 'partition'>[];
 }
 
-export interface BatchContext extends DecodeContext {
+export interface BatchContext extends BatchDecodeContext {
   /** Largest dead-letter send (and so largest dead letter): under the dead-letter topic's max.message.bytes. */
   maxDeadLetterSendBytes: number;
-  /** Erased ids: their events are dropped (committed, never written); none when absent. */
-  suppression?: SuppressionList;
 }
 
 export interface BatchEffects {
+  /**
+   * Turns the batch's messages into encoded rows and rejections (decodeBatch): inline when
+   * absent; the service hands it to a worker thread (decode-workers).
+   */
+  decode?(stream: AnyStream, batch: BatchInput, ctx: BatchDecodeContext): Promise<DecodedBatch>;
   /**
    * Writes rows to one table; resolves once ClickHouse acknowledged them. Throws a
    * CrmError CLICKHOUSE_DATA_REJECTED when ClickHouse refuses the data itself;
    * anything else it throws (after its own retries) fails the batch.
    */
-  writeRows(table: string, rows: Row[]): Promise<void>;
+  writeRows(table: string, rows: EncodedRows): Promise<void>;
   sendDeadLetters(messages: Message[]): Promise<void>;
   /** Commits `nextOffset` (the offset after the last message handled) for the batch's partition. */
   commit(nextOffset: string): Promise<void>;
@@ -40,6 +43,9 @@ export interface BatchResult {
   suppressed: number;
   deadLettered: { code: string }[];
 }
+
+export const decodeInline = async (stream: AnyStream, batch: BatchInput, ctx: BatchDecodeContext): Promise<DecodedBatch> =>
+  decodeBatch(stream, batch.partition, batch.messages.map(prepareMessage), ctx);
 
 /**
  * One batch, in the order that makes a crash safe: every good row is
@@ -54,25 +60,16 @@ export interface BatchResult {
 export async function processBatch(stream: AnyStream, batch: BatchInput, ctx: BatchContext, effects: BatchEffects): Promise<BatchResult> {
   const last = batch.messages.at(-1);
   if (last === undefined) return { accepted: 0, suppressed: 0, deadLettered: [] };
-  // Tables in the order a message's rows come (clicks before identity_links), so a
-  // message refused by its first table writes nothing to the next.
-  const rowsByTable = new Map<string, { message: number; row: Row }[]>();
-  const rejections = new Map<number, Rejection>();
-  let suppressed = 0;
-  batch.messages.forEach((message, index) => {
-    const outcome = decodeMessage(stream, { ...message, partition: batch.partition }, ctx);
-    if (!outcome.ok) return void rejections.set(index, outcome.rejection);
-    if (ctx.suppression && isSuppressed(ctx.suppression, outcome.rows)) return void suppressed++;
-    for (const { table, row } of outcome.rows) {
-      const rows = rowsByTable.get(table) ?? [];
-      rows.push({ message: index, row });
-      rowsByTable.set(table, rows);
-    }
-  });
+  const decoded = await (effects.decode ?? decodeInline)(stream, batch, ctx);
+  const rejections = new Map(decoded.rejections);
+  const refusedByDecoding = rejections.size;
 
   await effects.beforeWrite?.();
-  for (const [table, rows] of rowsByTable) {
-    await writeIsolating(table, rows.filter((r) => !rejections.has(r.message)), rejections, effects);
+  for (const rows of decoded.tables) {
+    // A message refused by its first table writes nothing to the next (only ClickHouse's refusals,
+    // found while writing, can name a message with rows).
+    const part = rejections.size === refusedByDecoding ? rows : withoutRefused(rows, rejections);
+    await writeIsolating(rows.table, part, rejections, effects);
   }
 
   const failedAt = new Date(ctx.now);
@@ -82,31 +79,32 @@ export async function processBatch(stream: AnyStream, batch: BatchInput, ctx: Ba
   for (const chunk of chunkBySize(deadLetters, ctx.maxDeadLetterSendBytes)) await effects.sendDeadLetters(chunk);
   await effects.commit((BigInt(last.offset) + 1n).toString());
   const deadLettered = [...rejections.values()].map((r) => ({ code: r.code }));
-  return { accepted: batch.messages.length - rejections.size - suppressed, suppressed, deadLettered };
+  return { accepted: batch.messages.length - rejections.size - decoded.suppressed, suppressed: decoded.suppressed, deadLettered };
+}
+
+type Lines = EncodedRows & { messages: number[] };
+
+function withoutRefused(rows: Lines, rejections: ReadonlyMap<number, Rejection>): Lines {
+  const lines = linesOf(rows);
+  const keep = rows.messages.flatMap((message, i) => (rejections.has(message) ? [] : [i]));
+  return { ...rowsOfLines(rows.columns, keep.map((i) => lines[i]!)), messages: keep.map((i) => rows.messages[i]!) };
 }
 
 /** Writes the rows; when ClickHouse refuses the data, halves the insert until the refused rows stand alone. */
-async function writeIsolating(
-  table: string,
-  rows: { message: number; row: Row }[],
-  rejections: Map<number, Rejection>,
-  effects: BatchEffects,
-): Promise<void> {
-  if (rows.length === 0) return;
+async function writeIsolating(table: string, rows: Lines, rejections: Map<number, Rejection>, effects: BatchEffects): Promise<void> {
+  if (rows.count === 0) return;
   try {
-    await effects.writeRows(
-      table,
-      rows.map((r) => r.row),
-    );
+    await effects.writeRows(table, { columns: rows.columns, text: rows.text, count: rows.count });
   } catch (error) {
     if (!(error instanceof CrmError) || error.code !== 'CLICKHOUSE_DATA_REJECTED') throw error;
-    if (rows.length === 1) {
+    if (rows.count === 1) {
       // The dead letter may say what ClickHouse said (it holds the message anyway); logs may not.
-      rejections.set(rows[0]!.message, { code: 'storage_rejected', path: '', message: `${table}: ${errorMessage(error)}` });
+      rejections.set(rows.messages[0]!, { code: 'storage_rejected', path: '', message: `${table}: ${errorMessage(error)}` });
       return;
     }
-    const half = Math.ceil(rows.length / 2);
-    await writeIsolating(table, rows.slice(0, half), rejections, effects);
-    await writeIsolating(table, rows.slice(half), rejections, effects);
+    const lines = linesOf(rows);
+    const half = Math.ceil(rows.count / 2);
+    await writeIsolating(table, { ...rowsOfLines(rows.columns, lines.slice(0, half)), messages: rows.messages.slice(0, half) }, rejections, effects);
+    await writeIsolating(table, { ...rowsOfLines(rows.columns, lines.slice(half)), messages: rows.messages.slice(half) }, rejections, effects);
   }
 }

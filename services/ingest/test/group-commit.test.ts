@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { CrmError } from '@crm/runtime';
 import { groupCommit } from '../src/group-commit.js';
-import { compactRows, instantText, type Row } from '../src/rows.js';
+import { encodeRows, instantText, joinRows, linesOf, type Row } from '../src/rows.js';
+
+const flat = (parts: Row[][]) => parts.flat();
 
 const rejected = () => new CrmError('CLICKHOUSE_DATA_REJECTED', 'Cannot parse input');
 
@@ -10,10 +12,10 @@ describe('groupCommit', () => {
     const inserts: { table: string; rows: Row[] }[] = [];
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
-    const write = groupCommit(async (table, rows) => {
+    const write = groupCommit<Row[]>(async (table, rows) => {
       inserts.push({ table, rows });
       await gate;
-    });
+    }, flat);
     const settled: string[] = [];
     const a = write('clicks', [{ n: 1 }]).then(() => settled.push('a'));
     const b = write('clicks', [{ n: 2 }, { n: 3 }]).then(() => settled.push('b'));
@@ -32,10 +34,10 @@ describe('groupCommit', () => {
   it('gathers the writes that arrive while an insert runs into the next one, started when it ends', async () => {
     const inserts: number[][] = [];
     const gates: (() => void)[] = [];
-    const write = groupCommit(async (_table, rows) => {
+    const write = groupCommit<Row[]>(async (_table, rows) => {
       inserts.push(rows.map((r) => r.n as number));
       await new Promise<void>((r) => gates.push(r));
-    });
+    }, flat);
     const first = write('clicks', [{ n: 1 }]);
     await new Promise((r) => setImmediate(r));
     const second = write('clicks', [{ n: 2 }]);
@@ -52,10 +54,10 @@ describe('groupCommit', () => {
 
   it('retries each write alone when ClickHouse refuses a shared insert, so only the bad one fails', async () => {
     const inserts: number[][] = [];
-    const write = groupCommit(async (_table, rows) => {
+    const write = groupCommit<Row[]>(async (_table, rows) => {
       inserts.push(rows.map((r) => r.n as number));
       if (rows.some((r) => r.bad)) throw rejected();
-    });
+    }, flat);
     const good = write('clicks', [{ n: 1 }]);
     const bad = write('clicks', [{ n: 2, bad: true }]);
     await expect(good).resolves.toBeUndefined();
@@ -65,19 +67,29 @@ describe('groupCommit', () => {
 
   it('fails every write of an insert that failed for any other reason, without retrying it', async () => {
     let calls = 0;
-    const write = groupCommit(async () => {
+    const write = groupCommit<Row[]>(async () => {
       calls++;
       throw new CrmError('CLICKHOUSE_UNAVAILABLE', 'down', { retriable: true });
-    });
+    }, flat);
     const results = await Promise.allSettled([write('clicks', [{ n: 1 }]), write('clicks', [{ n: 2 }])]);
     expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected']);
     expect(calls).toBe(1);
   });
 });
 
-describe('compactRows', () => {
-  it('names the columns once and lists every row in their order, missing values as null', () => {
-    expect(compactRows([{ a: 1, b: 'x' }, { a: 2, b: undefined }])).toEqual({ columns: ['a', 'b'], values: [[1, 'x'], [2, null]] });
+describe('encodeRows', () => {
+  it('names the columns once and writes every row as one JSON line in their order, missing values as null', () => {
+    expect(encodeRows([{ a: 1, b: 'x' }, { a: 2, b: undefined }])).toEqual({ columns: ['a', 'b'], text: '[1,"x"]\n[2,null]', count: 2 });
+  });
+
+  it('keeps one line per row whatever a value holds, so the lines split back exactly', () => {
+    const rows = encodeRows([{ a: 'line\nbreak\r\u2028' }, { a: '\ud800 lone surrogate' }, { a: '' }]);
+    expect(linesOf(rows).map((l) => JSON.parse(l))).toEqual([['line\nbreak\r\u2028'], ['\ud800 lone surrogate'], ['']]);
+  });
+
+  it('joins the rows of several writes of one table, and refuses to join rows of different columns', () => {
+    expect(joinRows([encodeRows([{ a: 1 }]), { columns: ['a'], text: '', count: 0 }, encodeRows([{ a: 2 }, { a: 3 }])])).toEqual({ columns: ['a'], text: '[1]\n[2]\n[3]', count: 3 });
+    expect(() => joinRows([encodeRows([{ a: 1 }]), encodeRows([{ b: 1 }])])).toThrow('different columns');
   });
 });
 

@@ -5,6 +5,7 @@ import { CrmError } from '@crm/runtime';
 import { recordBytes } from '@crm/kafka';
 import type { Message } from 'kafkajs';
 import { STREAMS } from '../src/streams.js';
+import { rowObjects } from './encoded.js';
 
 const orders = STREAMS.find((s) => s.schema === 'orders')!;
 
@@ -36,7 +37,7 @@ function recordingEffects(failWrite = false) {
   const calls: string[] = [];
   const effects: BatchEffects = {
     writeRows: async (table, rows) => {
-      calls.push(`write ${table} ${rows.length}`);
+      calls.push(`write ${table} ${rows.count}`);
       if (failWrite) throw new Error('ClickHouse down');
     },
     sendDeadLetters: async (messages) => {
@@ -91,9 +92,10 @@ describe('processBatch', () => {
     const result = await processBatch(orders, batch(Array.from({ length: 8 }, (_, i) => good(i))), ctx, {
       ...effects,
       writeRows: async (_table, rows) => {
-        writes.push(rows.length);
-        if (rows.some((r) => refused.has(r.order_id as string))) throw new CrmError('CLICKHOUSE_DATA_REJECTED', 'ClickHouse error 41 (CANNOT_PARSE_DATETIME): bad');
-        stored.push(...rows.map((r) => r.order_id as string));
+        writes.push(rows.count);
+        const ids = rowObjects(rows).map((r) => r.order_id as string);
+        if (ids.some((id) => refused.has(id))) throw new CrmError('CLICKHOUSE_DATA_REJECTED', 'ClickHouse error 41 (CANNOT_PARSE_DATETIME): bad');
+        stored.push(...ids);
       },
       sendDeadLetters: async (m) => void letters.push(...m),
     });

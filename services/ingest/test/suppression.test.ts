@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { rowObjects } from './encoded.js';
 import type { Message } from 'kafkajs';
 import { createLogger } from '@crm/runtime';
 import { processBatch, type BatchContext, type BatchEffects } from '../src/process-batch.js';
@@ -36,8 +37,8 @@ describe('processBatch with a suppression list', () => {
     const written: Record<string, unknown>[] = [];
     const effects: BatchEffects = {
       writeRows: async (table, rows) => {
-        calls.push(`write ${table} ${rows.length}`);
-        written.push(...rows);
+        calls.push(`write ${table} ${rows.count}`);
+        written.push(...rowObjects(rows));
       },
       sendDeadLetters: async (messages: Message[]) => void calls.push(`dead-letter ${messages.length}`),
       commit: async (offset) => void calls.push(`commit ${offset}`),
