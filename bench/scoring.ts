@@ -137,6 +137,8 @@ export async function measureScoring(customers: number, orders: number, say: (li
     say('scoring…');
     // The host's peak of the scoring run alone, not of generating its load.
     if (host.pid) resetPeakRss(host.pid);
+    // BENCH_PROCESSES=1: which statements the host's peak comes from (system.processes, sampled).
+    const statements = process.env.BENCH_PROCESSES ? sampleStatementMemory(createClickHouse(config)) : undefined;
     const scoringStarted = Date.now();
     const output = await new Promise<string>((resolve, reject) => {
       const child = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'bench/score-once.ts')], {
@@ -152,6 +154,7 @@ export async function measureScoring(customers: number, orders: number, say: (li
       child.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`scoring exited with ${code}`))));
     });
     const wall = (Date.now() - scoringStarted) / 1000;
+    for (const line of (await statements?.stop()) ?? []) say(`  host memory: ${line}`);
     const hostPeakMiB = host.pid ? peakRssMiB(host.pid) : Number.NaN;
     const result = JSON.parse(output.trim().split('\n').at(-1)!) as {
       ms: number; customers: number; buyers: number; maxRssMiB: number;
@@ -208,4 +211,41 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const result = await measureScoring(Number(values.customers), Number(values.orders), (line) => process.stderr.write(`${line}\n`));
   const width = Math.max(...result.rows.map((r) => r[0]!.length));
   process.stdout.write(`\n${result.rows.map(([k, v]) => `${k!.padEnd(width)}  ${v}`).join('\n')}\n`);
+}
+
+/**
+ * Samples the host's running statements every 100 ms and keeps each one's peak memory: the
+ * embedded engine has no query log, so this is how a statement's share of the host's peak shows.
+ */
+function sampleStatementMemory(clickhouse: ClickHouseClient): { stop(): Promise<string[]> } {
+  const peaks = new Map<string, { query: string; peak: number; at: number }>();
+  let stopped = false;
+  const started = Date.now();
+  const sampling = (async () => {
+    while (!stopped) {
+      try {
+        const rows = await (
+          await clickhouse.query({ query: "SELECT query_id, query, peak_memory_usage AS peak FROM system.processes WHERE query NOT LIKE '%system.processes%'", format: 'JSONEachRow' })
+        ).json<{ query_id: string; query: string; peak: string }>();
+        for (const r of rows) {
+          const known = peaks.get(r.query_id);
+          if (!known || Number(r.peak) > known.peak) peaks.set(r.query_id, { query: r.query.replace(/\s+/g, ' ').slice(0, 100), peak: Number(r.peak), at: known?.at ?? Date.now() - started });
+        }
+      } catch {
+        // A sample lost to a busy host is a gap, not a failure.
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  })();
+  return {
+    async stop() {
+      stopped = true;
+      await sampling;
+      await clickhouse.close();
+      return [...peaks.values()]
+        .sort((a, b) => b.peak - a.peak)
+        .slice(0, 6)
+        .map((p) => `${(p.peak / 2 ** 20).toFixed(0)} MiB at ${(p.at / 1000).toFixed(1)} s: ${p.query}`);
+    },
+  };
 }
