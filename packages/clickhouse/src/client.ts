@@ -31,6 +31,14 @@ export function createClickHouse(config: ClickHouseConfig, options: { database?:
 }
 
 /**
+ * For the statements that aggregate every customer (a full scoring run, the dashboard's
+ * aggregates): past this many bytes a GROUP BY goes on in parts on disk, so the embedded host's
+ * peak while scoring 1 M customers stays under 2 GiB (docs/BENCHMARKS.md). An update's few
+ * customers never reach it.
+ */
+export const BOUNDED_AGGREGATION = { max_bytes_before_external_group_by: '300000000' } as const satisfies ClickHouseSettings;
+
+/**
  * Server-side codes after which the same request may succeed: the server was
  * overloaded, timing out, or shutting down. Anything else (syntax, unknown
  * table, bad data) is a bug or bad input and is not retried.

@@ -1,4 +1,5 @@
 import type { ClickHouseClient } from '@clickhouse/client';
+import { BOUNDED_AGGREGATION } from './client.js';
 import { CHURN_RETENTION_RUNS, COHORT_RETENTION_RUNS, columnList, columnNames, REVENUE_CONCENTRATION_RUNS, SATISFACTION_RUNS, type Table } from './tables.js';
 
 /**
@@ -32,7 +33,7 @@ export async function refreshDashboardAggregates(client: ClickHouseClient, of?: 
     await client.command({
       query: `INSERT INTO ${table.name} (${columnList(table)}) SELECT ${param}, ${fromView} FROM ${view}`,
       query_params: { computed_at: computedAt },
-      clickhouse_settings: { wait_end_of_query: 1 },
+      clickhouse_settings: { wait_end_of_query: 1, ...BOUNDED_AGGREGATION },
     });
     await client.command({
       query: `DELETE FROM ${table.name} WHERE computed_at < ${param} - ${KEEP_SUPERSEDED}`,

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { ClickHouseClient, ClickHouseSettings } from '@crm/clickhouse';
+import { BOUNDED_AGGREGATION, type ClickHouseClient, type ClickHouseSettings } from '@crm/clickhouse';
 import type { Logger } from '@crm/runtime';
 
 /**
@@ -36,7 +36,7 @@ export function runContext(clickhouse: ClickHouseClient, logger?: Logger) {
   let phaseStarted = Date.now();
   let readFilters: string | undefined;
   let scoped = false;
-  const settings = () => ({ wait_end_of_query: 1 as const, ...(readFilters && { additional_table_filters: readFilters }) }) as ClickHouseSettings;
+  const settings = () => ({ wait_end_of_query: 1 as const, ...BOUNDED_AGGREGATION, ...(readFilters && { additional_table_filters: readFilters }) }) as ClickHouseSettings;
   const command = async (query: string, query_params: Record<string, unknown> = {}) => {
     const started = Date.now();
     const result = await clickhouse.command({ query, query_params, clickhouse_settings: settings() });

@@ -19,8 +19,6 @@ import { AS_OF as T, dateParam, runContext, type RunContext } from './run-contex
  * grouping ~10 M purchases by (customer, day) first cost twice the CPU of the
  * whole statement now (a hash table of ~10 M string keys instead of ~1 M).
  */
-const EXTERNAL_GROUP_BY_BYTES = 300_000_000;
-
 function customerStatsSql(table: string, purchases: string, engine: string): string {
   const inWindow = `placed_at > ${T} - toIntervalDay({window_days:UInt32})`;
   return `
@@ -60,11 +58,7 @@ function customerStatsSql(table: string, purchases: string, engine: string): str
         max(placed_at) AS last_purchase_at
       FROM ${purchases}
       GROUP BY customer_id
-    )
-    -- A full run groups ~10 M purchases into ~1 M customers' arrays: past this many bytes the
-    -- aggregation goes on in parts on disk, so the host's peak stays under 2 GiB (the statement
-    -- alone 1.7 -> 1.1 GiB at 1 M customers, docs/BENCHMARKS.md). An update's few customers never reach it.
-    SETTINGS max_bytes_before_external_group_by = ${EXTERNAL_GROUP_BY_BYTES}`;
+    )`;
 }
 
 /** The statistics of every customer with a purchase in `purchases`, in a scratch table. */
