@@ -19,7 +19,7 @@ import { join, relative } from 'node:path';
 import type { Kafka } from 'kafkajs';
 import { createProducer, groupId, type TopicNames } from '@crm/kafka';
 import { createClickHouse, loadMigrations, migrate, type ClickHouseClient } from '@crm/clickhouse';
-import { decodeMessage, DEFAULT_PARTITIONS_CONCURRENTLY, encodeRows, insertEncodedRows, STREAMS, type Row } from '@crm/ingest';
+import { decodeMessage, DEFAULT_PARTITIONS_CONCURRENTLY, encodeRows, insertBody, insertEncodedRows, insertStatement, STREAMS, type Row } from '@crm/ingest';
 import { REPO_ROOT } from '@crm/runtime';
 import { ChdbEngine } from '../services/clickhouse-host/src/chdb-engine.js';
 import { generateLoad, type LoadOptions } from '@crm/sample-data';
@@ -274,7 +274,7 @@ export async function measureChdbInProcess(load: ProducedLoad, batchSize: number
       batchSize,
       async (table, rows) => {
         const encoded = encodeRows(rows);
-        await native.InsertRawAsyncConnection(connection, `INSERT INTO ${table} (${encoded.columns.join(', ')}) FORMAT JSONCompactEachRow`, Buffer.from(`${encoded.text}\n`), false);
+        await native.InsertRawAsyncConnection(connection, insertStatement(table, encoded), insertBody(encoded), false);
       },
       say,
       'into chDB in-process',

@@ -30,8 +30,7 @@ export interface PartitionLanes {
 }
 
 interface Lane {
-  tail: Promise<void>;
-  /** The last batches admitted, oldest first, for `room`. */
+  /** The last `depth` batches admitted, oldest first: the newest is the one a next batch commits after, the oldest gives its room. */
   recent: Promise<void>[];
   generation: number;
   /** After a failure: the offset the partition was sent back to, until a batch from there (or before) arrives. */
@@ -66,14 +65,14 @@ export function partitionLanes(options: {
   return {
     admit(batch, work) {
       const key = `${batch.topic}:${batch.partition}`;
-      const lane = lanes.get(key) ?? { tail: Promise.resolve(), recent: [], generation: 0 };
+      const lane = lanes.get(key) ?? { recent: [], generation: 0 };
       lanes.set(key, lane);
       // Offsets may skip (transaction markers, compaction), so only a rewind tells a stale batch.
       if (lane.rewindTo !== undefined && BigInt(batch.first) > lane.rewindTo) return { started: false, room: Promise.resolve() };
       delete lane.rewindTo;
       const generation = lane.generation;
       const admittedIn = epoch;
-      const previous = lane.tail;
+      const previous = lane.recent.at(-1) ?? Promise.resolve();
       const turn = async () => {
         await previous;
         return lane.generation === generation;
@@ -94,10 +93,9 @@ export function partitionLanes(options: {
           options.onFailure(seekError, batch, true);
         }
       });
-      lane.tail = tail;
       lane.recent.push(tail);
-      const room = lane.recent.length >= depth ? lane.recent[lane.recent.length - depth]! : Promise.resolve();
-      while (lane.recent.length > depth - 1) lane.recent.shift();
+      if (lane.recent.length > depth) lane.recent.shift();
+      const room = lane.recent.length === depth ? lane.recent[0]! : Promise.resolve();
       inFlight.add(tail);
       void tail.finally(() => inFlight.delete(tail));
       return { started: true, room };

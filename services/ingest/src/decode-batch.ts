@@ -1,6 +1,6 @@
 import type { Rejection } from '@crm/events';
 import { decodePrepared, type DecodeContext, type PreparedMessage } from './decode-message.js';
-import { encodeRow, type EncodedRows, type Row } from './rows.js';
+import { encodeRow, rowsOfLines, type EncodedRows, type Row } from './rows.js';
 import type { AnyStream } from './streams.js';
 import { isSuppressed, type SuppressionList } from './suppression-list.js';
 
@@ -45,7 +45,7 @@ export function decodeBatch(stream: AnyStream, partition: number, messages: read
     }
   });
   return {
-    tables: [...tables].map(([table, { columns, lines, messages: indexes }]) => ({ table, columns, text: lines.join('\n'), count: lines.length, messages: indexes })),
+    tables: [...tables].map(([table, { columns, lines, messages: indexes }]) => ({ table, ...rowsOfLines(columns, lines), messages: indexes })),
     rejections,
     suppressed,
   };

@@ -1,8 +1,7 @@
 import { Worker } from 'node:worker_threads';
-import { contentTypeHeader } from '@crm/events';
 import { CrmError, type Logger } from '@crm/runtime';
 import type { BatchDecodeContext, DecodedBatch } from './decode-batch.js';
-import { messageBytes, type DecodeContext } from './decode-message.js';
+import { prepareMessage, type DecodeContext } from './decode-message.js';
 import { decodeInline, type BatchInput } from './process-batch.js';
 import type { AnyStream } from './streams.js';
 import { EMPTY_SUPPRESSION, type SuppressionList } from './suppression-list.js';
@@ -110,6 +109,7 @@ export function decodeWorkers(count: number, logger: Logger, options: { script?:
     },
   };
 }
+
 function pack(id: number, stream: AnyStream, batch: BatchInput, ctx: BatchDecodeContext): DecodeTask {
   const { messages } = batch;
   let total = 0;
@@ -122,14 +122,15 @@ function pack(id: number, stream: AnyStream, batch: BatchInput, ctx: BatchDecode
   const offsets: string[] = new Array(messages.length);
   let at = 0;
   messages.forEach((m, i) => {
-    if (m.value === null) ends[i] = -1;
+    const prepared = prepareMessage(m);
+    if (prepared.value === null) ends[i] = -1;
     else {
-      bytes.set(m.value, at);
-      ends[i] = at += m.value.length;
+      bytes.set(prepared.value, at);
+      ends[i] = at += prepared.value.length;
     }
-    sizes[i] = messageBytes(m);
-    contentTypes[i] = contentTypeHeader(m.headers);
-    offsets[i] = m.offset;
+    sizes[i] = prepared.size;
+    contentTypes[i] = prepared.contentType;
+    offsets[i] = prepared.offset;
   });
   const { now, maxFutureSkewMs, maxMessageBytes, reportingCurrency, fxRates } = ctx;
   return { id, schema: stream.schema, partition: batch.partition, values, ends, contentTypes, sizes, offsets, ctx: { now, maxFutureSkewMs, maxMessageBytes, reportingCurrency, fxRates } };

@@ -7,5 +7,5 @@ export { STREAMS, type AnyStream } from './streams.js';
 export * from './erase-customer.js';
 export { encodeRows, orderRow, surveyRow, type EncodedRows, type Row } from './rows.js';
 export * from './decode-batch.js';
-export { insertEncodedRows } from './insert-rows.js';
+export { insertBody, insertEncodedRows, insertStatement } from './insert-rows.js';
 export * from './group-commit.js';

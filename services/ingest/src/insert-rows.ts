@@ -9,9 +9,13 @@ import type { EncodedRows } from './rows.js';
  */
 export async function insertEncodedRows(clickhouse: ClickHouseClient, table: string, rows: EncodedRows): Promise<void> {
   const { stream } = await clickhouse.exec({
-    query: `INSERT INTO ${table} (${rows.columns.join(', ')}) FORMAT JSONCompactEachRow`,
-    values: Readable.from([Buffer.from(`${rows.text}\n`)], { objectMode: false }),
+    query: insertStatement(table, rows),
+    values: Readable.from([insertBody(rows)], { objectMode: false }),
   });
   // An insert answers with an empty body; reading it to the end frees the connection for the next.
   for await (const _ of stream);
 }
+
+/** The statement and the body of an insert of `rows`: what the client sends, and what chDB takes in-process. */
+export const insertStatement = (table: string, rows: EncodedRows): string => `INSERT INTO ${table} (${rows.columns.join(', ')}) FORMAT JSONCompactEachRow`;
+export const insertBody = (rows: EncodedRows): Buffer => Buffer.from(`${rows.text}\n`);

@@ -3,7 +3,7 @@ import type { Rejection } from '@crm/events';
 import { chunkBySize } from '@crm/kafka';
 import { CrmError, errorMessage } from '@crm/runtime';
 import { prepareMessage } from './decode-message.js';
-import { decodeBatch, type BatchDecodeContext, type DecodedBatch } from './decode-batch.js';
+import { decodeBatch, type BatchDecodeContext, type DecodedBatch, type DecodedTable } from './decode-batch.js';
 import { deadLetterMessage, type DeadLetterSource } from './dead-letter.js';
 import { linesOf, rowsOfLines, type EncodedRows } from './rows.js';
 import type { AnyStream } from './streams.js';
@@ -82,19 +82,25 @@ export async function processBatch(stream: AnyStream, batch: BatchInput, ctx: Ba
   return { accepted: batch.messages.length - rejections.size - decoded.suppressed, suppressed: decoded.suppressed, deadLettered };
 }
 
-type Lines = EncodedRows & { messages: number[] };
+/** Rows of one table with the batch index of each line's message. */
+type Lines = Omit<DecodedTable, 'table'>;
+
+/** The lines at `indexes` of rows whose text is split into `lines`. */
+const pick = (rows: Lines, lines: readonly string[], indexes: readonly number[]): Lines => ({
+  ...rowsOfLines(rows.columns, indexes.map((i) => lines[i]!)),
+  messages: indexes.map((i) => rows.messages[i]!),
+});
+const range = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => from + i);
 
 function withoutRefused(rows: Lines, rejections: ReadonlyMap<number, Rejection>): Lines {
-  const lines = linesOf(rows);
-  const keep = rows.messages.flatMap((message, i) => (rejections.has(message) ? [] : [i]));
-  return { ...rowsOfLines(rows.columns, keep.map((i) => lines[i]!)), messages: keep.map((i) => rows.messages[i]!) };
+  return pick(rows, linesOf(rows), range(0, rows.count).filter((i) => !rejections.has(rows.messages[i]!)));
 }
 
 /** Writes the rows; when ClickHouse refuses the data, halves the insert until the refused rows stand alone. */
 async function writeIsolating(table: string, rows: Lines, rejections: Map<number, Rejection>, effects: BatchEffects): Promise<void> {
   if (rows.count === 0) return;
   try {
-    await effects.writeRows(table, { columns: rows.columns, text: rows.text, count: rows.count });
+    await effects.writeRows(table, rows);
   } catch (error) {
     if (!(error instanceof CrmError) || error.code !== 'CLICKHOUSE_DATA_REJECTED') throw error;
     if (rows.count === 1) {
@@ -104,7 +110,7 @@ async function writeIsolating(table: string, rows: Lines, rejections: Map<number
     }
     const lines = linesOf(rows);
     const half = Math.ceil(rows.count / 2);
-    await writeIsolating(table, { ...rowsOfLines(rows.columns, lines.slice(0, half)), messages: rows.messages.slice(0, half) }, rejections, effects);
-    await writeIsolating(table, { ...rowsOfLines(rows.columns, lines.slice(half)), messages: rows.messages.slice(half) }, rejections, effects);
+    await writeIsolating(table, pick(rows, lines, range(0, half)), rejections, effects);
+    await writeIsolating(table, pick(rows, lines, range(half, rows.count)), rejections, effects);
   }
 }

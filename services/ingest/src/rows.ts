@@ -124,7 +124,7 @@ export interface EncodedRows {
 
 export function encodeRows(rows: readonly Row[]): EncodedRows {
   const columns = Object.keys(rows[0] ?? {});
-  return { columns, text: rows.map((row) => encodeRow(columns, row)).join('\n'), count: rows.length };
+  return rowsOfLines(columns, rows.map((row) => encodeRow(columns, row)));
 }
 
 /** One row's line in the columns' order. */

@@ -1,6 +1,5 @@
 import type { SuppressionList } from '@crm/clickhouse';
 import { retry, type Logger } from '@crm/runtime';
-
 import { EMPTY_SUPPRESSION } from './suppression-list.js';
 
 export { EMPTY_SUPPRESSION, isSuppressed, type SuppressionList } from './suppression-list.js';
